@@ -1,1 +1,30 @@
-fn main() {}
+//! The `tessera` command line.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Tessera: a schema-first backend engine. Write a schema, check it, migrate a database to
+/// it and serve a REST API over it.
+#[derive(Parser)]
+#[command(name = "tessera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Check(commands::check::Args),
+    Fmt(commands::fmt::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Fmt(args) => commands::fmt::run(args),
+    }
+}

@@ -1,0 +1,460 @@
+//! The validated schema: every name resolved, every implicit column added, every relation
+//! known from both sides. Every later stage (SQL, migrations, runtime, exports) reads this and
+//! nothing else. It is serializable so migrations can store a snapshot of it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    pub naming: Naming,
+    pub enums: Vec<Enum>,
+    pub models: Vec<Model>,
+}
+
+/// How Tessera spells the columns it adds or derives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    #[default]
+    CamelCase,
+    SnakeCase,
+}
+
+impl Naming {
+    /// Joins words (`["created", "at"]`) per the convention.
+    pub fn join(self, words: &[&str]) -> String {
+        match self {
+            Naming::SnakeCase => words.join("_"),
+            Naming::CamelCase => {
+                let mut out = String::new();
+                for (i, word) in words.iter().enumerate() {
+                    if i == 0 {
+                        out.push_str(word);
+                    } else {
+                        let mut chars = word.chars();
+                        if let Some(first) = chars.next() {
+                            out.extend(first.to_uppercase());
+                            out.push_str(chars.as_str());
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// The foreign-key column of relation `relation`: `projectId` / `project_id`.
+    pub fn foreign_key(self, relation: &str) -> String {
+        self.join(&[relation, "id"])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enum {
+    pub name: String,
+    /// The PostgreSQL type name.
+    pub db_name: String,
+    pub doc: Option<String>,
+    pub values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnumValue {
+    pub name: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub name: String,
+    pub table: String,
+    pub doc: Option<String>,
+    pub kind: ModelKind,
+    /// Stored and virtual fields in declaration order, implicit ones included.
+    pub fields: Vec<Field>,
+    /// Names of the fields forming the primary key.
+    pub primary_key: Vec<String>,
+    pub relations: Vec<Relation>,
+    /// Indexes and unique constraints.
+    pub indexes: Vec<Index>,
+    pub behaviours: Behaviours,
+    /// The model's previous name, when it was renamed (a migration hint).
+    pub renamed_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    Declared,
+    /// The join table of an implicit many-to-many relation.
+    JoinTable,
+}
+
+/// Model-level behaviours; each names the field or relation that carries it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Behaviours {
+    /// The soft-delete timestamp field.
+    pub soft_delete: Option<String>,
+    /// Whether permanent deletion is allowed besides soft delete.
+    pub hard_delete: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// The relation set to the creating user.
+    pub created_by: Option<String>,
+    /// The relation set to the last updating user.
+    pub updated_by: Option<String>,
+    pub import_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub column: String,
+    pub doc: Option<String>,
+    pub ty: FieldType,
+    pub nullable: bool,
+    pub default: Option<DefaultValue>,
+    pub validations: Vec<Validation>,
+    /// Applied in order before validation.
+    pub transforms: Vec<Transform>,
+    pub hash: Option<HashAlgorithm>,
+    /// Never returned by the API and not filterable.
+    pub secret: bool,
+    /// Set on insert only.
+    pub readonly: bool,
+    /// Computed on read, not stored.
+    pub computed: Option<Computed>,
+    /// Maintained by the engine rather than by clients.
+    pub managed: Option<Managed>,
+    /// The relation whose foreign key this field is.
+    pub relation: Option<String>,
+    pub renamed_from: Option<String>,
+    /// Added by a behaviour or a relation rather than declared.
+    pub implicit: bool,
+}
+
+impl Field {
+    pub fn is_stored(&self) -> bool {
+        self.computed.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldType {
+    pub scalar: ScalarType,
+    pub array: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "arg")]
+pub enum ScalarType {
+    Uuid,
+    Text,
+    Varchar(u32),
+    SmallInt,
+    Int,
+    BigInt,
+    Serial,
+    BigSerial,
+    Bool,
+    Decimal(Option<(u32, u32)>),
+    Float,
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Json,
+    Jsonb,
+    Bytes,
+    Enum(String),
+}
+
+impl ScalarType {
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            ScalarType::SmallInt
+                | ScalarType::Int
+                | ScalarType::BigInt
+                | ScalarType::Serial
+                | ScalarType::BigSerial
+        )
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        self.is_integer() || matches!(self, ScalarType::Decimal(_) | ScalarType::Float)
+    }
+
+    pub fn is_textual(&self) -> bool {
+        matches!(self, ScalarType::Text | ScalarType::Varchar(_))
+    }
+
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            self,
+            ScalarType::Date | ScalarType::Time | ScalarType::Timestamp | ScalarType::Timestamptz
+        )
+    }
+
+    pub fn is_json(&self) -> bool {
+        matches!(self, ScalarType::Json | ScalarType::Jsonb)
+    }
+
+    /// Filled from a sequence when not given.
+    pub fn is_auto_increment(&self) -> bool {
+        matches!(self, ScalarType::Serial | ScalarType::BigSerial)
+    }
+}
+
+impl std::fmt::Display for ScalarType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScalarType::Uuid => f.write_str("uuid"),
+            ScalarType::Text => f.write_str("text"),
+            ScalarType::Varchar(n) => write!(f, "varchar({n})"),
+            ScalarType::SmallInt => f.write_str("smallint"),
+            ScalarType::Int => f.write_str("int"),
+            ScalarType::BigInt => f.write_str("bigint"),
+            ScalarType::Serial => f.write_str("serial"),
+            ScalarType::BigSerial => f.write_str("bigserial"),
+            ScalarType::Bool => f.write_str("bool"),
+            ScalarType::Decimal(None) => f.write_str("decimal"),
+            ScalarType::Decimal(Some((p, s))) => write!(f, "decimal({p}, {s})"),
+            ScalarType::Float => f.write_str("float"),
+            ScalarType::Date => f.write_str("date"),
+            ScalarType::Time => f.write_str("time"),
+            ScalarType::Timestamp => f.write_str("timestamp"),
+            ScalarType::Timestamptz => f.write_str("timestamptz"),
+            ScalarType::Json => f.write_str("json"),
+            ScalarType::Jsonb => f.write_str("jsonb"),
+            ScalarType::Bytes => f.write_str("bytes"),
+            ScalarType::Enum(name) => f.write_str(name),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.scalar, if self.array { "[]" } else { "" })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum DefaultValue {
+    String(String),
+    /// The number exactly as written.
+    Number(String),
+    Bool(bool),
+    EnumValue(String),
+    /// A JSON document or a list (for `json`/`jsonb` and array fields).
+    Json(serde_json::Value),
+    Now,
+    GeneratedUuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    pub rule: Rule,
+    /// The schema's own message; when absent the engine writes one naming field and rule.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum Rule {
+    NotEmpty,
+    Length { min: Option<u64>, max: Option<u64> },
+    Email,
+    Url,
+    Pattern { regex: String },
+    Min { value: f64 },
+    Max { value: f64 },
+    OneOf { values: Vec<String> },
+}
+
+impl Rule {
+    /// The rule's name as written in the schema and reported by the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rule::NotEmpty => "not_empty",
+            Rule::Length { .. } => "len",
+            Rule::Email => "email",
+            Rule::Url => "url",
+            Rule::Pattern { .. } => "pattern",
+            Rule::Min { .. } => "min",
+            Rule::Max { .. } => "max",
+            Rule::OneOf { .. } => "one_of",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    Trim,
+    Lowercase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HashAlgorithm {
+    /// argon2id for new values.
+    Argon2id,
+    /// argon2id for new values; existing bcrypt hashes are accepted as they are.
+    Bcrypt,
+}
+
+/// A value computed on read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Computed {
+    Constant(serde_json::Value),
+    /// The parts concatenated as text; `None` parts are skipped.
+    Concat(Vec<ComputedPart>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ComputedPart {
+    Text(String),
+    Field(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Managed {
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+    CreatedBy,
+    UpdatedBy,
+    ImportHash,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relation {
+    pub name: String,
+    pub doc: Option<String>,
+    pub kind: RelationKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum RelationKind {
+    /// This model holds the foreign key.
+    ToOne {
+        target: String,
+        /// The foreign-key field in this model.
+        field: String,
+        /// The referenced field in the target.
+        references: String,
+        on_delete: OnDelete,
+        /// At most one row of this model per target row.
+        unique: bool,
+        /// Whether the database enforces the reference with a foreign-key constraint.
+        enforced: bool,
+        /// The declared to-many field on the target that is this relation's other side.
+        inverse: Option<String>,
+    },
+    /// The inverse of a to-one (or polymorphic) relation of `target`.
+    ToMany {
+        target: String,
+        /// The relation in `target` that points here.
+        via: String,
+        /// For a polymorphic `via`: only rows whose role column holds this value.
+        role: Option<String>,
+    },
+    ManyToMany {
+        target: String,
+        join_model: String,
+        /// The to-one relation in the join model pointing at this model.
+        from: String,
+        /// The to-one relation in the join model pointing at the target.
+        to: String,
+    },
+    /// Points at a row of one of several models.
+    Polymorphic {
+        targets: Vec<String>,
+        type_field: String,
+        id_field: String,
+        role_field: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDelete {
+    Cascade,
+    SetNull,
+    Restrict,
+    NoAction,
+}
+
+impl OnDelete {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "cascade",
+            OnDelete::SetNull => "set_null",
+            OnDelete::Restrict => "restrict",
+            OnDelete::NoAction => "no_action",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Deterministic and at most 63 bytes (PostgreSQL's identifier limit).
+    pub name: String,
+    pub fields: Vec<IndexField>,
+    pub unique: bool,
+    /// Only rows that are not soft-deleted take part.
+    pub where_not_deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexField {
+    pub field: String,
+    pub descending: bool,
+}
+
+impl Schema {
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    pub fn enum_by_name(&self, name: &str) -> Option<&Enum> {
+        self.enums.iter().find(|e| e.name == name)
+    }
+
+    pub fn relation_count(&self) -> usize {
+        self.models
+            .iter()
+            .flat_map(|m| &m.relations)
+            .filter(|r| !matches!(r.kind, RelationKind::ToMany { .. }))
+            .count()
+    }
+}
+
+impl Model {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn field_by_column(&self, column: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.column == column && f.is_stored())
+    }
+
+    pub fn relation(&self, name: &str) -> Option<&Relation> {
+        self.relations.iter().find(|r| r.name == name)
+    }
+
+    /// The fields stored in the table, in order.
+    pub fn stored_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.is_stored())
+    }
+
+    pub fn primary_key_fields(&self) -> impl Iterator<Item = &Field> {
+        self.primary_key.iter().filter_map(|name| self.field(name))
+    }
+}
