@@ -58,6 +58,14 @@ impl<'a> Checker<'a> {
         if build.decl.attributes().any(|a| a.name.name == "id") {
             return None;
         }
+        let mut scalar_keys = build
+            .decl
+            .fields()
+            .filter(|f| matches!(f.ty, TypeExpr::Named { .. }) && f.attributes.iter().any(|a| a.name.name == "id"));
+        if let (Some(key), None) = (scalar_keys.next(), scalar_keys.next()) {
+            let field = build.model.field(&key.name.name)?;
+            return Some((field.name.clone(), field.ty.clone()));
+        }
         let keyed = build
             .to_one
             .iter()
@@ -155,7 +163,8 @@ impl<'a> Checker<'a> {
             }
             let resolved: Vec<usize> = resolved.into_iter().flatten().collect();
             let position = relation.field_position + inserted;
-            if resolved.len() > 1 {
+            let declared_polymorphic = relation.decl.attributes.iter().any(|a| a.name.name == "polymorphic");
+            if resolved.len() > 1 || declared_polymorphic {
                 self.polymorphic(index, relation, &resolved, *optional, position);
             } else {
                 self.to_one(index, relation, resolved[0], *optional, *span, position);
