@@ -168,7 +168,10 @@ pub struct Attribute {
 
 impl Attribute {
     pub fn positional(&self) -> impl Iterator<Item = &Value> {
-        self.args.iter().filter(|a| a.name.is_none()).map(|a| &a.value)
+        self.args
+            .iter()
+            .filter(|a| a.name.is_none())
+            .map(|a| &a.value)
     }
 
     pub fn named(&self, key: &str) -> Option<&Arg> {

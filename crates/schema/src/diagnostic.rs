@@ -76,7 +76,11 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
-    pub fn new(file_name: impl Into<String>, source: impl Into<String>, items: Vec<Diagnostic>) -> Self {
+    pub fn new(
+        file_name: impl Into<String>,
+        source: impl Into<String>,
+        items: Vec<Diagnostic>,
+    ) -> Self {
         Diagnostics {
             file_name: file_name.into(),
             source: source.into(),
@@ -156,10 +160,8 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let primary = LabeledSpan::new_primary_with_span(
-            self.diagnostic.label.clone(),
-            self.diagnostic.span,
-        );
+        let primary =
+            LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), self.diagnostic.span);
         let related = self
             .diagnostic
             .related

@@ -74,17 +74,20 @@ fn format_settings(out: &mut String, block: &SettingsBlock) {
     out.push_str("settings {\n");
     for setting in &block.entries {
         leading(out, &setting.trivia, "  ");
-        out.push_str(&format!("  {} = {}", setting.key.name, value(&setting.value, "  ")));
+        out.push_str(&format!(
+            "  {} = {}",
+            setting.key.name,
+            value(&setting.value, "  ")
+        ));
         end_line(out, &setting.trivia.trailing);
     }
     closing(out, &block.closing, &block.trivia.trailing);
 }
 
 fn format_enum(out: &mut String, decl: &EnumDecl) {
-    let values_have_trivia = decl
-        .values
-        .iter()
-        .any(|v| !v.trivia.comments.is_empty() || !v.trivia.doc.is_empty() || v.trivia.trailing.is_some());
+    let values_have_trivia = decl.values.iter().any(|v| {
+        !v.trivia.comments.is_empty() || !v.trivia.doc.is_empty() || v.trivia.trailing.is_some()
+    });
     let inline = decl.single_line
         && !values_have_trivia
         && decl.attributes.is_empty()
@@ -92,7 +95,11 @@ fn format_enum(out: &mut String, decl: &EnumDecl) {
         && !decl.values.is_empty();
     if inline {
         let values: Vec<&str> = decl.values.iter().map(|v| v.name.name.as_str()).collect();
-        out.push_str(&format!("enum {} {{ {} }}", decl.name.name, values.join(" ")));
+        out.push_str(&format!(
+            "enum {} {{ {} }}",
+            decl.name.name,
+            values.join(" ")
+        ));
         end_line(out, &decl.trivia.trailing);
         return;
     }
@@ -158,8 +165,16 @@ fn format_model(out: &mut String, decl: &ModelDecl) {
     if !attributes.is_empty() && !lines.is_empty() {
         out.push('\n');
     }
-    let name_width = lines.iter().map(|l| l.name.chars().count()).max().unwrap_or(0);
-    let type_width = lines.iter().map(|l| l.ty.chars().count()).max().unwrap_or(0);
+    let name_width = lines
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let type_width = lines
+        .iter()
+        .map(|l| l.ty.chars().count())
+        .max()
+        .unwrap_or(0);
     let default_width = lines
         .iter()
         .filter(|l| !l.default.contains('\n'))
@@ -183,7 +198,15 @@ fn format_model(out: &mut String, decl: &ModelDecl) {
             text = text.trim_end().to_string();
             let pad = if line.default.contains('\n') { 1 } else { 2 };
             // Keep the attribute column aligned unless a multi-line default broke the columns.
-            let aligned_len = 2 + name_width + 2 + type_width + if default_width > 0 { 2 + default_width } else { 0 };
+            let aligned_len = 2
+                + name_width
+                + 2
+                + type_width
+                + if default_width > 0 {
+                    2 + default_width
+                } else {
+                    0
+                };
             let current_len = text.chars().count();
             if !line.default.contains('\n') && current_len < aligned_len {
                 text.push_str(&" ".repeat(aligned_len - current_len));
@@ -199,7 +222,13 @@ fn format_model(out: &mut String, decl: &ModelDecl) {
 
 pub(crate) fn type_text(ty: &TypeExpr) -> String {
     match ty {
-        TypeExpr::Named { name, args, list, optional, .. } => {
+        TypeExpr::Named {
+            name,
+            args,
+            list,
+            optional,
+            ..
+        } => {
             let mut text = name.name.clone();
             if !args.is_empty() {
                 let args: Vec<String> = args.iter().map(|a| value(a, "")).collect();
@@ -213,9 +242,15 @@ pub(crate) fn type_text(ty: &TypeExpr) -> String {
             }
             text
         }
-        TypeExpr::Relation { targets, optional, .. } => {
+        TypeExpr::Relation {
+            targets, optional, ..
+        } => {
             let targets: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-            format!("-> {}{}", targets.join(" | "), if *optional { "?" } else { "" })
+            format!(
+                "-> {}{}",
+                targets.join(" | "),
+                if *optional { "?" } else { "" }
+            )
         }
     }
 }
@@ -254,7 +289,9 @@ pub(crate) fn quote(text: &str) -> String {
 /// Prints a value; long objects and lists break over lines indented from `indent`.
 pub(crate) fn value(v: &Value, indent: &str) -> String {
     let inline = inline_value(v);
-    if inline.chars().count() <= INLINE_VALUE_WIDTH || !matches!(v, Value::Object(..) | Value::List(..)) {
+    if inline.chars().count() <= INLINE_VALUE_WIDTH
+        || !matches!(v, Value::Object(..) | Value::List(..))
+    {
         return inline;
     }
     let inner = format!("{indent}  ");
@@ -267,7 +304,10 @@ pub(crate) fn value(v: &Value, indent: &str) -> String {
             format!("{{\n{}\n{indent}}}", lines.join(",\n"))
         }
         Value::List(items, _) => {
-            let lines: Vec<String> = items.iter().map(|v| format!("{inner}{}", value(v, &inner))).collect();
+            let lines: Vec<String> = items
+                .iter()
+                .map(|v| format!("{inner}{}", value(v, &inner)))
+                .collect();
             format!("[\n{}\n{indent}]", lines.join(",\n"))
         }
         _ => inline,

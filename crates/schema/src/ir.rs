@@ -442,7 +442,9 @@ impl Model {
     }
 
     pub fn field_by_column(&self, column: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.column == column && f.is_stored())
+        self.fields
+            .iter()
+            .find(|f| f.column == column && f.is_stored())
     }
 
     pub fn relation(&self, name: &str) -> Option<&Relation> {

@@ -132,10 +132,7 @@ impl Lexer<'_> {
                     self.push(TokenKind::Arrow, start);
                 }
                 c if c.is_alphabetic() || c == '_' => {
-                    while self
-                        .peek()
-                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    {
+                    while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                         self.bump();
                     }
                     let text = self.source[start..self.pos].to_string();
@@ -202,7 +199,12 @@ impl Lexer<'_> {
             }
             _ => {
                 let body = text.trim_start_matches('/');
-                TokenKind::Comment(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string())
+                TokenKind::Comment(
+                    body.strip_prefix(' ')
+                        .unwrap_or(body)
+                        .trim_end()
+                        .to_string(),
+                )
             }
         };
         self.push(kind, start);
@@ -240,9 +242,13 @@ impl Lexer<'_> {
                 Some('\n') | None => {
                     // Point at the opening quote: that is where the fix goes.
                     self.diagnostics.push(
-                        Diagnostic::error("E0003", "unterminated string", Span::new(start, start + 1))
-                            .with_label("this string is never closed")
-                            .with_help("close the string with `\"` on the same line"),
+                        Diagnostic::error(
+                            "E0003",
+                            "unterminated string",
+                            Span::new(start, start + 1),
+                        )
+                        .with_label("this string is never closed")
+                        .with_help("close the string with `\"` on the same line"),
                     );
                     if self.source[..self.pos].ends_with('\n') {
                         self.pos -= 1;

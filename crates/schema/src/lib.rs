@@ -32,7 +32,10 @@ pub fn check_source(file_name: &str, source: &str) -> Result<Checked, Diagnostic
     if diagnostics.has_errors() {
         Err(diagnostics)
     } else {
-        Ok(Checked { schema, warnings: diagnostics })
+        Ok(Checked {
+            schema,
+            warnings: diagnostics,
+        })
     }
 }
 

@@ -176,7 +176,9 @@ impl Parser {
                 TokenKind::Eof => return,
                 TokenKind::Newline => {
                     self.bump();
-                    if self.at_keyword("model") || self.at_keyword("enum") || self.at_keyword("settings")
+                    if self.at_keyword("model")
+                        || self.at_keyword("enum")
+                        || self.at_keyword("settings")
                     {
                         return;
                     }
@@ -254,16 +256,24 @@ impl Parser {
             TokenKind::Newline | TokenKind::RBrace | TokenKind::Eof => Ok(comment),
             _ => Err(self.error_expected(
                 "end of line",
-                Some(&format!("write one {what} per line; attributes start with `@`")),
+                Some(&format!(
+                    "write one {what} per line; attributes start with `@`"
+                )),
             )),
         }
     }
 
     fn settings(&mut self, trivia: Trivia) -> PResult<SettingsBlock> {
         let start = self.bump().span;
-        let open = self.expect(TokenKind::LBrace, Some("write `settings { naming = camelCase }`"))?;
+        let open = self.expect(
+            TokenKind::LBrace,
+            Some("write `settings { naming = camelCase }`"),
+        )?;
         let (entries, closing, end) = self.block("the settings block", open, |p, trivia| {
-            let key = p.ident("a setting name", Some("settings are written `name = value`"))?;
+            let key = p.ident(
+                "a setting name",
+                Some("settings are written `name = value`"),
+            )?;
             p.expect(TokenKind::Eq, Some("settings are written `name = value`"))?;
             let value = p.value()?;
             let mut trivia = trivia;
@@ -283,7 +293,10 @@ impl Parser {
     fn enum_decl(&mut self, trivia: Trivia) -> PResult<EnumDecl> {
         let start = self.bump().span;
         let name = self.ident("an enum name", Some("write `enum Name { value1 value2 }`"))?;
-        let open = self.expect(TokenKind::LBrace, Some("write `enum Name { value1 value2 }`"))?;
+        let open = self.expect(
+            TokenKind::LBrace,
+            Some("write `enum Name { value1 value2 }`"),
+        )?;
         let single_line = !self.at(&TokenKind::Newline);
         let mut values = Vec::new();
         let mut attributes = Vec::new();
@@ -299,9 +312,13 @@ impl Parser {
                 }
                 TokenKind::Eof => {
                     self.diagnostics.push(
-                        Diagnostic::error("E0011", format!("enum `{}` is never closed", name.name), open)
-                            .with_label("this `{` has no matching `}`")
-                            .with_help("add `}` after the last value"),
+                        Diagnostic::error(
+                            "E0011",
+                            format!("enum `{}` is never closed", name.name),
+                            open,
+                        )
+                        .with_label("this `{` has no matching `}`")
+                        .with_help("add `}` after the last value"),
                     );
                     closing = item_trivia;
                     end = self.span();
@@ -347,7 +364,10 @@ impl Parser {
     fn model(&mut self, trivia: Trivia) -> PResult<ModelDecl> {
         let start = self.bump().span;
         let name = self.ident("a model name", Some("write `model Name { ... }`"))?;
-        let open = self.expect(TokenKind::LBrace, Some("a model's fields are written between `{` and `}`"))?;
+        let open = self.expect(
+            TokenKind::LBrace,
+            Some("a model's fields are written between `{` and `}`"),
+        )?;
         let what = format!("model `{}`", name.name);
         let (members, closing, end) = self.block(&what, open, |p, trivia| p.member(trivia));
         let mut trivia = trivia;
@@ -420,7 +440,10 @@ impl Parser {
                 Some("a to-one relation is written `name -> Model`"),
             )?];
             while self.eat(&TokenKind::Pipe) {
-                targets.push(self.ident("a model name", Some("a polymorphic relation is written `name -> ModelA | ModelB`"))?);
+                targets.push(self.ident(
+                    "a model name",
+                    Some("a polymorphic relation is written `name -> ModelA | ModelB`"),
+                )?);
             }
             let optional = self.eat(&TokenKind::Question);
             return Ok(TypeExpr::Relation {
@@ -467,7 +490,9 @@ impl Parser {
         if !matches!(self.peek(), TokenKind::Ident(_)) || self.span().start != start.end {
             return Err(self.error_expected(
                 "an attribute name",
-                Some("attributes are written `@name` or `@name(arguments)` with no space after `@`"),
+                Some(
+                    "attributes are written `@name` or `@name(arguments)` with no space after `@`",
+                ),
             ));
         }
         let name = self.ident("an attribute name", None)?;

@@ -4,7 +4,10 @@
 
 use crate::ast::*;
 use crate::format::format_file;
-use crate::ir::{self, Computed, ComputedPart, DefaultValue, Managed, ModelKind, Naming, RelationKind, Rule, ScalarType};
+use crate::ir::{
+    self, Computed, ComputedPart, DefaultValue, Managed, ModelKind, Naming, RelationKind, Rule,
+    ScalarType,
+};
 use crate::span::Span;
 
 pub fn print_schema(schema: &ir::Schema) -> String {
@@ -24,19 +27,32 @@ pub fn print_schema(schema: &ir::Schema) -> String {
     for e in &schema.enums {
         items.push(Item::Enum(print_enum(e)));
     }
-    for model in schema.models.iter().filter(|m| m.kind == ModelKind::Declared) {
+    for model in schema
+        .models
+        .iter()
+        .filter(|m| m.kind == ModelKind::Declared)
+    {
         items.push(Item::Model(print_model(schema, model)));
     }
-    format_file(&SchemaFile { items, trailing_comments: Trivia::default() })
+    format_file(&SchemaFile {
+        items,
+        trailing_comments: Trivia::default(),
+    })
 }
 
 fn ident(name: &str) -> Ident {
-    Ident { name: name.to_string(), span: Span::default() }
+    Ident {
+        name: name.to_string(),
+        span: Span::default(),
+    }
 }
 
 fn doc_trivia(doc: &Option<String>) -> Trivia {
     Trivia {
-        doc: doc.as_ref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
+        doc: doc
+            .as_ref()
+            .map(|d| d.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
         ..Trivia::default()
     }
 }
@@ -68,11 +84,19 @@ fn attribute(name: &str, args: Vec<Arg>) -> Attribute {
 }
 
 fn positional(value: Value) -> Arg {
-    Arg { name: None, value, span: Span::default() }
+    Arg {
+        name: None,
+        value,
+        span: Span::default(),
+    }
 }
 
 fn named(name: &str, value: Value) -> Arg {
-    Arg { name: Some(ident(name)), value, span: Span::default() }
+    Arg {
+        name: Some(ident(name)),
+        value,
+        span: Span::default(),
+    }
 }
 
 fn print_enum(e: &ir::Enum) -> EnumDecl {
@@ -88,7 +112,10 @@ fn print_enum(e: &ir::Enum) -> EnumDecl {
         values: e
             .values
             .iter()
-            .map(|v| EnumValueDecl { trivia: doc_trivia(&v.doc), name: ident(&v.name) })
+            .map(|v| EnumValueDecl {
+                trivia: doc_trivia(&v.doc),
+                name: ident(&v.name),
+            })
             .collect(),
         attributes,
         closing: Trivia::default(),
@@ -104,16 +131,24 @@ fn json_to_value(json: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(*b, span),
         serde_json::Value::Number(n) => Value::Number(n.to_string(), span),
         serde_json::Value::String(s) => Value::String(s.clone(), span),
-        serde_json::Value::Array(items) => Value::List(items.iter().map(json_to_value).collect(), span),
+        serde_json::Value::Array(items) => {
+            Value::List(items.iter().map(json_to_value).collect(), span)
+        }
         serde_json::Value::Object(map) => Value::Object(
-            map.iter().map(|(k, v)| (k.clone(), span, json_to_value(v))).collect(),
+            map.iter()
+                .map(|(k, v)| (k.clone(), span, json_to_value(v)))
+                .collect(),
             span,
         ),
     }
 }
 
 fn call(name: &str, args: Vec<Value>) -> Value {
-    Value::Call { name: ident(name), args, span: Span::default() }
+    Value::Call {
+        name: ident(name),
+        args,
+        span: Span::default(),
+    }
 }
 
 fn default_value(default: &DefaultValue) -> Value {
@@ -130,20 +165,35 @@ fn default_value(default: &DefaultValue) -> Value {
 
 fn scalar_type(ty: &ir::FieldType, optional: bool) -> TypeExpr {
     let (name, args) = match &ty.scalar {
-        ScalarType::Varchar(n) => ("varchar".to_string(), vec![Value::Number(n.to_string(), Span::default())]),
+        ScalarType::Varchar(n) => (
+            "varchar".to_string(),
+            vec![Value::Number(n.to_string(), Span::default())],
+        ),
         ScalarType::Decimal(Some((p, s))) => (
             "decimal".to_string(),
-            vec![Value::Number(p.to_string(), Span::default()), Value::Number(s.to_string(), Span::default())],
+            vec![
+                Value::Number(p.to_string(), Span::default()),
+                Value::Number(s.to_string(), Span::default()),
+            ],
         ),
         ScalarType::Decimal(None) => ("decimal".to_string(), Vec::new()),
         other => (other.to_string(), Vec::new()),
     };
-    TypeExpr::Named { name: ident(&name), args, list: ty.array, optional, span: Span::default() }
+    TypeExpr::Named {
+        name: ident(&name),
+        args,
+        list: ty.array,
+        optional,
+        span: Span::default(),
+    }
 }
 
 /// Whether the model's key is the implicit `id uuid`.
 fn has_implicit_key(model: &ir::Model) -> bool {
-    model.primary_key.len() == 1 && model.field(&model.primary_key[0]).is_some_and(|f| f.implicit && f.relation.is_none())
+    model.primary_key.len() == 1
+        && model
+            .field(&model.primary_key[0])
+            .is_some_and(|f| f.implicit && f.relation.is_none())
 }
 
 /// Fields added by a behaviour and re-created by its model attribute.
@@ -158,7 +208,10 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
     }
     for index in &model.indexes {
         if is_simple_index(model, index) && index.fields[0].field == field.name {
-            attributes.push(attribute(if index.unique { "unique" } else { "index" }, Vec::new()));
+            attributes.push(attribute(
+                if index.unique { "unique" } else { "index" },
+                Vec::new(),
+            ));
         }
     }
     if field.column != field.name {
@@ -176,9 +229,10 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
     }
     match field.hash {
         Some(ir::HashAlgorithm::Argon2id) => attributes.push(attribute("hash", Vec::new())),
-        Some(ir::HashAlgorithm::Bcrypt) => {
-            attributes.push(attribute("hash", vec![positional(Value::Ident(ident("bcrypt")))]))
-        }
+        Some(ir::HashAlgorithm::Bcrypt) => attributes.push(attribute(
+            "hash",
+            vec![positional(Value::Ident(ident("bcrypt")))],
+        )),
         None if field.secret => attributes.push(attribute("secret", Vec::new())),
         None => {}
     }
@@ -219,7 +273,10 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
             ],
             Rule::Pattern { regex } => vec![positional(string(regex))],
             Rule::Min { value } | Rule::Max { value } => vec![positional(number(*value))],
-            Rule::OneOf { values } => vec![positional(Value::List(values.iter().map(|v| string(v)).collect(), Span::default()))],
+            Rule::OneOf { values } => vec![positional(Value::List(
+                values.iter().map(|v| string(v)).collect(),
+                Span::default(),
+            ))],
         };
         if let Some(message) = &validation.message {
             args.push(positional(string(message)));
@@ -234,8 +291,14 @@ fn is_simple_index(model: &ir::Model, index: &ir::Index) -> bool {
     if index.fields.len() != 1 || index.where_not_deleted || index.fields[0].descending {
         return false;
     }
-    let Some(field) = model.field(&index.fields[0].field) else { return false };
-    let generated = crate::checker::index_name(&model.table, std::slice::from_ref(&field.column), index.unique);
+    let Some(field) = model.field(&index.fields[0].field) else {
+        return false;
+    };
+    let generated = crate::checker::index_name(
+        &model.table,
+        std::slice::from_ref(&field.column),
+        index.unique,
+    );
     index.name == generated && model.behaviours.import_hash.as_deref() != Some(&field.name)
 }
 
@@ -249,7 +312,11 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
         model_attributes.push(attribute("was", vec![positional(string(old))]));
     }
     let b = &model.behaviours;
-    let implicit = |name: &Option<String>| name.as_ref().and_then(|n| model.field(n)).is_some_and(|f| f.implicit);
+    let implicit = |name: &Option<String>| {
+        name.as_ref()
+            .and_then(|n| model.field(n))
+            .is_some_and(|f| f.implicit)
+    };
     if b.soft_delete.is_some() {
         model_attributes.push(attribute("soft_delete", Vec::new()));
     }
@@ -262,24 +329,45 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
     if b.import_hash.is_some() {
         model_attributes.push(attribute("import_hash", Vec::new()));
     }
-    let actor_target = b.created_by.as_ref().and_then(|r| model.relation(r)).and_then(|r| match &r.kind {
-        RelationKind::ToOne { target, field, .. } if model.field(field).is_some_and(|f| f.implicit) => Some(target.clone()),
-        _ => None,
-    });
+    let actor_target = b
+        .created_by
+        .as_ref()
+        .and_then(|r| model.relation(r))
+        .and_then(|r| match &r.kind {
+            RelationKind::ToOne { target, field, .. }
+                if model.field(field).is_some_and(|f| f.implicit) =>
+            {
+                Some(target.clone())
+            }
+            _ => None,
+        });
     if let Some(target) = &actor_target {
-        model_attributes.push(attribute("actors", vec![positional(Value::Ident(ident(target)))]));
+        model_attributes.push(attribute(
+            "actors",
+            vec![positional(Value::Ident(ident(target)))],
+        ));
     }
     let single_key = model.primary_key.len() == 1 && !has_implicit_key(model);
     if model.primary_key.len() > 1 {
         let names = model
             .primary_key
             .iter()
-            .map(|f| Value::Ident(ident(&relation_name_for(model, f).unwrap_or_else(|| f.clone()))))
+            .map(|f| {
+                Value::Ident(ident(
+                    &relation_name_for(model, f).unwrap_or_else(|| f.clone()),
+                ))
+            })
             .collect();
-        model_attributes.push(attribute("id", vec![positional(Value::List(names, Span::default()))]));
+        model_attributes.push(attribute(
+            "id",
+            vec![positional(Value::List(names, Span::default()))],
+        ));
     }
     for index in &model.indexes {
-        if is_simple_index(model, index) || is_relation_unique(model, index) || is_import_hash_index(model, index) {
+        if is_simple_index(model, index)
+            || is_relation_unique(model, index)
+            || is_import_hash_index(model, index)
+        {
             continue;
         }
         let fields = index
@@ -301,12 +389,19 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
         let columns: Vec<String> = index
             .fields
             .iter()
-            .map(|f| model.field(&f.field).map_or_else(|| f.field.clone(), |field| field.column.clone()))
+            .map(|f| {
+                model
+                    .field(&f.field)
+                    .map_or_else(|| f.field.clone(), |field| field.column.clone())
+            })
             .collect();
         if index.name != crate::checker::index_name(&model.table, &columns, index.unique) {
             args.push(named("name", string(&index.name)));
         }
-        model_attributes.push(attribute(if index.unique { "unique" } else { "index" }, args));
+        model_attributes.push(attribute(
+            if index.unique { "unique" } else { "index" },
+            args,
+        ));
     }
     members.extend(model_attributes.into_iter().map(Member::Attribute));
     let mut printed_relations = std::collections::HashSet::new();
@@ -316,7 +411,9 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
         }
         if field.implicit {
             // A foreign-key field: print its relation in its place.
-            let Some(relation) = field.relation.as_ref().and_then(|r| model.relation(r)) else { continue };
+            let Some(relation) = field.relation.as_ref().and_then(|r| model.relation(r)) else {
+                continue;
+            };
             if printed_relations.insert(relation.name.clone()) {
                 if let Some(member) = print_to_one(schema, model, relation, single_key) {
                     members.push(Member::Field(member));
@@ -328,7 +425,11 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             trivia: doc_trivia(&field.doc),
             name: ident(&field.name),
             ty: scalar_type(&field.ty, field.nullable),
-            default: field.default.as_ref().filter(|_| field.computed.is_none()).map(default_value),
+            default: field
+                .default
+                .as_ref()
+                .filter(|_| field.computed.is_none())
+                .map(default_value),
             attributes: field_attributes(model, field, single_key),
             span: Span::default(),
         }));
@@ -338,24 +439,45 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             continue;
         }
         let is_actor = actor_target.is_some()
-            && (b.created_by.as_deref() == Some(&relation.name) || b.updated_by.as_deref() == Some(&relation.name));
+            && (b.created_by.as_deref() == Some(&relation.name)
+                || b.updated_by.as_deref() == Some(&relation.name));
         if is_actor {
             continue;
         }
         let member = match &relation.kind {
-            RelationKind::ToOne { .. } | RelationKind::Polymorphic { .. } => print_to_one(schema, model, relation, single_key),
+            RelationKind::ToOne { .. } | RelationKind::Polymorphic { .. } => {
+                print_to_one(schema, model, relation, single_key)
+            }
             RelationKind::ToMany { target, via, role } => {
                 let mut args = vec![positional(Value::Ident(ident(via)))];
                 if let Some(role) = role {
                     args.push(named("role", string(role)));
                 }
                 let needs_name = role.is_some() || relations_to(schema, target, &model.name) > 1;
-                Some(list_field(relation, target, if needs_name { vec![attribute("relation", args)] } else { Vec::new() }))
+                Some(list_field(
+                    relation,
+                    target,
+                    if needs_name {
+                        vec![attribute("relation", args)]
+                    } else {
+                        Vec::new()
+                    },
+                ))
             }
-            RelationKind::ManyToMany { target, join_model, from, to } => {
-                let implicit_join = schema.model(join_model).is_some_and(|m| m.kind == ModelKind::JoinTable);
+            RelationKind::ManyToMany {
+                target,
+                join_model,
+                from,
+                to,
+            } => {
+                let implicit_join = schema
+                    .model(join_model)
+                    .is_some_and(|m| m.kind == ModelKind::JoinTable);
                 let attributes = if implicit_join {
-                    vec![attribute("join_table", vec![positional(string(join_model))])]
+                    vec![attribute(
+                        "join_table",
+                        vec![positional(string(join_model))],
+                    )]
                 } else {
                     vec![attribute(
                         "through",
@@ -386,7 +508,13 @@ fn list_field(relation: &ir::Relation, target: &str, attributes: Vec<Attribute>)
     FieldDecl {
         trivia: doc_trivia(&relation.doc),
         name: ident(&relation.name),
-        ty: TypeExpr::Named { name: ident(target), args: Vec::new(), list: true, optional: false, span: Span::default() },
+        ty: TypeExpr::Named {
+            name: ident(target),
+            args: Vec::new(),
+            list: true,
+            optional: false,
+            span: Span::default(),
+        },
         default: None,
         attributes,
         span: Span::default(),
@@ -427,29 +555,56 @@ fn is_relation_unique(model: &ir::Model, index: &ir::Index) -> bool {
 }
 
 fn is_import_hash_index(model: &ir::Model, index: &ir::Index) -> bool {
-    index.unique && index.fields.len() == 1 && model.behaviours.import_hash.as_deref() == Some(&index.fields[0].field)
+    index.unique
+        && index.fields.len() == 1
+        && model.behaviours.import_hash.as_deref() == Some(&index.fields[0].field)
 }
 
-fn print_to_one(schema: &ir::Schema, model: &ir::Model, relation: &ir::Relation, single_key: bool) -> Option<FieldDecl> {
+fn print_to_one(
+    schema: &ir::Schema,
+    model: &ir::Model,
+    relation: &ir::Relation,
+    single_key: bool,
+) -> Option<FieldDecl> {
     let naming = schema.naming;
     match &relation.kind {
-        RelationKind::ToOne { target, field, references, on_delete, unique, enforced, .. } => {
+        RelationKind::ToOne {
+            target,
+            field,
+            references,
+            on_delete,
+            unique,
+            enforced,
+            ..
+        } => {
             let fk = model.field(field)?;
             let nullable = fk.nullable;
             let mut attributes = Vec::new();
             if single_key && model.primary_key == [field.clone()] {
                 attributes.push(attribute("id", Vec::new()));
             }
-            let default_action = if nullable { ir::OnDelete::SetNull } else { ir::OnDelete::Restrict };
+            let default_action = if nullable {
+                ir::OnDelete::SetNull
+            } else {
+                ir::OnDelete::Restrict
+            };
             if *on_delete != default_action {
-                attributes.push(attribute("on_delete", vec![positional(Value::Ident(ident(on_delete.keyword())))]));
+                attributes.push(attribute(
+                    "on_delete",
+                    vec![positional(Value::Ident(ident(on_delete.keyword())))],
+                ));
             }
             if fk.column != naming.foreign_key(&relation.name) {
                 attributes.push(attribute("map", vec![positional(string(&fk.column))]));
             }
-            let target_key = schema.model(target).and_then(|t| (t.primary_key.len() == 1).then(|| t.primary_key[0].clone()));
+            let target_key = schema
+                .model(target)
+                .and_then(|t| (t.primary_key.len() == 1).then(|| t.primary_key[0].clone()));
             if target_key.as_deref() != Some(references) {
-                attributes.push(attribute("references", vec![positional(Value::Ident(ident(references)))]));
+                attributes.push(attribute(
+                    "references",
+                    vec![positional(Value::Ident(ident(references)))],
+                ));
             }
             if *unique {
                 attributes.push(attribute("unique", Vec::new()));
@@ -458,20 +613,30 @@ fn print_to_one(schema: &ir::Schema, model: &ir::Model, relation: &ir::Relation,
                 attributes.push(attribute("unenforced", Vec::new()));
             }
             for index in &model.indexes {
-                if is_simple_index(model, index) && !index.unique && index.fields[0].field == *field {
+                if is_simple_index(model, index) && !index.unique && index.fields[0].field == *field
+                {
                     attributes.push(attribute("index", Vec::new()));
                 }
             }
             Some(FieldDecl {
                 trivia: doc_trivia(&relation.doc),
                 name: ident(&relation.name),
-                ty: TypeExpr::Relation { targets: vec![ident(target)], optional: nullable, span: Span::default() },
+                ty: TypeExpr::Relation {
+                    targets: vec![ident(target)],
+                    optional: nullable,
+                    span: Span::default(),
+                },
                 default: None,
                 attributes,
                 span: Span::default(),
             })
         }
-        RelationKind::Polymorphic { targets, type_field, id_field, role_field } => {
+        RelationKind::Polymorphic {
+            targets,
+            type_field,
+            id_field,
+            role_field,
+        } => {
             let type_column = model.field(type_field)?.column.clone();
             let id_column = model.field(id_field)?.column.clone();
             let nullable = model.field(id_field)?.nullable;
@@ -485,11 +650,19 @@ fn print_to_one(schema: &ir::Schema, model: &ir::Model, relation: &ir::Relation,
             if let Some(role) = role_field.as_ref().and_then(|r| model.field(r)) {
                 args.push(named("role", string(&role.column)));
             }
-            let attributes = if args.is_empty() { Vec::new() } else { vec![attribute("polymorphic", args)] };
+            let attributes = if args.is_empty() {
+                Vec::new()
+            } else {
+                vec![attribute("polymorphic", args)]
+            };
             Some(FieldDecl {
                 trivia: doc_trivia(&relation.doc),
                 name: ident(&relation.name),
-                ty: TypeExpr::Relation { targets: targets.iter().map(|t| ident(t)).collect(), optional: nullable, span: Span::default() },
+                ty: TypeExpr::Relation {
+                    targets: targets.iter().map(|t| ident(t)).collect(),
+                    optional: nullable,
+                    span: Span::default(),
+                },
                 default: None,
                 attributes,
                 span: Span::default(),

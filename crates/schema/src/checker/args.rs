@@ -5,11 +5,21 @@ use crate::ast::{Attribute, Value};
 use crate::diagnostic::Diagnostic;
 
 impl Checker<'_> {
-    pub fn wrong_argument(&mut self, value: &Value, attribute: &Attribute, expected: &str, usage: &str) {
+    pub fn wrong_argument(
+        &mut self,
+        value: &Value,
+        attribute: &Attribute,
+        expected: &str,
+        usage: &str,
+    ) {
         self.report(
             Diagnostic::error(
                 "E0122",
-                format!("`@{}` expects {expected}, found {}", attribute.name.name, value.describe()),
+                format!(
+                    "`@{}` expects {expected}, found {}",
+                    attribute.name.name,
+                    value.describe()
+                ),
                 value.span(),
             )
             .with_label(format!("expected {expected}"))
@@ -35,18 +45,28 @@ impl Checker<'_> {
             let Some(name) = &arg.name else { continue };
             if !allowed.contains(&name.name.as_str()) {
                 let help = if allowed.is_empty() {
-                    format!("`@{}` takes no named arguments; write {usage}", attribute.name.name)
+                    format!(
+                        "`@{}` takes no named arguments; write {usage}",
+                        attribute.name.name
+                    )
                 } else {
                     format!(
                         "`@{}` accepts {}; write {usage}",
                         attribute.name.name,
-                        allowed.iter().map(|a| format!("`{a}:`")).collect::<Vec<_>>().join(", ")
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}:`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 self.report(
                     Diagnostic::error(
                         "E0124",
-                        format!("unknown argument `{}` for `@{}`", name.name, attribute.name.name),
+                        format!(
+                            "unknown argument `{}` for `@{}`",
+                            name.name, attribute.name.name
+                        ),
                         name.span,
                     )
                     .with_label("unknown argument")
@@ -83,7 +103,11 @@ impl Checker<'_> {
     }
 
     /// An attribute that takes exactly one name: `@relation(camera_device)`.
-    pub fn single_ident<'v>(&mut self, attribute: &'v Attribute, usage: &str) -> Option<&'v crate::ast::Ident> {
+    pub fn single_ident<'v>(
+        &mut self,
+        attribute: &'v Attribute,
+        usage: &str,
+    ) -> Option<&'v crate::ast::Ident> {
         let positional: Vec<&Value> = attribute.positional().collect();
         match positional.as_slice() {
             [Value::Ident(ident)] => Some(ident),
@@ -99,7 +123,12 @@ impl Checker<'_> {
     }
 
     /// A trailing optional custom message at position `index`.
-    pub fn message_arg(&mut self, attribute: &Attribute, index: usize, usage: &str) -> Option<String> {
+    pub fn message_arg(
+        &mut self,
+        attribute: &Attribute,
+        index: usize,
+        usage: &str,
+    ) -> Option<String> {
         let positional: Vec<&Value> = attribute.positional().collect();
         if positional.len() > index + 1 {
             self.wrong_argument_count(attribute, usage);
@@ -143,7 +172,10 @@ impl Checker<'_> {
         let sigil = if target == "a model" { "@@" } else { "@" };
         let mut diagnostic = Diagnostic::error(
             "E0120",
-            format!("unknown attribute `{sigil}{}` on {target}", attribute.name.name),
+            format!(
+                "unknown attribute `{sigil}{}` on {target}",
+                attribute.name.name
+            ),
             attribute.name.span,
         )
         .with_label("unknown attribute");
@@ -151,7 +183,11 @@ impl Checker<'_> {
             Some(similar) => format!("did you mean `{sigil}{similar}`?"),
             None => format!(
                 "attributes of {target}: {}",
-                known.iter().map(|k| format!("{sigil}{k}")).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|k| format!("{sigil}{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         diagnostic = diagnostic.with_help(help);

@@ -7,8 +7,24 @@ use crate::ir::*;
 
 /// The scalar type names of the language, for "did you mean" hints.
 pub(crate) const SCALAR_TYPES: &[&str] = &[
-    "uuid", "text", "varchar", "smallint", "int", "bigint", "serial", "bigserial", "bool",
-    "decimal", "float", "date", "time", "timestamp", "timestamptz", "json", "jsonb", "bytes",
+    "uuid",
+    "text",
+    "varchar",
+    "smallint",
+    "int",
+    "bigint",
+    "serial",
+    "bigserial",
+    "bool",
+    "decimal",
+    "float",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "json",
+    "jsonb",
+    "bytes",
 ];
 
 /// Names other languages use for our types.
@@ -30,9 +46,27 @@ const TYPE_ALIASES: &[(&str, &str)] = &[
 ];
 
 pub(crate) const FIELD_ATTRIBUTES: &[&str] = &[
-    "id", "unique", "index", "map", "was", "trim", "lowercase", "hash", "secret", "readonly",
-    "virtual", "created_at", "updated_at", "not_empty", "len", "email", "url", "pattern", "min",
-    "max", "one_of",
+    "id",
+    "unique",
+    "index",
+    "map",
+    "was",
+    "trim",
+    "lowercase",
+    "hash",
+    "secret",
+    "readonly",
+    "virtual",
+    "created_at",
+    "updated_at",
+    "not_empty",
+    "len",
+    "email",
+    "url",
+    "pattern",
+    "min",
+    "max",
+    "one_of",
 ];
 
 impl<'a> Checker<'a> {
@@ -44,7 +78,10 @@ impl<'a> Checker<'a> {
                 name: "id".into(),
                 column: "id".into(),
                 doc: Some("Primary key, generated when not given.".into()),
-                ty: FieldType { scalar: ScalarType::Uuid, array: false },
+                ty: FieldType {
+                    scalar: ScalarType::Uuid,
+                    array: false,
+                },
                 nullable: false,
                 default: Some(DefaultValue::GeneratedUuid),
                 validations: Vec::new(),
@@ -68,7 +105,10 @@ impl<'a> Checker<'a> {
                 let implicit_id = field_decl.name.name == "id" && first == decl.name.span;
                 let mut diagnostic = Diagnostic::error(
                     "E0107",
-                    format!("duplicate field `{}` in model `{}`", field_decl.name.name, decl.name.name),
+                    format!(
+                        "duplicate field `{}` in model `{}`",
+                        field_decl.name.name, decl.name.name
+                    ),
                     field_decl.name.span,
                 )
                 .with_label("declared again here");
@@ -93,10 +133,19 @@ impl<'a> Checker<'a> {
                     decl: field_decl,
                     field_position: position,
                 }),
-                TypeExpr::Named { name, args, list, optional, span } => {
+                TypeExpr::Named {
+                    name,
+                    args,
+                    list,
+                    optional,
+                    span,
+                } => {
                     let type_name = name.name.as_str();
                     if let Some(scalar) = self.resolve_scalar(type_name, args, *span) {
-                        let ty = FieldType { scalar, array: *list };
+                        let ty = FieldType {
+                            scalar,
+                            array: *list,
+                        };
                         if let Some(field) = self.scalar_field(field_decl, ty, *optional) {
                             self.models[index].model.fields.push(field);
                         }
@@ -122,7 +171,9 @@ impl<'a> Checker<'a> {
                                 )),
                             );
                         }
-                    } else if !SCALAR_TYPES.contains(&type_name) && self.enum_by_name(type_name).is_none() {
+                    } else if !SCALAR_TYPES.contains(&type_name)
+                        && self.enum_by_name(type_name).is_none()
+                    {
                         self.unknown_type(name);
                     }
                 }
@@ -142,7 +193,8 @@ impl<'a> Checker<'a> {
             .chain(self.enums.iter().map(|e| e.name.clone()))
             .chain(self.models.iter().map(|m| m.decl.name.name.clone()))
             .collect();
-        let similar = alias.or_else(|| Checker::suggest(&name.name, candidates.iter().map(String::as_str)));
+        let similar =
+            alias.or_else(|| Checker::suggest(&name.name, candidates.iter().map(String::as_str)));
         let help = match similar {
             Some(similar) => format!("did you mean `{similar}`?"),
             None => "use a scalar type (text, int, uuid, timestamptz, ...), an enum declared in this file, or `-> Model` for a relation".into(),
@@ -155,7 +207,12 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolves a scalar or enum type name with its arguments; `None` when it is neither.
-    fn resolve_scalar(&mut self, name: &str, args: &[Value], span: crate::span::Span) -> Option<ScalarType> {
+    fn resolve_scalar(
+        &mut self,
+        name: &str,
+        args: &[Value],
+        span: crate::span::Span,
+    ) -> Option<ScalarType> {
         let scalar = match name {
             "uuid" => ScalarType::Uuid,
             "text" => ScalarType::Text,
@@ -183,19 +240,21 @@ impl<'a> Checker<'a> {
             },
             "decimal" => match args {
                 [] => ScalarType::Decimal(None),
-                [Value::Number(p, _), Value::Number(s, _)] => match (p.parse::<u32>(), s.parse::<u32>()) {
-                    (Ok(p), Ok(s)) if p > 0 && p <= 1000 && s <= p => {
-                        return Some(ScalarType::Decimal(Some((p, s))))
-                    }
-                    _ => {
-                        self.report(
+                [Value::Number(p, _), Value::Number(s, _)] => {
+                    match (p.parse::<u32>(), s.parse::<u32>()) {
+                        (Ok(p), Ok(s)) if p > 0 && p <= 1000 && s <= p => {
+                            return Some(ScalarType::Decimal(Some((p, s))))
+                        }
+                        _ => {
+                            self.report(
                             Diagnostic::error("E0113", "invalid decimal precision", span)
                                 .with_label("precision must be 1 to 1000 and scale at most the precision")
                                 .with_help("write `decimal(10, 2)` for 10 digits, 2 after the point"),
                         );
-                        return Some(ScalarType::Decimal(None));
+                            return Some(ScalarType::Decimal(None));
+                        }
                     }
-                },
+                }
                 _ => {
                     self.report(
                         Diagnostic::error("E0113", "invalid decimal precision", span)
@@ -264,9 +323,13 @@ impl<'a> Checker<'a> {
         }
         if field.computed.is_some() && decl.default.is_some() {
             self.report(
-                Diagnostic::error("E0130", format!("virtual field `{}` cannot have a default", field.name), decl.name.span)
-                    .with_label("computed on read, never stored")
-                    .with_help("put the constant into `@virtual(...)` instead"),
+                Diagnostic::error(
+                    "E0130",
+                    format!("virtual field `{}` cannot have a default", field.name),
+                    decl.name.span,
+                )
+                .with_label("computed on read, never stored")
+                .with_help("put the constant into `@virtual(...)` instead"),
             );
         }
         Some(field)
@@ -288,7 +351,11 @@ impl<'a> Checker<'a> {
             "trim" | "lowercase" => {
                 self.no_args(attribute);
                 if self.require(textual, attribute, field, "text fields") {
-                    field.transforms.push(if name == "trim" { Transform::Trim } else { Transform::Lowercase });
+                    field.transforms.push(if name == "trim" {
+                        Transform::Trim
+                    } else {
+                        Transform::Lowercase
+                    });
                 }
             }
             "hash" => {
@@ -322,8 +389,17 @@ impl<'a> Checker<'a> {
             "virtual" => field.computed = self.computed(attribute),
             "created_at" | "updated_at" => {
                 self.no_args(attribute);
-                if self.require(scalar.is_temporal() && scalar != ScalarType::Time, attribute, field, "date and timestamp fields") {
-                    field.managed = Some(if name == "created_at" { Managed::CreatedAt } else { Managed::UpdatedAt });
+                if self.require(
+                    scalar.is_temporal() && scalar != ScalarType::Time,
+                    attribute,
+                    field,
+                    "date and timestamp fields",
+                ) {
+                    field.managed = Some(if name == "created_at" {
+                        Managed::CreatedAt
+                    } else {
+                        Managed::UpdatedAt
+                    });
                 }
             }
             "not_empty" | "email" | "url" => {
@@ -352,7 +428,10 @@ impl<'a> Checker<'a> {
                         );
                     } else if self.require(textual, attribute, field, "text fields") {
                         field.validations.push(Validation {
-                            rule: Rule::Length { min: Some(min as u64), max: Some(max as u64) },
+                            rule: Rule::Length {
+                                min: Some(min as u64),
+                                max: Some(max as u64),
+                            },
                             message,
                         });
                     }
@@ -366,7 +445,12 @@ impl<'a> Checker<'a> {
                     Some(Value::String(regex, span)) => {
                         if let Err(error) = regex::Regex::new(regex) {
                             let reason = error.to_string();
-                            let reason = reason.lines().last().unwrap_or("invalid").trim().to_string();
+                            let reason = reason
+                                .lines()
+                                .last()
+                                .unwrap_or("invalid")
+                                .trim()
+                                .to_string();
                             self.report(
                                 Diagnostic::error("E0132", "invalid regular expression", *span)
                                     .with_label(reason)
@@ -374,12 +458,16 @@ impl<'a> Checker<'a> {
                             );
                         } else if self.require(textual, attribute, field, "text fields") {
                             field.validations.push(Validation {
-                                rule: Rule::Pattern { regex: regex.clone() },
+                                rule: Rule::Pattern {
+                                    regex: regex.clone(),
+                                },
                                 message,
                             });
                         }
                     }
-                    Some(other) => self.wrong_argument(other, attribute, "a regular expression string", usage),
+                    Some(other) => {
+                        self.wrong_argument(other, attribute, "a regular expression string", usage)
+                    }
                     None => self.wrong_argument_count(attribute, usage),
                 }
             }
@@ -388,8 +476,17 @@ impl<'a> Checker<'a> {
                 let value = self.number_arg(attribute, 0, &usage);
                 let message = self.message_arg(attribute, 1, &usage);
                 if let Some(value) = value {
-                    if self.require(scalar.is_numeric() && !field.ty.array, attribute, field, "number fields") {
-                        let rule = if name == "min" { Rule::Min { value } } else { Rule::Max { value } };
+                    if self.require(
+                        scalar.is_numeric() && !field.ty.array,
+                        attribute,
+                        field,
+                        "number fields",
+                    ) {
+                        let rule = if name == "min" {
+                            Rule::Min { value }
+                        } else {
+                            Rule::Max { value }
+                        };
                         field.validations.push(Validation { rule, message });
                     }
                 }
@@ -408,14 +505,20 @@ impl<'a> Checker<'a> {
                             }
                         }
                         if self.require(textual, attribute, field, "text fields") {
-                            field.validations.push(Validation { rule: Rule::OneOf { values }, message });
+                            field.validations.push(Validation {
+                                rule: Rule::OneOf { values },
+                                message,
+                            });
                         }
                     }
-                    Some(other) => self.wrong_argument(other, attribute, "a list of strings", usage),
+                    Some(other) => {
+                        self.wrong_argument(other, attribute, "a list of strings", usage)
+                    }
                     None => self.wrong_argument_count(attribute, usage),
                 }
             }
-            "on_delete" | "references" | "unenforced" | "polymorphic" | "relation" | "join_table" | "through" => {
+            "on_delete" | "references" | "unenforced" | "polymorphic" | "relation"
+            | "join_table" | "through" => {
                 self.report(
                     Diagnostic::error(
                         "E0121",
@@ -431,15 +534,27 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports an attribute used on a field it does not apply to.
-    fn require(&mut self, ok: bool, attribute: &Attribute, field: &Field, applies_to: &str) -> bool {
+    fn require(
+        &mut self,
+        ok: bool,
+        attribute: &Attribute,
+        field: &Field,
+        applies_to: &str,
+    ) -> bool {
         if !ok {
             self.report(
                 Diagnostic::error(
                     "E0121",
-                    format!("`@{}` cannot be used on field `{}` of type `{}`", attribute.name.name, field.name, field.ty),
+                    format!(
+                        "`@{}` cannot be used on field `{}` of type `{}`",
+                        attribute.name.name, field.name, field.ty
+                    ),
                     attribute.span,
                 )
-                .with_label(format!("`@{}` applies to {applies_to} only", attribute.name.name))
+                .with_label(format!(
+                    "`@{}` applies to {applies_to} only",
+                    attribute.name.name
+                ))
                 .with_help("remove the attribute or change the field's type"),
             );
         }
@@ -456,7 +571,9 @@ impl<'a> Checker<'a> {
                     match arg {
                         Value::String(text, _) => parts.push(ComputedPart::Text(text.clone())),
                         Value::Ident(field) => parts.push(ComputedPart::Field(field.name.clone())),
-                        other => self.wrong_argument(other, attribute, "a field name or a string", usage),
+                        other => {
+                            self.wrong_argument(other, attribute, "a field name or a string", usage)
+                        }
                     }
                 }
                 Some(Computed::Concat(parts))
@@ -480,16 +597,31 @@ impl<'a> Checker<'a> {
         let build = &self.models[index];
         let mut problems = Vec::new();
         for field_decl in build.decl.fields() {
-            for attribute in field_decl.attributes.iter().filter(|a| a.name.name == "virtual") {
+            for attribute in field_decl
+                .attributes
+                .iter()
+                .filter(|a| a.name.name == "virtual")
+            {
                 for value in attribute.positional() {
-                    let Value::Call { args, .. } = value else { continue };
+                    let Value::Call { args, .. } = value else {
+                        continue;
+                    };
                     for arg in args {
                         let Value::Ident(name) = arg else { continue };
                         if build.decl.fields().all(|f| f.name.name != name.name) {
                             problems.push(
-                                Diagnostic::error("E0133", format!("unknown field `{}` in `concat`", name.name), name.span)
-                                    .with_label(format!("model `{}` has no such field", build.model.name))
-                                    .with_help("name a field of this model, or write text in double quotes"),
+                                Diagnostic::error(
+                                    "E0133",
+                                    format!("unknown field `{}` in `concat`", name.name),
+                                    name.span,
+                                )
+                                .with_label(format!(
+                                    "model `{}` has no such field",
+                                    build.model.name
+                                ))
+                                .with_help(
+                                    "name a field of this model, or write text in double quotes",
+                                ),
                             );
                         }
                     }
@@ -505,7 +637,10 @@ impl<'a> Checker<'a> {
         let mismatch = |expected: &str| {
             Diagnostic::error(
                 "E0115",
-                format!("default of the wrong type for field `{}` of type `{}`", field.name, ty),
+                format!(
+                    "default of the wrong type for field `{}` of type `{}`",
+                    field.name, ty
+                ),
                 value.span(),
             )
             .with_label(format!("expected {expected}, found {}", value.describe()))
@@ -522,16 +657,27 @@ impl<'a> Checker<'a> {
         }
         if ty.scalar.is_auto_increment() {
             self.report(
-                Diagnostic::error("E0116", format!("`{}` fields are filled from a sequence", ty.scalar), value.span())
-                    .with_label("a default is not allowed here")
-                    .with_help("remove the default, or use `int`/`bigint` if you want a fixed default"),
+                Diagnostic::error(
+                    "E0116",
+                    format!("`{}` fields are filled from a sequence", ty.scalar),
+                    value.span(),
+                )
+                .with_label("a default is not allowed here")
+                .with_help("remove the default, or use `int`/`bigint` if you want a fixed default"),
             );
             return None;
         }
         if ty.array {
             return match value {
                 Value::List(items, _) => {
-                    let element = Field { ty: FieldType { scalar: ty.scalar.clone(), array: false }, nullable: false, ..field.clone() };
+                    let element = Field {
+                        ty: FieldType {
+                            scalar: ty.scalar.clone(),
+                            array: false,
+                        },
+                        nullable: false,
+                        ..field.clone()
+                    };
                     let mut out = Vec::new();
                     for item in items {
                         let checked = self.default_value(item, &element)?;
@@ -540,7 +686,10 @@ impl<'a> Checker<'a> {
                     Some(DefaultValue::Json(serde_json::Value::Array(out)))
                 }
                 _ => {
-                    self.report(mismatch("a list").with_help("write a list default as `[]` or `[\"a\", \"b\"]`"));
+                    self.report(
+                        mismatch("a list")
+                            .with_help("write a list default as `[]` or `[\"a\", \"b\"]`"),
+                    );
                     None
                 }
             };
@@ -561,37 +710,60 @@ impl<'a> Checker<'a> {
             (ScalarType::Varchar(max), Value::String(s, span)) => {
                 if s.chars().count() > *max as usize {
                     self.report(
-                        Diagnostic::error("E0115", format!("default of `{}` is longer than {max} characters", field.name), *span)
-                            .with_label("too long for the column")
-                            .with_help("shorten the default or widen the varchar"),
+                        Diagnostic::error(
+                            "E0115",
+                            format!(
+                                "default of `{}` is longer than {max} characters",
+                                field.name
+                            ),
+                            *span,
+                        )
+                        .with_label("too long for the column")
+                        .with_help("shorten the default or widen the varchar"),
                     );
                 }
                 Some(DefaultValue::String(s.clone()))
             }
-            (ScalarType::Uuid, Value::Call { name, args, .. }) if name.name == "uuid" && args.is_empty() => {
+            (ScalarType::Uuid, Value::Call { name, args, .. })
+                if name.name == "uuid" && args.is_empty() =>
+            {
                 Some(DefaultValue::GeneratedUuid)
             }
             (ScalarType::Uuid, Value::String(s, span)) => {
                 if !is_uuid(s) {
                     self.report(
-                        Diagnostic::error("E0115", format!("default of `{}` is not a UUID", field.name), *span)
-                            .with_label("expected a UUID such as \"00000000-0000-0000-0000-000000000000\"")
-                            .with_help("write `uuid()` for a generated UUID"),
+                        Diagnostic::error(
+                            "E0115",
+                            format!("default of `{}` is not a UUID", field.name),
+                            *span,
+                        )
+                        .with_label(
+                            "expected a UUID such as \"00000000-0000-0000-0000-000000000000\"",
+                        )
+                        .with_help("write `uuid()` for a generated UUID"),
                     );
                 }
                 Some(DefaultValue::String(s.clone()))
             }
-            (s, Value::Call { name, args, .. }) if s.is_temporal() && name.name == "now" && args.is_empty() => {
+            (s, Value::Call { name, args, .. })
+                if s.is_temporal() && name.name == "now" && args.is_empty() =>
+            {
                 Some(DefaultValue::Now)
             }
-            (s, Value::String(text, _)) if s.is_temporal() => Some(DefaultValue::String(text.clone())),
+            (s, Value::String(text, _)) if s.is_temporal() => {
+                Some(DefaultValue::String(text.clone()))
+            }
             (ScalarType::Bool, Value::Bool(b, _)) => Some(DefaultValue::Bool(*b)),
             (s, Value::Number(n, span)) if s.is_numeric() => {
                 if s.is_integer() && n.contains('.') {
                     self.report(
-                        Diagnostic::error("E0115", format!("default of integer field `{}` has a fraction", field.name), *span)
-                            .with_label("expected a whole number")
-                            .with_help("use a whole number, or make the field `decimal` or `float`"),
+                        Diagnostic::error(
+                            "E0115",
+                            format!("default of integer field `{}` has a fraction", field.name),
+                            *span,
+                        )
+                        .with_label("expected a whole number")
+                        .with_help("use a whole number, or make the field `decimal` or `float`"),
                     );
                     return None;
                 }
@@ -605,20 +777,30 @@ impl<'a> Checker<'a> {
                 if values.iter().any(|v| *v == ident.name) {
                     Some(DefaultValue::EnumValue(ident.name.clone()))
                 } else {
-                    let help = match Checker::suggest(&ident.name, values.iter().map(String::as_str)) {
-                        Some(similar) => format!("did you mean `{similar}`?"),
-                        None => format!("the values of `{enum_name}` are: {}", values.join(", ")),
-                    };
+                    let help =
+                        match Checker::suggest(&ident.name, values.iter().map(String::as_str)) {
+                            Some(similar) => format!("did you mean `{similar}`?"),
+                            None => {
+                                format!("the values of `{enum_name}` are: {}", values.join(", "))
+                            }
+                        };
                     self.report(
-                        Diagnostic::error("E0117", format!("`{}` is not a value of enum `{enum_name}`", ident.name), ident.span)
-                            .with_label("unknown enum value")
-                            .with_help(help),
+                        Diagnostic::error(
+                            "E0117",
+                            format!("`{}` is not a value of enum `{enum_name}`", ident.name),
+                            ident.span,
+                        )
+                        .with_label("unknown enum value")
+                        .with_help(help),
                     );
                     None
                 }
             }
             (ScalarType::Enum(enum_name), Value::String(s, _)) => {
-                self.report(mismatch(&format!("a value of `{enum_name}`")).with_help(format!("write the value without quotes: `= {s}`")));
+                self.report(
+                    mismatch(&format!("a value of `{enum_name}`"))
+                        .with_help(format!("write the value without quotes: `= {s}`")),
+                );
                 None
             }
             (scalar, _) => {
@@ -632,12 +814,19 @@ impl<'a> Checker<'a> {
                     _ => "no default (bytes have no default)".to_string(),
                 };
                 let mut diagnostic = mismatch(&expected);
-                if let (true, Value::Number(n, _) | Value::Ident(crate::ast::Ident { name: n, .. })) = (scalar.is_textual(), value) {
-                    diagnostic = diagnostic.with_help(format!("text defaults are quoted: `= \"{n}\"`"));
+                if let (
+                    true,
+                    Value::Number(n, _) | Value::Ident(crate::ast::Ident { name: n, .. }),
+                ) = (scalar.is_textual(), value)
+                {
+                    diagnostic =
+                        diagnostic.with_help(format!("text defaults are quoted: `= \"{n}\"`"));
                 } else if let (ScalarType::Bool, Value::String(s, _)) = (scalar, value) {
-                    diagnostic = diagnostic.with_help(format!("write `= {}` without quotes", s.to_lowercase()));
+                    diagnostic = diagnostic
+                        .with_help(format!("write `= {}` without quotes", s.to_lowercase()));
                 } else {
-                    diagnostic = diagnostic.with_help(format!("give `{}` a default of type `{}`", field.name, ty));
+                    diagnostic = diagnostic
+                        .with_help(format!("give `{}` a default of type `{}`", field.name, ty));
                 }
                 self.report(diagnostic);
                 None
@@ -675,7 +864,9 @@ pub(crate) fn json_value(value: &Value) -> Result<serde_json::Value, &Value> {
         },
         Value::Bool(b, _) => serde_json::Value::Bool(*b),
         Value::Null(_) => serde_json::Value::Null,
-        Value::List(items, _) => serde_json::Value::Array(items.iter().map(json_value).collect::<Result<_, _>>()?),
+        Value::List(items, _) => {
+            serde_json::Value::Array(items.iter().map(json_value).collect::<Result<_, _>>()?)
+        }
         Value::Object(entries, _) => {
             let mut map = serde_json::Map::new();
             for (key, _, v) in entries {
@@ -689,7 +880,9 @@ pub(crate) fn json_value(value: &Value) -> Result<serde_json::Value, &Value> {
 
 fn default_to_json(value: &DefaultValue) -> serde_json::Value {
     match value {
-        DefaultValue::String(s) | DefaultValue::EnumValue(s) => serde_json::Value::String(s.clone()),
+        DefaultValue::String(s) | DefaultValue::EnumValue(s) => {
+            serde_json::Value::String(s.clone())
+        }
         DefaultValue::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
         DefaultValue::Bool(b) => serde_json::Value::Bool(*b),
         DefaultValue::Json(j) => j.clone(),

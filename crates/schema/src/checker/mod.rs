@@ -102,7 +102,9 @@ impl<'a> Checker<'a> {
     fn settings(&mut self) {
         let mut seen = false;
         for item in &self.file.items {
-            let Item::Settings(block) = item else { continue };
+            let Item::Settings(block) = item else {
+                continue;
+            };
             if seen {
                 self.report(
                     Diagnostic::error("E0100", "more than one settings block", block.span)
@@ -115,8 +117,12 @@ impl<'a> Checker<'a> {
             for setting in &block.entries {
                 match setting.key.name.as_str() {
                     "naming" => match &setting.value {
-                        ast::Value::Ident(v) if v.name == "camelCase" => self.naming = Naming::CamelCase,
-                        ast::Value::Ident(v) if v.name == "snake_case" => self.naming = Naming::SnakeCase,
+                        ast::Value::Ident(v) if v.name == "camelCase" => {
+                            self.naming = Naming::CamelCase
+                        }
+                        ast::Value::Ident(v) if v.name == "snake_case" => {
+                            self.naming = Naming::SnakeCase
+                        }
                         other => self.report(
                             Diagnostic::error("E0101", "unknown naming convention", other.span())
                                 .with_label("expected `camelCase` or `snake_case`")
@@ -124,9 +130,13 @@ impl<'a> Checker<'a> {
                         ),
                     },
                     other => self.report(
-                        Diagnostic::error("E0102", format!("unknown setting `{other}`"), setting.key.span)
-                            .with_label("not a setting")
-                            .with_help("the only setting is `naming` (camelCase or snake_case)"),
+                        Diagnostic::error(
+                            "E0102",
+                            format!("unknown setting `{other}`"),
+                            setting.key.span,
+                        )
+                        .with_label("not a setting")
+                        .with_help("the only setting is `naming` (camelCase or snake_case)"),
                     ),
                 }
             }
@@ -145,7 +155,10 @@ impl<'a> Checker<'a> {
                 let message = if *first_kind == kind {
                     format!("duplicate {kind} `{}`", name.name)
                 } else {
-                    format!("`{}` is declared both as {first_kind} and as {kind}", name.name)
+                    format!(
+                        "`{}` is declared both as {first_kind} and as {kind}",
+                        name.name
+                    )
                 };
                 self.report(
                     Diagnostic::error("E0103", message, name.span)
@@ -157,7 +170,8 @@ impl<'a> Checker<'a> {
             }
             first_seen.insert(&name.name, (name.span, kind));
             if let Item::Model(decl) = item {
-                self.model_index.insert(name.name.clone(), self.models.len());
+                self.model_index
+                    .insert(name.name.clone(), self.models.len());
                 self.models.push(ModelBuild::new(decl));
             }
         }
@@ -177,7 +191,10 @@ impl<'a> Checker<'a> {
                     self.report(
                         Diagnostic::error(
                             "E0104",
-                            format!("duplicate value `{}` in enum `{}`", value.name.name, decl.name.name),
+                            format!(
+                                "duplicate value `{}` in enum `{}`",
+                                value.name.name, decl.name.name
+                            ),
                             value.name.span,
                         )
                         .with_label("listed again here")
@@ -194,9 +211,15 @@ impl<'a> Checker<'a> {
             }
             if values.is_empty() {
                 self.report(
-                    Diagnostic::error("E0105", format!("enum `{}` has no values", decl.name.name), decl.name.span)
-                        .with_label("empty enum")
-                        .with_help("list the values between the braces: `enum Status { active inactive }`"),
+                    Diagnostic::error(
+                        "E0105",
+                        format!("enum `{}` has no values", decl.name.name),
+                        decl.name.span,
+                    )
+                    .with_label("empty enum")
+                    .with_help(
+                        "list the values between the braces: `enum Status { active inactive }`",
+                    ),
                 );
             }
             let mut db_name = decl.name.name.clone();
@@ -210,7 +233,8 @@ impl<'a> Checker<'a> {
                     _ => self.unknown_attribute(attribute, "an enum", &["map"]),
                 }
             }
-            self.enum_spans.insert(decl.name.name.clone(), decl.name.span);
+            self.enum_spans
+                .insert(decl.name.name.clone(), decl.name.span);
             self.enums.push(Enum {
                 name: decl.name.name.clone(),
                 db_name,
@@ -225,7 +249,10 @@ impl<'a> Checker<'a> {
     }
 
     /// Names similar to `name` among `candidates`, for "did you mean" hints.
-    pub fn suggest<'n>(name: &str, candidates: impl IntoIterator<Item = &'n str>) -> Option<String> {
+    pub fn suggest<'n>(
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
         let lower = name.to_lowercase();
         candidates
             .into_iter()
@@ -236,7 +263,10 @@ impl<'a> Checker<'a> {
     }
 
     pub fn model_names(&self) -> Vec<&str> {
-        self.models.iter().map(|m| m.decl.name.name.as_str()).collect()
+        self.models
+            .iter()
+            .map(|m| m.decl.name.name.as_str())
+            .collect()
     }
 
     fn column_collisions(&mut self, index: usize) {
@@ -245,7 +275,11 @@ impl<'a> Checker<'a> {
         let build = &self.models[index];
         for field in build.model.stored_fields() {
             if let Some(first) = seen.get(&field.column) {
-                let span = build.spans.get(&field.name).copied().unwrap_or(build.decl.name.span);
+                let span = build
+                    .spans
+                    .get(&field.name)
+                    .copied()
+                    .unwrap_or(build.decl.name.span);
                 problems.push(
                     Diagnostic::error(
                         "E0106",

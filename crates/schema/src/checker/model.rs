@@ -8,7 +8,16 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::*;
 
 const MODEL_ATTRIBUTES: &[&str] = &[
-    "map", "id", "unique", "index", "soft_delete", "hard_delete", "timestamps", "actors", "import_hash", "was",
+    "map",
+    "id",
+    "unique",
+    "index",
+    "soft_delete",
+    "hard_delete",
+    "timestamps",
+    "actors",
+    "import_hash",
+    "was",
 ];
 
 /// PostgreSQL truncates identifiers beyond 63 bytes.
@@ -32,7 +41,15 @@ pub(crate) fn index_name(table: &str, columns: &[String], unique: bool) -> Strin
 
 impl Checker<'_> {
     /// Adds the field a behaviour needs, or adopts a declared field already stored in its column.
-    fn behaviour_field(&mut self, index: usize, column: String, ty: FieldType, nullable: bool, default: Option<DefaultValue>, managed: Managed) -> String {
+    fn behaviour_field(
+        &mut self,
+        index: usize,
+        column: String,
+        ty: FieldType,
+        nullable: bool,
+        default: Option<DefaultValue>,
+        managed: Managed,
+    ) -> String {
         let model = &mut self.models[index].model;
         if let Some(existing) = model.fields.iter_mut().find(|f| f.column == column) {
             existing.managed = Some(managed);
@@ -62,9 +79,22 @@ impl Checker<'_> {
     pub(crate) fn behaviours(&mut self, index: usize) {
         let decl = self.models[index].decl;
         let naming = self.naming;
-        let timestamp = FieldType { scalar: ScalarType::Timestamptz, array: false };
-        let declared_created = self.models[index].model.fields.iter().find(|f| f.managed == Some(Managed::CreatedAt)).map(|f| f.name.clone());
-        let declared_updated = self.models[index].model.fields.iter().find(|f| f.managed == Some(Managed::UpdatedAt)).map(|f| f.name.clone());
+        let timestamp = FieldType {
+            scalar: ScalarType::Timestamptz,
+            array: false,
+        };
+        let declared_created = self.models[index]
+            .model
+            .fields
+            .iter()
+            .find(|f| f.managed == Some(Managed::CreatedAt))
+            .map(|f| f.name.clone());
+        let declared_updated = self.models[index]
+            .model
+            .fields
+            .iter()
+            .find(|f| f.managed == Some(Managed::UpdatedAt))
+            .map(|f| f.name.clone());
         self.models[index].model.behaviours.created_at = declared_created;
         self.models[index].model.behaviours.updated_at = declared_updated;
         let mut soft_delete_span = None;
@@ -80,7 +110,14 @@ impl Checker<'_> {
                 "soft_delete" => {
                     self.no_args(attribute);
                     soft_delete_span = Some(attribute.span);
-                    let field = self.behaviour_field(index, naming.join(&["deleted", "at"]), timestamp.clone(), true, None, Managed::DeletedAt);
+                    let field = self.behaviour_field(
+                        index,
+                        naming.join(&["deleted", "at"]),
+                        timestamp.clone(),
+                        true,
+                        None,
+                        Managed::DeletedAt,
+                    );
                     self.models[index].model.behaviours.soft_delete = Some(field);
                 }
                 "hard_delete" => {
@@ -90,16 +127,40 @@ impl Checker<'_> {
                 }
                 "timestamps" => {
                     self.no_args(attribute);
-                    let created = self.behaviour_field(index, naming.join(&["created", "at"]), timestamp.clone(), false, Some(DefaultValue::Now), Managed::CreatedAt);
-                    let updated = self.behaviour_field(index, naming.join(&["updated", "at"]), timestamp.clone(), false, Some(DefaultValue::Now), Managed::UpdatedAt);
+                    let created = self.behaviour_field(
+                        index,
+                        naming.join(&["created", "at"]),
+                        timestamp.clone(),
+                        false,
+                        Some(DefaultValue::Now),
+                        Managed::CreatedAt,
+                    );
+                    let updated = self.behaviour_field(
+                        index,
+                        naming.join(&["updated", "at"]),
+                        timestamp.clone(),
+                        false,
+                        Some(DefaultValue::Now),
+                        Managed::UpdatedAt,
+                    );
                     let behaviours = &mut self.models[index].model.behaviours;
                     behaviours.created_at = Some(created);
                     behaviours.updated_at = Some(updated);
                 }
                 "import_hash" => {
                     self.no_args(attribute);
-                    let ty = FieldType { scalar: ScalarType::Varchar(255), array: false };
-                    let field = self.behaviour_field(index, naming.join(&["import", "hash"]), ty, true, None, Managed::ImportHash);
+                    let ty = FieldType {
+                        scalar: ScalarType::Varchar(255),
+                        array: false,
+                    };
+                    let field = self.behaviour_field(
+                        index,
+                        naming.join(&["import", "hash"]),
+                        ty,
+                        true,
+                        None,
+                        Managed::ImportHash,
+                    );
                     self.models[index].model.behaviours.import_hash = Some(field);
                 }
                 "actors" => self.actors(index, attribute),
@@ -109,9 +170,13 @@ impl Checker<'_> {
         }
         if let (Some(span), None) = (hard_delete_span, soft_delete_span) {
             self.report(
-                Diagnostic::warning("W0160", "`@@hard_delete` without `@@soft_delete` has no effect", span)
-                    .with_label("deletion is already permanent")
-                    .with_help("remove `@@hard_delete`, or add `@@soft_delete`"),
+                Diagnostic::warning(
+                    "W0160",
+                    "`@@hard_delete` without `@@soft_delete` has no effect",
+                    span,
+                )
+                .with_label("deletion is already permanent")
+                .with_help("remove `@@hard_delete`, or add `@@soft_delete`"),
             );
         }
     }
@@ -119,38 +184,70 @@ impl Checker<'_> {
     fn actors(&mut self, index: usize, attribute: &Attribute) {
         let usage = "`@@actors(UserModel)`";
         self.only_named(attribute, &[], usage);
-        let Some(user_ident) = self.single_ident(attribute, usage) else { return };
+        let Some(user_ident) = self.single_ident(attribute, usage) else {
+            return;
+        };
         let Some(&users) = self.model_index.get(&user_ident.name) else {
             let help = match Checker::suggest(&user_ident.name, self.model_names()) {
                 Some(similar) => format!("did you mean `{similar}`?"),
                 None => "name the model holding your users".into(),
             };
             self.report(
-                Diagnostic::error("E0140", format!("unknown model `{}`", user_ident.name), user_ident.span)
-                    .with_label("no model with this name")
-                    .with_help(help),
+                Diagnostic::error(
+                    "E0140",
+                    format!("unknown model `{}`", user_ident.name),
+                    user_ident.span,
+                )
+                .with_label("no model with this name")
+                .with_help(help),
             );
             return;
         };
-        let Some((references, key_type)) = self.key_field_of(users, 0) else { return };
+        let Some((references, key_type)) = self.key_field_of(users, 0) else {
+            return;
+        };
         let user_model = self.models[users].model.name.clone();
-        for (words, managed) in [(["created", "by"], Managed::CreatedBy), (["updated", "by"], Managed::UpdatedBy)] {
+        for (words, managed) in [
+            (["created", "by"], Managed::CreatedBy),
+            (["updated", "by"], Managed::UpdatedBy),
+        ] {
             let relation = self.naming.join(&words);
             if self.models[index].spans.contains_key(&relation) {
                 // The model declares this relation itself; adopt it.
-                let field = self.models[index].model.relations.iter().find_map(|r| match &r.kind {
-                    RelationKind::ToOne { field, .. } if r.name == relation => Some(field.clone()),
-                    _ => None,
-                });
+                let field = self.models[index]
+                    .model
+                    .relations
+                    .iter()
+                    .find_map(|r| match &r.kind {
+                        RelationKind::ToOne { field, .. } if r.name == relation => {
+                            Some(field.clone())
+                        }
+                        _ => None,
+                    });
                 if let Some(field) = field {
-                    if let Some(f) = self.models[index].model.fields.iter_mut().find(|f| f.name == field) {
+                    if let Some(f) = self.models[index]
+                        .model
+                        .fields
+                        .iter_mut()
+                        .find(|f| f.name == field)
+                    {
                         f.managed = Some(managed);
                     }
                 }
             } else {
                 let column = self.naming.foreign_key(&relation);
                 let position = self.models[index].model.fields.len();
-                let Some(field) = self.reference_field(index, position, column, key_type.clone(), true, &relation, attribute.span) else { continue };
+                let Some(field) = self.reference_field(
+                    index,
+                    position,
+                    column,
+                    key_type.clone(),
+                    true,
+                    &relation,
+                    attribute.span,
+                ) else {
+                    continue;
+                };
                 let build = &mut self.models[index];
                 if let Some(f) = build.model.fields.iter_mut().find(|f| f.name == field) {
                     f.managed = Some(managed);
@@ -200,9 +297,15 @@ impl Checker<'_> {
             .chain(model.relations.iter().map(|r| r.name.as_str()))
             .collect();
         let help = if is_virtual {
-            format!("`{}` is virtual and not stored; only stored fields can be used", ident.name)
+            format!(
+                "`{}` is virtual and not stored; only stored fields can be used",
+                ident.name
+            )
         } else if is_list {
-            format!("`{}` is not a to-one relation; name the stored fields", ident.name)
+            format!(
+                "`{}` is not a to-one relation; name the stored fields",
+                ident.name
+            )
         } else {
             match Checker::suggest(&ident.name, candidates) {
                 Some(similar) => format!("did you mean `{similar}`?"),
@@ -211,11 +314,20 @@ impl Checker<'_> {
         };
         let message = format!("unknown field `{}` in {context}", ident.name);
         let label = format!("model `{}` has no stored field with this name", model.name);
-        self.report(Diagnostic::error("E0170", message, ident.span).with_label(label).with_help(help));
+        self.report(
+            Diagnostic::error("E0170", message, ident.span)
+                .with_label(label)
+                .with_help(help),
+        );
     }
 
     /// Fields listed in `[a, b(desc)]`, resolved to stored fields.
-    fn field_list(&mut self, index: usize, attribute: &Attribute, usage: &str) -> Option<Vec<IndexField>> {
+    fn field_list(
+        &mut self,
+        index: usize,
+        attribute: &Attribute,
+        usage: &str,
+    ) -> Option<Vec<IndexField>> {
         let list = match attribute.positional().next() {
             Some(Value::List(items, span)) if items.is_empty() => {
                 self.report(
@@ -241,9 +353,16 @@ impl Checker<'_> {
             let (ident, descending) = match item {
                 Value::Ident(ident) => (ident, false),
                 Value::Call { name, args, .. } => match args.as_slice() {
-                    [Value::Ident(order)] if order.name == "desc" || order.name == "asc" => (name, order.name == "desc"),
+                    [Value::Ident(order)] if order.name == "desc" || order.name == "asc" => {
+                        (name, order.name == "desc")
+                    }
                     _ => {
-                        self.wrong_argument(item, attribute, "`field`, `field(asc)` or `field(desc)`", usage);
+                        self.wrong_argument(
+                            item,
+                            attribute,
+                            "`field`, `field(asc)` or `field(desc)`",
+                            usage,
+                        );
                         ok = false;
                         continue;
                     }
@@ -268,35 +387,60 @@ impl Checker<'_> {
 
     pub(crate) fn primary_key(&mut self, index: usize) {
         let decl = self.models[index].decl;
-        let key_attributes: Vec<&Attribute> = decl.attributes().filter(|a| a.name.name == "id").collect();
+        let key_attributes: Vec<&Attribute> =
+            decl.attributes().filter(|a| a.name.name == "id").collect();
         let field_keys: Vec<&crate::ast::FieldDecl> = decl
             .fields()
             .filter(|f| f.attributes.iter().any(|a| a.name.name == "id"))
             .collect();
         if let Some(attribute) = key_attributes.first() {
             if key_attributes.len() > 1 || !field_keys.is_empty() {
-                let other = key_attributes.get(1).map(|a| a.span).or(field_keys.first().map(|f| f.name.span)).unwrap_or(attribute.span);
+                let other = key_attributes
+                    .get(1)
+                    .map(|a| a.span)
+                    .or(field_keys.first().map(|f| f.name.span))
+                    .unwrap_or(attribute.span);
                 self.report(
-                    Diagnostic::error("E0172", format!("model `{}` declares its primary key twice", decl.name.name), other)
-                        .with_label("second primary key")
-                        .with_related(attribute.span, "first primary key")
-                        .with_help("a model has one primary key; list all its fields in one `@@id([...])`"),
+                    Diagnostic::error(
+                        "E0172",
+                        format!("model `{}` declares its primary key twice", decl.name.name),
+                        other,
+                    )
+                    .with_label("second primary key")
+                    .with_related(attribute.span, "first primary key")
+                    .with_help(
+                        "a model has one primary key; list all its fields in one `@@id([...])`",
+                    ),
                 );
                 return;
             }
             let usage = "`@@id([field1, field2])`";
             self.only_named(attribute, &[], usage);
-            let Some(fields) = self.field_list(index, attribute, usage) else { return };
+            let Some(fields) = self.field_list(index, attribute, usage) else {
+                return;
+            };
             self.models[index].model.primary_key = fields.into_iter().map(|f| f.field).collect();
         } else if field_keys.len() > 1 {
             self.report(
-                Diagnostic::error("E0172", format!("model `{}` marks {} fields `@id`", decl.name.name, field_keys.len()), field_keys[1].name.span)
-                    .with_label("second `@id`")
-                    .with_related(field_keys[0].name.span, "first `@id`")
-                    .with_help(format!(
-                        "for a composite key write `@@id([{}])` in the model",
-                        field_keys.iter().map(|f| f.name.name.as_str()).collect::<Vec<_>>().join(", ")
-                    )),
+                Diagnostic::error(
+                    "E0172",
+                    format!(
+                        "model `{}` marks {} fields `@id`",
+                        decl.name.name,
+                        field_keys.len()
+                    ),
+                    field_keys[1].name.span,
+                )
+                .with_label("second `@id`")
+                .with_related(field_keys[0].name.span, "first `@id`")
+                .with_help(format!(
+                    "for a composite key write `@@id([{}])` in the model",
+                    field_keys
+                        .iter()
+                        .map(|f| f.name.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             );
             return;
         } else if let Some(field) = field_keys.first() {
@@ -306,17 +450,27 @@ impl Checker<'_> {
         }
         // Key fields must be present in every row.
         let model = &self.models[index].model;
-        let nullable: Vec<String> = model.primary_key_fields().filter(|f| f.nullable).map(|f| f.name.clone()).collect();
+        let nullable: Vec<String> = model
+            .primary_key_fields()
+            .filter(|f| f.nullable)
+            .map(|f| f.name.clone())
+            .collect();
         for name in nullable {
             let span = decl
                 .fields()
-                .find(|f| f.name.name == name || self.stored_field_for(index, &f.name.name).as_deref() == Some(&name))
+                .find(|f| {
+                    f.name.name == name
+                        || self.stored_field_for(index, &f.name.name).as_deref() == Some(&name)
+                })
                 .map(|f| f.ty.span())
                 .unwrap_or(decl.name.span);
             let key_span = key_attributes.first().map(|a| a.span);
             let mut diagnostic = Diagnostic::error(
                 "E0173",
-                format!("primary key of model `{}` includes nullable field `{name}`", decl.name.name),
+                format!(
+                    "primary key of model `{}` includes nullable field `{name}`",
+                    decl.name.name
+                ),
                 span,
             )
             .with_label("nullable field in the primary key")
@@ -330,9 +484,13 @@ impl Checker<'_> {
         let virtual_key = model.primary_key_fields().any(|f| !f.is_stored());
         if virtual_key {
             self.report(
-                Diagnostic::error("E0174", "a virtual field cannot be a primary key", decl.name.span)
-                    .with_label("virtual key")
-                    .with_help("use a stored field as the key"),
+                Diagnostic::error(
+                    "E0174",
+                    "a virtual field cannot be a primary key",
+                    decl.name.span,
+                )
+                .with_label("virtual key")
+                .with_help("use a stored field as the key"),
             );
         }
     }
@@ -351,7 +509,15 @@ impl Checker<'_> {
                     continue;
                 }
                 if let Some(stored) = self.stored_field_for(index, &field.name.name) {
-                    wanted.push((vec![IndexField { field: stored, descending: false }], unique, false, None));
+                    wanted.push((
+                        vec![IndexField {
+                            field: stored,
+                            descending: false,
+                        }],
+                        unique,
+                        false,
+                        None,
+                    ));
                 }
             }
         }
@@ -367,7 +533,11 @@ impl Checker<'_> {
             } else {
                 "`@@index([a, b(desc)])`, optionally with `name: \"...\"`"
             };
-            let allowed: &[&str] = if unique { &["where", "name"] } else { &["name"] };
+            let allowed: &[&str] = if unique {
+                &["where", "name"]
+            } else {
+                &["name"]
+            };
             self.only_named(attribute, allowed, usage);
             if attribute.positional().count() > 1 {
                 self.wrong_argument_count(attribute, usage);
@@ -381,9 +551,13 @@ impl Checker<'_> {
                             where_not_deleted = true;
                         } else {
                             self.report(
-                                Diagnostic::error("E0175", "`where: not_deleted` needs `@@soft_delete`", arg.span)
-                                    .with_label("this model does not soft-delete")
-                                    .with_help("add `@@soft_delete` to the model, or remove `where:`"),
+                                Diagnostic::error(
+                                    "E0175",
+                                    "`where: not_deleted` needs `@@soft_delete`",
+                                    arg.span,
+                                )
+                                .with_label("this model does not soft-delete")
+                                .with_help("add `@@soft_delete` to the model, or remove `where:`"),
                             );
                         }
                     }
@@ -413,29 +587,60 @@ impl Checker<'_> {
         }
         let model = &self.models[index].model;
         if let Some(hash) = &model.behaviours.import_hash {
-            wanted.push((vec![IndexField { field: hash.clone(), descending: false }], true, false, None));
+            wanted.push((
+                vec![IndexField {
+                    field: hash.clone(),
+                    descending: false,
+                }],
+                true,
+                false,
+                None,
+            ));
         }
         for relation in &model.relations {
-            if let RelationKind::ToOne { field, unique: true, .. } = &relation.kind {
-                wanted.push((vec![IndexField { field: field.clone(), descending: false }], true, false, None));
+            if let RelationKind::ToOne {
+                field,
+                unique: true,
+                ..
+            } = &relation.kind
+            {
+                wanted.push((
+                    vec![IndexField {
+                        field: field.clone(),
+                        descending: false,
+                    }],
+                    true,
+                    false,
+                    None,
+                ));
             }
         }
         let model = &mut self.models[index].model;
         for (fields, unique, where_not_deleted, name) in wanted {
-            let duplicate = model
-                .indexes
-                .iter()
-                .any(|i| i.fields == fields && i.unique == unique && i.where_not_deleted == where_not_deleted);
-            let is_key = unique && !where_not_deleted && fields.iter().map(|f| &f.field).eq(model.primary_key.iter());
+            let duplicate = model.indexes.iter().any(|i| {
+                i.fields == fields && i.unique == unique && i.where_not_deleted == where_not_deleted
+            });
+            let is_key = unique
+                && !where_not_deleted
+                && fields.iter().map(|f| &f.field).eq(model.primary_key.iter());
             if duplicate || is_key {
                 continue;
             }
             let columns: Vec<String> = fields
                 .iter()
-                .map(|f| model.field(&f.field).map_or_else(|| f.field.clone(), |field| field.column.clone()))
+                .map(|f| {
+                    model
+                        .field(&f.field)
+                        .map_or_else(|| f.field.clone(), |field| field.column.clone())
+                })
                 .collect();
             let name = name.unwrap_or_else(|| index_name(&model.table, &columns, unique));
-            model.indexes.push(Index { name, fields, unique, where_not_deleted });
+            model.indexes.push(Index {
+                name,
+                fields,
+                unique,
+                where_not_deleted,
+            });
         }
     }
 }

@@ -6,7 +6,15 @@ use crate::ast::{Attribute, Ident, TypeExpr, Value};
 use crate::diagnostic::Diagnostic;
 use crate::ir::*;
 
-const TO_ONE_ATTRIBUTES: &[&str] = &["on_delete", "map", "references", "unique", "id", "unenforced", "index"];
+const TO_ONE_ATTRIBUTES: &[&str] = &[
+    "on_delete",
+    "map",
+    "references",
+    "unique",
+    "id",
+    "unenforced",
+    "index",
+];
 const POLYMORPHIC_ATTRIBUTES: &[&str] = &["polymorphic", "index"];
 const TO_MANY_ATTRIBUTES: &[&str] = &["relation", "join_table", "through"];
 
@@ -31,14 +39,21 @@ impl<'a> Checker<'a> {
         let help = match Checker::suggest(&ident.name, self.model_names()) {
             Some(similar) => format!("did you mean `{similar}`?"),
             None if self.enum_by_name(&ident.name).is_some() => {
-                format!("`{}` is an enum; a field of enum type is written without `->`", ident.name)
+                format!(
+                    "`{}` is an enum; a field of enum type is written without `->`",
+                    ident.name
+                )
             }
             None => "declare the model, or point at one of the models in this file".into(),
         };
         self.report(
-            Diagnostic::error("E0140", format!("unknown model `{}`", ident.name), ident.span)
-                .with_label("no model with this name")
-                .with_help(help),
+            Diagnostic::error(
+                "E0140",
+                format!("unknown model `{}`", ident.name),
+                ident.span,
+            )
+            .with_label("no model with this name")
+            .with_help(help),
         );
         None
     }
@@ -58,10 +73,10 @@ impl<'a> Checker<'a> {
         if build.decl.attributes().any(|a| a.name.name == "id") {
             return None;
         }
-        let mut scalar_keys = build
-            .decl
-            .fields()
-            .filter(|f| matches!(f.ty, TypeExpr::Named { .. }) && f.attributes.iter().any(|a| a.name.name == "id"));
+        let mut scalar_keys = build.decl.fields().filter(|f| {
+            matches!(f.ty, TypeExpr::Named { .. })
+                && f.attributes.iter().any(|a| a.name.name == "id")
+        });
         if let (Some(key), None) = (scalar_keys.next(), scalar_keys.next()) {
             let field = build.model.field(&key.name.name)?;
             return Some((field.name.clone(), field.ty.clone()));
@@ -70,8 +85,12 @@ impl<'a> Checker<'a> {
             .to_one
             .iter()
             .find(|p| p.decl.attributes.iter().any(|a| a.name.name == "id"))?;
-        let TypeExpr::Relation { targets, .. } = &keyed.decl.ty else { return None };
-        let [target] = targets.as_slice() else { return None };
+        let TypeExpr::Relation { targets, .. } = &keyed.decl.ty else {
+            return None;
+        };
+        let [target] = targets.as_slice() else {
+            return None;
+        };
         let target = *self.model_index.get(&target.name)?;
         let (_, ty) = self.key_field_of(target, depth + 1)?;
         Some((self.foreign_key_column(keyed), ty))
@@ -102,7 +121,12 @@ impl<'a> Checker<'a> {
         span: crate::span::Span,
     ) -> Option<String> {
         let build = &mut self.models[model];
-        if let Some(existing) = build.model.fields.iter_mut().find(|f| f.column == column && f.is_stored()) {
+        if let Some(existing) = build
+            .model
+            .fields
+            .iter_mut()
+            .find(|f| f.column == column && f.is_stored())
+        {
             let compatible = existing.ty == ty
                 || (existing.ty.scalar.is_textual() && ty.scalar.is_textual())
                 || (existing.ty.scalar.is_integer() && ty.scalar.is_integer());
@@ -124,8 +148,14 @@ impl<'a> Checker<'a> {
             return Some(existing.name.clone());
         }
         let ty = match ty.scalar {
-            ScalarType::Serial => FieldType { scalar: ScalarType::Int, array: false },
-            ScalarType::BigSerial => FieldType { scalar: ScalarType::BigInt, array: false },
+            ScalarType::Serial => FieldType {
+                scalar: ScalarType::Int,
+                array: false,
+            },
+            ScalarType::BigSerial => FieldType {
+                scalar: ScalarType::BigInt,
+                array: false,
+            },
             _ => ty,
         };
         let field = Field {
@@ -156,14 +186,26 @@ impl<'a> Checker<'a> {
         let pending = self.models[index].to_one.clone();
         // Fields inserted earlier shift later positions by one each.
         for (inserted, relation) in pending.iter().enumerate() {
-            let TypeExpr::Relation { targets, optional, span } = &relation.decl.ty else { continue };
-            let resolved: Vec<Option<usize>> = targets.iter().map(|t| self.resolve_model(t)).collect();
+            let TypeExpr::Relation {
+                targets,
+                optional,
+                span,
+            } = &relation.decl.ty
+            else {
+                continue;
+            };
+            let resolved: Vec<Option<usize>> =
+                targets.iter().map(|t| self.resolve_model(t)).collect();
             if resolved.iter().any(Option::is_none) {
                 continue;
             }
             let resolved: Vec<usize> = resolved.into_iter().flatten().collect();
             let position = relation.field_position + inserted;
-            let declared_polymorphic = relation.decl.attributes.iter().any(|a| a.name.name == "polymorphic");
+            let declared_polymorphic = relation
+                .decl
+                .attributes
+                .iter()
+                .any(|a| a.name.name == "polymorphic");
             if resolved.len() > 1 || declared_polymorphic {
                 self.polymorphic(index, relation, &resolved, *optional, position);
             } else {
@@ -200,9 +242,15 @@ impl<'a> Checker<'a> {
                             "no_action" => Some(OnDelete::NoAction),
                             _ => {
                                 self.report(
-                                    Diagnostic::error("E0142", format!("unknown delete action `{}`", action.name), action.span)
-                                        .with_label("not a delete action")
-                                        .with_help("write `cascade`, `set_null`, `restrict` or `no_action`"),
+                                    Diagnostic::error(
+                                        "E0142",
+                                        format!("unknown delete action `{}`", action.name),
+                                        action.span,
+                                    )
+                                    .with_label("not a delete action")
+                                    .with_help(
+                                        "write `cascade`, `set_null`, `restrict` or `no_action`",
+                                    ),
                                 );
                                 None
                             }
@@ -226,7 +274,12 @@ impl<'a> Checker<'a> {
                     is_key = true;
                 }
                 "index" => self.no_args(attribute),
-                other => self.misplaced_attribute(attribute, other, "a to-one relation", TO_ONE_ATTRIBUTES),
+                other => self.misplaced_attribute(
+                    attribute,
+                    other,
+                    "a to-one relation",
+                    TO_ONE_ATTRIBUTES,
+                ),
             }
         }
         let target_name = self.models[target].model.name.clone();
@@ -236,10 +289,10 @@ impl<'a> Checker<'a> {
                 match target_build.model.field(&field_name.name).cloned() {
                     Some(field) => {
                         let unique_target = target_build.model.primary_key == [field.name.clone()]
-                            || target_build
-                                .decl
-                                .fields()
-                                .any(|f| f.name.name == field.name && f.attributes.iter().any(|a| a.name.name == "unique"));
+                            || target_build.decl.fields().any(|f| {
+                                f.name.name == field.name
+                                    && f.attributes.iter().any(|a| a.name.name == "unique")
+                            });
                         if !unique_target && enforced {
                             self.report(
                                 Diagnostic::error(
@@ -257,15 +310,27 @@ impl<'a> Checker<'a> {
                         Some((field.name.clone(), field.ty.clone()))
                     }
                     None => {
-                        let candidates: Vec<String> = self.models[target].model.fields.iter().map(|f| f.name.clone()).collect();
-                        let help = match Checker::suggest(&field_name.name, candidates.iter().map(String::as_str)) {
+                        let candidates: Vec<String> = self.models[target]
+                            .model
+                            .fields
+                            .iter()
+                            .map(|f| f.name.clone())
+                            .collect();
+                        let help = match Checker::suggest(
+                            &field_name.name,
+                            candidates.iter().map(String::as_str),
+                        ) {
                             Some(similar) => format!("did you mean `{similar}`?"),
                             None => format!("name a scalar field of model `{target_name}`"),
                         };
                         self.report(
-                            Diagnostic::error("E0144", format!("model `{target_name}` has no field `{}`", field_name.name), field_name.span)
-                                .with_label("unknown field")
-                                .with_help(help),
+                            Diagnostic::error(
+                                "E0144",
+                                format!("model `{target_name}` has no field `{}`", field_name.name),
+                                field_name.span,
+                            )
+                            .with_label("unknown field")
+                            .with_help(help),
                         );
                         return;
                     }
@@ -287,8 +352,14 @@ impl<'a> Checker<'a> {
                 key
             }
         };
-        let Some((references, key_type)) = referenced else { return };
-        let on_delete = on_delete.unwrap_or(if optional { OnDelete::SetNull } else { OnDelete::Restrict });
+        let Some((references, key_type)) = referenced else {
+            return;
+        };
+        let on_delete = on_delete.unwrap_or(if optional {
+            OnDelete::SetNull
+        } else {
+            OnDelete::Restrict
+        });
         if on_delete == OnDelete::SetNull && !optional {
             let span_of = decl
                 .attributes
@@ -302,11 +373,16 @@ impl<'a> Checker<'a> {
             );
         }
         let column = self.foreign_key_column(relation);
-        let Some(field) = self.reference_field(index, position, column, key_type, optional, &name, span) else {
+        let Some(field) =
+            self.reference_field(index, position, column, key_type, optional, &name, span)
+        else {
             return;
         };
         let build = &mut self.models[index];
-        if is_key && build.model.primary_key.is_empty() && !build.decl.attributes().any(|a| a.name.name == "id") {
+        if is_key
+            && build.model.primary_key.is_empty()
+            && !build.decl.attributes().any(|a| a.name.name == "id")
+        {
             build.model.primary_key = vec![field.clone()];
         }
         build.model.relations.push(Relation {
@@ -324,7 +400,14 @@ impl<'a> Checker<'a> {
         });
     }
 
-    fn polymorphic(&mut self, index: usize, relation: &PendingRelation<'a>, targets: &[usize], optional: bool, position: usize) {
+    fn polymorphic(
+        &mut self,
+        index: usize,
+        relation: &PendingRelation<'a>,
+        targets: &[usize],
+        optional: bool,
+        position: usize,
+    ) {
         let decl = relation.decl;
         let name = decl.name.name.clone();
         let mut type_column = self.naming.join(&[&name, "type"]);
@@ -341,7 +424,12 @@ impl<'a> Checker<'a> {
                     for arg in &attribute.args {
                         let Some(key) = &arg.name else { continue };
                         let Value::String(column, _) = &arg.value else {
-                            self.wrong_argument(&arg.value, attribute, "a column name string", usage);
+                            self.wrong_argument(
+                                &arg.value,
+                                attribute,
+                                "a column name string",
+                                usage,
+                            );
                             continue;
                         };
                         match key.name.as_str() {
@@ -353,27 +441,66 @@ impl<'a> Checker<'a> {
                     }
                 }
                 "index" => self.no_args(attribute),
-                other => self.misplaced_attribute(attribute, other, "a polymorphic relation", POLYMORPHIC_ATTRIBUTES),
+                other => self.misplaced_attribute(
+                    attribute,
+                    other,
+                    "a polymorphic relation",
+                    POLYMORPHIC_ATTRIBUTES,
+                ),
             }
         }
-        let key_types: Vec<Option<FieldType>> = targets.iter().map(|t| self.key_field_of(*t, 0).map(|(_, ty)| ty)).collect();
+        let key_types: Vec<Option<FieldType>> = targets
+            .iter()
+            .map(|t| self.key_field_of(*t, 0).map(|(_, ty)| ty))
+            .collect();
         let first = key_types.first().cloned().flatten();
         let id_type = match first {
             Some(ty) if key_types.iter().all(|k| k.as_ref() == Some(&ty)) => ty,
-            _ => FieldType { scalar: ScalarType::Text, array: false },
-        };
-        let text = FieldType { scalar: ScalarType::Varchar(255), array: false };
-        let span = decl.name.span;
-        let Some(type_field) = self.reference_field(index, position, type_column, text.clone(), optional, &name, span) else { return };
-        let Some(id_field) = self.reference_field(index, position + 1, id_column, id_type, optional, &name, span) else { return };
-        let role_field = match role_column {
-            Some(column) => match self.reference_field(index, position + 2, column, text, true, &name, span) {
-                Some(field) => Some(field),
-                None => return,
+            _ => FieldType {
+                scalar: ScalarType::Text,
+                array: false,
             },
+        };
+        let text = FieldType {
+            scalar: ScalarType::Varchar(255),
+            array: false,
+        };
+        let span = decl.name.span;
+        let Some(type_field) = self.reference_field(
+            index,
+            position,
+            type_column,
+            text.clone(),
+            optional,
+            &name,
+            span,
+        ) else {
+            return;
+        };
+        let Some(id_field) = self.reference_field(
+            index,
+            position + 1,
+            id_column,
+            id_type,
+            optional,
+            &name,
+            span,
+        ) else {
+            return;
+        };
+        let role_field = match role_column {
+            Some(column) => {
+                match self.reference_field(index, position + 2, column, text, true, &name, span) {
+                    Some(field) => Some(field),
+                    None => return,
+                }
+            }
             None => None,
         };
-        let target_names = targets.iter().map(|t| self.models[*t].model.name.clone()).collect();
+        let target_names = targets
+            .iter()
+            .map(|t| self.models[*t].model.name.clone())
+            .collect();
         self.models[index].model.relations.push(Relation {
             name,
             doc: doc(&decl.trivia.doc),
@@ -386,16 +513,31 @@ impl<'a> Checker<'a> {
         });
     }
 
-    fn misplaced_attribute(&mut self, attribute: &Attribute, name: &str, kind: &str, known: &[&str]) {
-        let scalar_only = super::fields::FIELD_ATTRIBUTES.contains(&name) || TO_MANY_ATTRIBUTES.contains(&name);
+    fn misplaced_attribute(
+        &mut self,
+        attribute: &Attribute,
+        name: &str,
+        kind: &str,
+        known: &[&str],
+    ) {
+        let scalar_only =
+            super::fields::FIELD_ATTRIBUTES.contains(&name) || TO_MANY_ATTRIBUTES.contains(&name);
         if scalar_only {
             self.report(
-                Diagnostic::error("E0121", format!("`@{name}` cannot be used on {kind}"), attribute.name.span)
-                    .with_label(format!("not an attribute of {kind}"))
-                    .with_help(format!(
-                        "attributes of {kind}: {}",
-                        known.iter().map(|k| format!("@{k}")).collect::<Vec<_>>().join(", ")
-                    )),
+                Diagnostic::error(
+                    "E0121",
+                    format!("`@{name}` cannot be used on {kind}"),
+                    attribute.name.span,
+                )
+                .with_label(format!("not an attribute of {kind}"))
+                .with_help(format!(
+                    "attributes of {kind}: {}",
+                    known
+                        .iter()
+                        .map(|k| format!("@{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             );
         } else {
             self.unknown_attribute(attribute, kind, known);
@@ -406,8 +548,18 @@ impl<'a> Checker<'a> {
     pub(crate) fn inverse_relations(&mut self, index: usize) {
         let pending = self.models[index].to_many.clone();
         for relation in pending {
-            let TypeExpr::Named { name: target_ident, optional, span, .. } = &relation.decl.ty else { continue };
-            let Some(&target) = self.model_index.get(&target_ident.name) else { continue };
+            let TypeExpr::Named {
+                name: target_ident,
+                optional,
+                span,
+                ..
+            } = &relation.decl.ty
+            else {
+                continue;
+            };
+            let Some(&target) = self.model_index.get(&target_ident.name) else {
+                continue;
+            };
             if *optional {
                 self.report(
                     Diagnostic::error("E0147", "a to-many relation cannot be optional", *span)
@@ -423,7 +575,12 @@ impl<'a> Checker<'a> {
                 match attribute.name.name.as_str() {
                     "relation" | "join_table" | "through" => {}
                     other => {
-                        self.misplaced_attribute(attribute, other, "a to-many relation", TO_MANY_ATTRIBUTES);
+                        self.misplaced_attribute(
+                            attribute,
+                            other,
+                            "a to-many relation",
+                            TO_MANY_ATTRIBUTES,
+                        );
                         continue;
                     }
                 }
@@ -459,7 +616,13 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
-    fn to_many(&mut self, index: usize, target: usize, relation: &PendingRelation<'a>, via: Option<&Attribute>) {
+    fn to_many(
+        &mut self,
+        index: usize,
+        target: usize,
+        relation: &PendingRelation<'a>,
+        via: Option<&Attribute>,
+    ) {
         let decl = relation.decl;
         let this = self.models[index].model.name.clone();
         let target_name = self.models[target].model.name.clone();
@@ -475,19 +638,30 @@ impl<'a> Checker<'a> {
                         other => self.wrong_argument(other, attribute, "a string", usage),
                     }
                 }
-                let Some(field) = self.single_ident(attribute, usage) else { return };
+                let Some(field) = self.single_ident(attribute, usage) else {
+                    return;
+                };
                 if candidates.contains(&field.name) {
                     field.name.clone()
                 } else {
                     let help = if candidates.is_empty() {
-                        format!("add a relation `{} -> {this}` to model `{target_name}`", singular(&this))
+                        format!(
+                            "add a relation `{} -> {this}` to model `{target_name}`",
+                            singular(&this)
+                        )
                     } else {
-                        format!("relations of `{target_name}` pointing here: {}", candidates.join(", "))
+                        format!(
+                            "relations of `{target_name}` pointing here: {}",
+                            candidates.join(", ")
+                        )
                     };
                     self.report(
                         Diagnostic::error(
                             "E0150",
-                            format!("model `{target_name}` has no relation `{}` pointing at `{this}`", field.name),
+                            format!(
+                                "model `{target_name}` has no relation `{}` pointing at `{this}`",
+                                field.name
+                            ),
                             field.span,
                         )
                         .with_label("not a relation back to this model")
@@ -526,7 +700,8 @@ impl<'a> Checker<'a> {
                     ));
                     for name in several {
                         if let Some(span) = self.models[target].spans.get(name) {
-                            diagnostic = diagnostic.with_related(*span, format!("candidate `{name}`"));
+                            diagnostic =
+                                diagnostic.with_related(*span, format!("candidate `{name}`"));
                         }
                     }
                     self.report(diagnostic);
@@ -534,7 +709,11 @@ impl<'a> Checker<'a> {
                 }
             },
         };
-        let target_relation = self.models[target].model.relations.iter_mut().find(|r| r.name == chosen);
+        let target_relation = self.models[target]
+            .model
+            .relations
+            .iter_mut()
+            .find(|r| r.name == chosen);
         if let Some(Relation { kind, .. }) = target_relation {
             match kind {
                 RelationKind::ToOne { inverse, .. } => {
@@ -543,9 +722,13 @@ impl<'a> Checker<'a> {
                     }
                     if role.is_some() {
                         self.report(
-                            Diagnostic::error("E0153", "`role:` applies to polymorphic relations only", decl.name.span)
-                                .with_label(format!("`{chosen}` is a plain to-one relation"))
-                                .with_help("remove `role:`"),
+                            Diagnostic::error(
+                                "E0153",
+                                "`role:` applies to polymorphic relations only",
+                                decl.name.span,
+                            )
+                            .with_label(format!("`{chosen}` is a plain to-one relation"))
+                            .with_help("remove `role:`"),
                         );
                     }
                 }
@@ -564,15 +747,29 @@ impl<'a> Checker<'a> {
         self.models[index].model.relations.push(Relation {
             name: decl.name.name.clone(),
             doc: doc(&decl.trivia.doc),
-            kind: RelationKind::ToMany { target: target_name, via: chosen, role },
+            kind: RelationKind::ToMany {
+                target: target_name,
+                via: chosen,
+                role,
+            },
         });
     }
 
-    fn explicit_many_to_many(&mut self, index: usize, target: usize, relation: &PendingRelation<'a>, attribute: &Attribute) {
+    fn explicit_many_to_many(
+        &mut self,
+        index: usize,
+        target: usize,
+        relation: &PendingRelation<'a>,
+        attribute: &Attribute,
+    ) {
         let usage = "`@through(JoinModel)` or `@through(JoinModel, from: relation, to: relation)`";
         self.only_named(attribute, &["from", "to"], usage);
-        let Some(join_ident) = self.single_ident(attribute, usage) else { return };
-        let Some(join) = self.resolve_model(join_ident) else { return };
+        let Some(join_ident) = self.single_ident(attribute, usage) else {
+            return;
+        };
+        let Some(join) = self.resolve_model(join_ident) else {
+            return;
+        };
         let this = self.models[index].model.name.clone();
         let target_name = self.models[target].model.name.clone();
         let join_name = self.models[join].model.name.clone();
@@ -581,7 +778,9 @@ impl<'a> Checker<'a> {
             let side_name = checker.models[side].model.name.clone();
             if let Some(arg) = attribute.named(key) {
                 return match &arg.value {
-                    Value::Ident(name) if candidates.contains(&name.name) => Some(name.name.clone()),
+                    Value::Ident(name) if candidates.contains(&name.name) => {
+                        Some(name.name.clone())
+                    }
                     other => {
                         checker.report(
                             Diagnostic::error(
@@ -605,9 +804,13 @@ impl<'a> Checker<'a> {
                 [one] => Some(one.clone()),
                 [] if index == target => {
                     checker.report(
-                        Diagnostic::error("E0155", "a many-to-many of a model with itself must name both sides", attribute.span)
-                            .with_label("which relation is which side?")
-                            .with_help(format!("write `@through({join_name}, from: a, to: b)`")),
+                        Diagnostic::error(
+                            "E0155",
+                            "a many-to-many of a model with itself must name both sides",
+                            attribute.span,
+                        )
+                        .with_label("which relation is which side?")
+                        .with_help(format!("write `@through({join_name}, from: a, to: b)`")),
                     );
                     None
                 }
@@ -618,8 +821,13 @@ impl<'a> Checker<'a> {
                             format!("join model `{join_name}` has no relation to `{side_name}`"),
                             join_ident.span,
                         )
-                        .with_label(format!("a many-to-many between `{this}` and `{target_name}` needs both sides"))
-                        .with_help(format!("add `{} -> {side_name}` to model `{join_name}`", singular(&side_name))),
+                        .with_label(format!(
+                            "a many-to-many between `{this}` and `{target_name}` needs both sides"
+                        ))
+                        .with_help(format!(
+                            "add `{} -> {side_name}` to model `{join_name}`",
+                            singular(&side_name)
+                        )),
                     );
                     None
                 }
@@ -639,16 +847,29 @@ impl<'a> Checker<'a> {
         };
         let from = pick(self, index, "from");
         let to = pick(self, target, "to");
-        let (Some(from), Some(to)) = (from, to) else { return };
+        let (Some(from), Some(to)) = (from, to) else {
+            return;
+        };
         let decl = relation.decl;
         self.models[index].model.relations.push(Relation {
             name: decl.name.name.clone(),
             doc: doc(&decl.trivia.doc),
-            kind: RelationKind::ManyToMany { target: target_name, join_model: join_name, from, to },
+            kind: RelationKind::ManyToMany {
+                target: target_name,
+                join_model: join_name,
+                from,
+                to,
+            },
         });
     }
 
-    fn implicit_many_to_many(&mut self, index: usize, target: usize, relation: &PendingRelation<'a>, attribute: &Attribute) {
+    fn implicit_many_to_many(
+        &mut self,
+        index: usize,
+        target: usize,
+        relation: &PendingRelation<'a>,
+        attribute: &Attribute,
+    ) {
         let decl = relation.decl;
         let this = self.models[index].model.name.clone();
         let target_name = self.models[target].model.name.clone();
@@ -664,9 +885,15 @@ impl<'a> Checker<'a> {
         };
         if self.model_index.contains_key(&name) {
             self.report(
-                Diagnostic::error("E0157", format!("`{name}` is a declared model"), attribute.span)
-                    .with_label("join table name taken by a model")
-                    .with_help(format!("use `@through({name})` to join through a declared model")),
+                Diagnostic::error(
+                    "E0157",
+                    format!("`{name}` is a declared model"),
+                    attribute.span,
+                )
+                .with_label("join table name taken by a model")
+                .with_help(format!(
+                    "use `@through({name})` to join through a declared model"
+                )),
             );
             return;
         }
@@ -689,7 +916,10 @@ impl<'a> Checker<'a> {
                     .iter()
                     .map(|r| (r.name.clone(), points_at(existing, &r.name)))
                     .collect();
-                let from = sides.iter().find(|(_, t)| t.as_deref() == Some(&this)).map(|(n, _)| n.clone());
+                let from = sides
+                    .iter()
+                    .find(|(_, t)| t.as_deref() == Some(&this))
+                    .map(|(n, _)| n.clone());
                 let to = sides
                     .iter()
                     .find(|(n, t)| t.as_deref() == Some(&target_name) && Some(n) != from.as_ref())
@@ -698,26 +928,46 @@ impl<'a> Checker<'a> {
                     (Some(from), Some(to)) => (from, to),
                     _ => {
                         self.report(
-                            Diagnostic::error("E0158", format!("join table `{name}` already joins other models"), attribute.span)
-                                .with_label("name used by another many-to-many")
-                                .with_help("give this many-to-many its own join table name"),
+                            Diagnostic::error(
+                                "E0158",
+                                format!("join table `{name}` already joins other models"),
+                                attribute.span,
+                            )
+                            .with_label("name used by another many-to-many")
+                            .with_help("give this many-to-many its own join table name"),
                         );
                         return;
                     }
                 }
             }
             None => {
-                let (Some((_, from_type)), Some((_, to_type))) = (self.key_field_of(index, 0), self.key_field_of(target, 0)) else {
+                let (Some((_, from_type)), Some((_, to_type))) =
+                    (self.key_field_of(index, 0), self.key_field_of(target, 0))
+                else {
                     self.report(
-                        Diagnostic::error("E0145", "a many-to-many needs a single-field key on both sides", decl.name.span)
-                            .with_label("composite key")
-                            .with_help("join through a declared model with `@through(Model)` instead"),
+                        Diagnostic::error(
+                            "E0145",
+                            "a many-to-many needs a single-field key on both sides",
+                            decl.name.span,
+                        )
+                        .with_label("composite key")
+                        .with_help("join through a declared model with `@through(Model)` instead"),
                     );
                     return;
                 };
                 let from_column = self.naming.foreign_key(&from_relation);
                 let to_column = self.naming.foreign_key(&to_relation);
-                let join = self.join_model(&name, &this, &from_relation, &from_column, from_type, &target_name, &to_relation, &to_column, to_type);
+                let join = self.join_model(
+                    &name,
+                    &this,
+                    &from_relation,
+                    &from_column,
+                    from_type,
+                    &target_name,
+                    &to_relation,
+                    &to_column,
+                    to_type,
+                );
                 self.join_models.push(join);
                 (from_relation, to_relation)
             }
@@ -725,7 +975,12 @@ impl<'a> Checker<'a> {
         self.models[index].model.relations.push(Relation {
             name: decl.name.name.clone(),
             doc: doc(&decl.trivia.doc),
-            kind: RelationKind::ManyToMany { target: target_name, join_model: name, from, to },
+            kind: RelationKind::ManyToMany {
+                target: target_name,
+                join_model: name,
+                from,
+                to,
+            },
         });
     }
 
@@ -747,8 +1002,14 @@ impl<'a> Checker<'a> {
             column: column.to_string(),
             doc: None,
             ty: match ty.scalar {
-                ScalarType::Serial => FieldType { scalar: ScalarType::Int, array: false },
-                ScalarType::BigSerial => FieldType { scalar: ScalarType::BigInt, array: false },
+                ScalarType::Serial => FieldType {
+                    scalar: ScalarType::Int,
+                    array: false,
+                },
+                ScalarType::BigSerial => FieldType {
+                    scalar: ScalarType::BigInt,
+                    array: false,
+                },
                 _ => ty,
             },
             nullable: false,
@@ -786,7 +1047,9 @@ impl<'a> Checker<'a> {
         Model {
             name: name.to_string(),
             table: name.to_string(),
-            doc: Some(format!("Join table of the many-to-many between `{from_model}` and `{to_model}`.")),
+            doc: Some(format!(
+                "Join table of the many-to-many between `{from_model}` and `{to_model}`."
+            )),
             kind: ModelKind::JoinTable,
             fields: vec![
                 key_field(from_column, from_type, from_relation),
@@ -799,7 +1062,10 @@ impl<'a> Checker<'a> {
             ],
             indexes: vec![Index {
                 name: super::model::index_name(name, &[to_column.to_string()], false),
-                fields: vec![IndexField { field: to_column.to_string(), descending: false }],
+                fields: vec![IndexField {
+                    field: to_column.to_string(),
+                    descending: false,
+                }],
                 unique: false,
                 where_not_deleted: false,
             }],
