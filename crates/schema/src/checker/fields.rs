@@ -774,7 +774,7 @@ impl<'a> Checker<'a> {
                     .enum_by_name(enum_name)
                     .map(|e| e.values.iter().map(|v| v.name.clone()).collect())
                     .unwrap_or_default();
-                if values.iter().any(|v| *v == ident.name) {
+                if values.contains(&ident.name) {
                     Some(DefaultValue::EnumValue(ident.name.clone()))
                 } else {
                     let help =

@@ -36,7 +36,7 @@ pub fn check(file: &SchemaFile) -> (Schema, Vec<Diagnostic>) {
         checker.declared_fields(index);
     }
     for index in 0..checker.models.len() {
-        checker.to_one_relations(index);
+        checker.resolve_to_one_relations(index);
     }
     for index in 0..checker.models.len() {
         checker.behaviours(index);

@@ -110,6 +110,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Adds a field holding a reference, or reuses the field already stored in that column.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn reference_field(
         &mut self,
         model: usize,
@@ -182,7 +183,7 @@ impl<'a> Checker<'a> {
         Some(column)
     }
 
-    pub(crate) fn to_one_relations(&mut self, index: usize) {
+    pub(crate) fn resolve_to_one_relations(&mut self, index: usize) {
         let pending = self.models[index].to_one.clone();
         // Fields inserted earlier shift later positions by one each.
         for (inserted, relation) in pending.iter().enumerate() {
@@ -209,12 +210,12 @@ impl<'a> Checker<'a> {
             if resolved.len() > 1 || declared_polymorphic {
                 self.polymorphic(index, relation, &resolved, *optional, position);
             } else {
-                self.to_one(index, relation, resolved[0], *optional, *span, position);
+                self.resolve_to_one(index, relation, resolved[0], *optional, *span, position);
             }
         }
     }
 
-    fn to_one(
+    fn resolve_to_one(
         &mut self,
         index: usize,
         relation: &PendingRelation<'a>,
@@ -595,7 +596,7 @@ impl<'a> Checker<'a> {
             } else if let Some(attribute) = join_table {
                 self.implicit_many_to_many(index, target, &relation, attribute);
             } else {
-                self.to_many(index, target, &relation, via);
+                self.resolve_to_many(index, target, &relation, via);
             }
         }
     }
@@ -616,7 +617,7 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
-    fn to_many(
+    fn resolve_to_many(
         &mut self,
         index: usize,
         target: usize,
@@ -732,14 +733,14 @@ impl<'a> Checker<'a> {
                         );
                     }
                 }
-                RelationKind::Polymorphic { role_field, .. } => {
-                    if role.is_some() && role_field.is_none() {
-                        self.report(
+                RelationKind::Polymorphic { role_field, .. }
+                    if role.is_some() && role_field.is_none() =>
+                {
+                    self.report(
                             Diagnostic::error("E0153", format!("polymorphic relation `{chosen}` has no role column"), decl.name.span)
                                 .with_label("`role:` needs a role column")
                                 .with_help(format!("add `role: \"column\"` to `@polymorphic(...)` on `{target_name}.{chosen}`")),
                         );
-                    }
                 }
                 _ => {}
             }
