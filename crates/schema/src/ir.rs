@@ -104,6 +104,51 @@ pub struct Behaviours {
     /// The relation set to the last updating user.
     pub updated_by: Option<String>,
     pub import_hash: Option<String>,
+    /// The model holds content kept once per environment and copied forward by publishing.
+    #[serde(default)]
+    pub environment: Option<EnvironmentScope>,
+    /// The model records publish runs of its scope.
+    #[serde(default)]
+    pub publish_log: Option<PublishLog>,
+}
+
+/// Content scoped by an environment enum (`dev`, `stage`, `production`, in the enum's order)
+/// within a scope row (such as a project).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentScope {
+    /// The enum field holding the row's environment.
+    pub field: String,
+    /// The enum whose declaration order is the publishing order.
+    pub environments: String,
+    /// The to-one relation to the scope row.
+    pub scope: String,
+    /// The field keeping the id of the row a copy descends from.
+    pub lineage: Option<String>,
+}
+
+/// A model recording publish runs: which scope, from and to which environment, status,
+/// timing, error and the number of rows copied per content model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishLog {
+    /// The to-one relation to the scope row being published.
+    pub scope: String,
+    /// The to-one relation set to the user who published, when there is one.
+    pub actor: Option<String>,
+    pub from_field: String,
+    pub to_field: String,
+    /// An enum field with at least the values `running`, `success` and `failed`.
+    pub status_field: String,
+    pub started_field: String,
+    pub finished_field: String,
+    pub error_field: String,
+    pub counts: Vec<PublishCount>,
+}
+
+/// A field of the publish log counting the rows of `model` copied by a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishCount {
+    pub model: String,
+    pub field: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

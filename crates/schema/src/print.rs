@@ -236,6 +236,14 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
         None if field.secret => attributes.push(attribute("secret", Vec::new())),
         None => {}
     }
+    if let Some(log) = &model.behaviours.publish_log {
+        for count in log.counts.iter().filter(|c| c.field == field.name) {
+            attributes.push(attribute(
+                "copied",
+                vec![positional(Value::Ident(ident(&count.model)))],
+            ));
+        }
+    }
     if field.readonly {
         attributes.push(attribute("readonly", Vec::new()));
     }
@@ -347,6 +355,7 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             vec![positional(Value::Ident(ident(target)))],
         ));
     }
+    model_attributes.extend(publishing_attributes(model));
     let single_key = model.primary_key.len() == 1 && !has_implicit_key(model);
     if model.primary_key.len() > 1 {
         let names = model
@@ -670,4 +679,38 @@ fn print_to_one(
         }
         _ => None,
     }
+}
+
+/// `@@environment(...)` and `@@publish_log(...)`, with only the non-default names spelled out.
+fn publishing_attributes(model: &ir::Model) -> Vec<Attribute> {
+    let mut attributes = Vec::new();
+    let name = |text: &str| Value::Ident(ident(text));
+    if let Some(scope) = &model.behaviours.environment {
+        let mut args = vec![positional(name(&scope.field)), named("scope", name(&scope.scope))];
+        if let Some(lineage) = &scope.lineage {
+            args.push(named("lineage", name(lineage)));
+        }
+        attributes.push(attribute("environment", args));
+    }
+    if let Some(log) = &model.behaviours.publish_log {
+        let mut args = vec![named("scope", name(&log.scope))];
+        if let Some(actor) = &log.actor {
+            args.push(named("actor", name(actor)));
+        }
+        let fields = [
+            ("from", &log.from_field, "from_environment"),
+            ("to", &log.to_field, "to_environment"),
+            ("status", &log.status_field, "status"),
+            ("started", &log.started_field, "started_at"),
+            ("finished", &log.finished_field, "finished_at"),
+            ("error", &log.error_field, "error_message"),
+        ];
+        for (key, field, default) in fields {
+            if field != default {
+                args.push(named(key, name(field)));
+            }
+        }
+        attributes.push(attribute("publish_log", args));
+    }
+    attributes
 }

@@ -67,6 +67,7 @@ pub(crate) const FIELD_ATTRIBUTES: &[&str] = &[
     "min",
     "max",
     "one_of",
+    "copied",
 ];
 
 impl<'a> Checker<'a> {
@@ -517,6 +518,8 @@ impl<'a> Checker<'a> {
                     None => self.wrong_argument_count(attribute, usage),
                 }
             }
+            // Read by the publish pass.
+            "copied" => {}
             "on_delete" | "references" | "unenforced" | "polymorphic" | "relation"
             | "join_table" | "through" => {
                 self.report(

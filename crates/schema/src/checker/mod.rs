@@ -16,6 +16,7 @@ mod args;
 pub(crate) use model::index_name;
 mod fields;
 mod model;
+mod publish;
 mod relations;
 
 use std::collections::HashMap;
@@ -48,6 +49,9 @@ pub fn check(file: &SchemaFile) -> (Schema, Vec<Diagnostic>) {
     for index in 0..checker.models.len() {
         checker.indexes(index);
         checker.column_collisions(index);
+    }
+    for index in 0..checker.models.len() {
+        checker.environments(index);
     }
     checker.finish()
 }

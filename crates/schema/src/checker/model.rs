@@ -18,6 +18,8 @@ const MODEL_ATTRIBUTES: &[&str] = &[
     "actors",
     "import_hash",
     "was",
+    "environment",
+    "publish_log",
 ];
 
 /// PostgreSQL truncates identifiers beyond 63 bytes.
@@ -164,7 +166,7 @@ impl Checker<'_> {
                     self.models[index].model.behaviours.import_hash = Some(field);
                 }
                 "actors" => self.actors(index, attribute),
-                "id" | "unique" | "index" => {}
+                "id" | "unique" | "index" | "environment" | "publish_log" => {}
                 _ => self.unknown_attribute(attribute, "a model", MODEL_ATTRIBUTES),
             }
         }
