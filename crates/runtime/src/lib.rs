@@ -1,14 +1,36 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The Tessera data layer.
+//!
+//! [`Engine`] runs PostgREST-style reads and validated writes over a database migrated to
+//! a [`Schema`], with the same results on SQLite and PostgreSQL:
+//!
+//! * reads ([`Engine::read`]): field lists, renames, embedded relations of every kind
+//!   (to-one, to-many, many-to-many, self reference, polymorphic) to any depth with one
+//!   SQL query per embed level, filters, `or`/`and`/`not`, ordering, pagination, counts;
+//! * writes ([`Engine::insert`], [`Engine::update`], [`Engine::delete`],
+//!   [`Engine::restore`]): defaults, transforms, validations with the schema's messages,
+//!   enums, password hashing, secret and virtual fields, engine-managed timestamps and
+//!   actor columns, import-hash dedup, upserts, soft delete with cascades and restore.
+//!
+//! [`parse_read`] and [`parse_filter`] turn PostgREST's URL grammar into requests.
+//! `docs/api.md` is the reference of the grammar and the semantics.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![forbid(unsafe_code)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+mod dberror;
+mod engine;
+mod error;
+mod parse;
+mod plan;
+mod request;
+mod value;
+mod write;
+
+pub use engine::{DialectKind, Engine, PoolStats};
+pub use error::{ErrorKind, FieldError, RuntimeError};
+pub use parse::{parse_filter, parse_read, parse_select};
+pub use request::{
+    Condition, Context, DeleteRequest, Deleted, Embed, Filter, FilterValue, InsertRequest,
+    Operator, OrderTerm, ReadRequest, ReadResult, Resolution, RestoreRequest, Role, SelectItem,
+    UpdateRequest, WriteQuery,
+};
+pub use tessera_schema::Schema;

@@ -1,0 +1,1 @@
+//! Conversions between JSON values and database values.
