@@ -116,6 +116,12 @@ impl Lexer<'_> {
                     self.bump();
                     self.push(TokenKind::Newline, start);
                 }
+                // Windows line endings: `\r\n` is one newline.
+                '\r' if self.peek_second() == Some('\n') => {
+                    self.bump();
+                    self.bump();
+                    self.push(TokenKind::Newline, start);
+                }
                 c if c.is_whitespace() => {
                     self.bump();
                 }
@@ -188,9 +194,12 @@ impl Lexer<'_> {
     }
 
     fn comment(&mut self, start: usize) {
-        let line_end = self.source[start..]
+        let mut line_end = self.source[start..]
             .find('\n')
             .map_or(self.source.len(), |i| start + i);
+        if self.source[..line_end].ends_with('\r') && line_end > start {
+            line_end -= 1;
+        }
         let text = &self.source[start..line_end];
         self.pos = line_end;
         let kind = match text.strip_prefix("///") {
@@ -214,10 +223,33 @@ impl Lexer<'_> {
         self.bump();
         let mut value = String::new();
         loop {
+            let at_line_end = match self.peek() {
+                Some('\n') | None => true,
+                Some('\r') => self.peek_second() == Some('\n'),
+                _ => false,
+            };
+            if at_line_end {
+                // Point at the opening quote: that is where the fix goes.
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0003",
+                        "unterminated string",
+                        Span::new(start, start + 1),
+                    )
+                    .with_label("this string is never closed")
+                    .with_help("close the string with `\"` on the same line; strings cannot span lines (write `\\n` for a line break)"),
+                );
+                break;
+            }
             match self.bump() {
                 Some('"') => break,
                 Some('\\') => {
                     let escape_start = self.pos - 1;
+                    if matches!(self.peek(), None | Some('\n' | '\r')) {
+                        // A backslash at the end of the line escapes nothing; the string
+                        // is reported as unterminated on the next turn.
+                        continue;
+                    }
                     match self.bump() {
                         Some('n') => value.push('\n'),
                         Some('t') => value.push('\t'),
@@ -234,27 +266,12 @@ impl Lexer<'_> {
                                     Span::new(escape_start, self.pos),
                                 )
                                 .with_label("unknown escape")
-                                .with_help(r#"the escapes are \", \\, \n and \t"#),
+                                .with_help(r#"the escapes are \", \\, \n and \t; write \\ for a backslash"#),
                             );
                         }
                     }
                 }
-                Some('\n') | None => {
-                    // Point at the opening quote: that is where the fix goes.
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            "E0003",
-                            "unterminated string",
-                            Span::new(start, start + 1),
-                        )
-                        .with_label("this string is never closed")
-                        .with_help("close the string with `\"` on the same line"),
-                    );
-                    if self.source[..self.pos].ends_with('\n') {
-                        self.pos -= 1;
-                    }
-                    break;
-                }
+                None => break,
                 Some(c) => value.push(c),
             }
         }

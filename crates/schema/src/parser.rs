@@ -13,9 +13,17 @@ pub fn parse(source: &str) -> (SchemaFile, Vec<Diagnostic>) {
     let mut parser = Parser {
         tokens,
         pos: 0,
+        depth: 0,
         diagnostics: Vec::new(),
     };
     let file = parser.file();
+    // A character the lexer rejected usually derails the rest of its line; report the
+    // character, not the confusion it causes.
+    let line_of = |offset: usize| source[..offset.min(source.len())].matches('\n').count();
+    let bad_lines: Vec<usize> = diagnostics.iter().map(|d| line_of(d.span.start)).collect();
+    parser
+        .diagnostics
+        .retain(|d| !bad_lines.contains(&line_of(d.span.start)));
     diagnostics.append(&mut parser.diagnostics);
     (file, diagnostics)
 }
@@ -28,8 +36,15 @@ type PResult<T> = Result<T, Bail>;
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// How many lists, objects and calls enclose the value being read.
+    depth: usize,
     diagnostics: Vec<Diagnostic>,
 }
+
+/// The deepest nesting of lists, objects and calls in one value. Real schemas need a few
+/// levels; the limit keeps the recursive parser (and everything that walks values after it)
+/// from exhausting the stack on hostile input.
+pub const MAX_VALUE_DEPTH: usize = 32;
 
 const TOP_LEVEL: &str = "`model`, `enum` or `settings`";
 
@@ -152,16 +167,43 @@ impl Parser {
         }
     }
 
-    /// Skips to the end of the current line without crossing a `}` that closes the block.
-    fn skip_line(&mut self) {
-        let mut depth = 0usize;
+    /// Skips the rest of a bad item that began at token `from`: to the end of its line, or,
+    /// when it opened brackets that are still open, to the line where they close. Never
+    /// crosses the `}` that closes the enclosing block.
+    fn skip_line(&mut self, from: usize) {
+        let mut open: Vec<TokenKind> = Vec::new();
+        for token in &self.tokens[from.min(self.pos)..self.pos] {
+            match &token.kind {
+                TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => {
+                    open.push(token.kind.clone())
+                }
+                closer @ (TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket)
+                    if open.last().is_some_and(|o| closes(o, closer)) =>
+                {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
         loop {
             match self.peek() {
-                TokenKind::Newline | TokenKind::Eof => return,
-                TokenKind::RBrace if depth == 0 => return,
-                TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => depth += 1,
-                TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket => {
-                    depth = depth.saturating_sub(1)
+                TokenKind::Eof => return,
+                TokenKind::Newline if open.is_empty() => return,
+                TokenKind::Newline => {
+                    self.bump();
+                    if self.at_declaration_start() {
+                        return;
+                    }
+                    continue;
+                }
+                TokenKind::RBrace if open.last() != Some(&TokenKind::LBrace) => return,
+                TokenKind::LBrace | TokenKind::LParen | TokenKind::LBracket => {
+                    open.push(self.peek().clone())
+                }
+                closer @ (TokenKind::RBrace | TokenKind::RParen | TokenKind::RBracket)
+                    if open.last().is_some_and(|o| closes(o, closer)) =>
+                {
+                    open.pop();
                 }
                 _ => {}
             }
@@ -187,6 +229,20 @@ impl Parser {
                     self.bump();
                 }
             }
+        }
+    }
+
+    /// Whether the next tokens open a top-level declaration (`model Name {`, `enum Name {`,
+    /// `settings {`), which inside a block means the block was never closed. A field may be
+    /// called `model`, but `model Name {` is never a field.
+    fn at_declaration_start(&self) -> bool {
+        match self.peek() {
+            TokenKind::Ident(word) if word == "model" || word == "enum" => {
+                matches!(self.peek_at(1), TokenKind::Ident(_))
+                    && self.peek_at(2) == &TokenKind::LBrace
+            }
+            TokenKind::Ident(word) if word == "settings" => self.peek_at(1) == &TokenKind::LBrace,
+            _ => false,
         }
     }
 
@@ -241,10 +297,23 @@ impl Parser {
                     );
                     return (members, trivia, self.span());
                 }
-                _ => match member(self, trivia) {
-                    Ok(item) => members.push(item),
-                    Err(Bail) => self.skip_line(),
-                },
+                _ if self.at_declaration_start() => {
+                    let next = self.span();
+                    self.diagnostics.push(
+                        Diagnostic::error("E0011", format!("{what} is never closed"), open_span)
+                            .with_label("this `{` has no matching `}`")
+                            .with_related(next, "the next declaration starts here")
+                            .with_help("add `}` after the last line of the block"),
+                    );
+                    return (members, trivia, self.previous_span());
+                }
+                _ => {
+                    let from = self.pos;
+                    match member(self, trivia) {
+                        Ok(item) => members.push(item),
+                        Err(Bail) => self.skip_line(from),
+                    }
+                }
             }
         }
     }
@@ -302,12 +371,37 @@ impl Parser {
         let mut attributes = Vec::new();
         let closing;
         let end;
+        // After a bad token, the rest of its line is skipped silently: one error per line.
+        let mut quiet = false;
         loop {
+            let before = self.pos;
             let item_trivia = self.trivia();
+            if self.tokens[before..self.pos]
+                .iter()
+                .any(|t| t.kind == TokenKind::Newline)
+            {
+                quiet = false;
+            }
             match self.peek().clone() {
                 TokenKind::RBrace => {
                     closing = item_trivia;
                     end = self.bump().span;
+                    break;
+                }
+                _ if self.at_declaration_start() => {
+                    let next = self.span();
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0011",
+                            format!("enum `{}` is never closed", name.name),
+                            open,
+                        )
+                        .with_label("this `{` has no matching `}`")
+                        .with_related(next, "the next declaration starts here")
+                        .with_help("add `}` after the last value"),
+                    );
+                    closing = item_trivia;
+                    end = self.previous_span();
                     break;
                 }
                 TokenKind::Eof => {
@@ -335,11 +429,18 @@ impl Parser {
                         name: Ident { name: value, span },
                     });
                 }
-                TokenKind::AtAt => match self.attribute(item_trivia) {
-                    Ok(attribute) => attributes.push(attribute),
-                    Err(Bail) => self.skip_line(),
-                },
+                TokenKind::AtAt => {
+                    let from = self.pos;
+                    match self.attribute(item_trivia) {
+                        Ok(attribute) => attributes.push(attribute),
+                        Err(Bail) => self.skip_line(from),
+                    }
+                }
+                _ if quiet => {
+                    self.bump();
+                }
                 _ => {
+                    quiet = true;
                     self.error_expected(
                         "an enum value",
                         Some("enum values are plain names separated by spaces or newlines, e.g. `enum Status { active inactive }`"),
@@ -577,6 +678,28 @@ impl Parser {
     }
 
     fn value(&mut self) -> PResult<Value> {
+        if self.depth >= MAX_VALUE_DEPTH {
+            let span = self.span();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0016",
+                    format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
+                    span,
+                )
+                .with_label("too deeply nested")
+                .with_help(format!(
+                    "lists, objects and calls may nest at most {MAX_VALUE_DEPTH} levels; flatten the value"
+                )),
+            );
+            return Err(Bail);
+        }
+        self.depth += 1;
+        let value = self.value_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn value_inner(&mut self) -> PResult<Value> {
         let start = self.span();
         match self.peek().clone() {
             TokenKind::String(text) => {
@@ -643,4 +766,14 @@ impl Parser {
             )),
         }
     }
+}
+
+/// Whether `closer` closes the bracket `open`.
+fn closes(open: &TokenKind, closer: &TokenKind) -> bool {
+    matches!(
+        (open, closer),
+        (TokenKind::LBrace, TokenKind::RBrace)
+            | (TokenKind::LParen, TokenKind::RParen)
+            | (TokenKind::LBracket, TokenKind::RBracket)
+    )
 }

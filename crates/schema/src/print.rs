@@ -686,7 +686,10 @@ fn publishing_attributes(model: &ir::Model) -> Vec<Attribute> {
     let mut attributes = Vec::new();
     let name = |text: &str| Value::Ident(ident(text));
     if let Some(scope) = &model.behaviours.environment {
-        let mut args = vec![positional(name(&scope.field)), named("scope", name(&scope.scope))];
+        let mut args = vec![
+            positional(name(&scope.field)),
+            named("scope", name(&scope.scope)),
+        ];
         if let Some(lineage) = &scope.lineage {
             args.push(named("lineage", name(lineage)));
         }

@@ -1,10 +1,24 @@
 //! Reading attribute arguments, with diagnostics for arguments of the wrong shape.
 
 use super::Checker;
-use crate::ast::{Attribute, Value};
+use crate::ast::{Attribute, Item, Value};
 use crate::diagnostic::Diagnostic;
 
 impl Checker<'_> {
+    /// `@@` for a model or enum attribute, `@` for a field attribute.
+    pub fn sigil(&self, attribute: &Attribute) -> &'static str {
+        let model_level = self.file.items.iter().any(|item| match item {
+            Item::Model(m) => m.attributes().any(|a| std::ptr::eq(a, attribute)),
+            Item::Enum(e) => e.attributes.iter().any(|a| std::ptr::eq(a, attribute)),
+            Item::Settings(_) => false,
+        });
+        if model_level {
+            "@@"
+        } else {
+            "@"
+        }
+    }
+
     pub fn wrong_argument(
         &mut self,
         value: &Value,
@@ -16,7 +30,8 @@ impl Checker<'_> {
             Diagnostic::error(
                 "E0122",
                 format!(
-                    "`@{}` expects {expected}, found {}",
+                    "`{}{}` expects {expected}, found {}",
+                    self.sigil(attribute),
                     attribute.name.name,
                     value.describe()
                 ),
@@ -31,10 +46,14 @@ impl Checker<'_> {
         self.report(
             Diagnostic::error(
                 "E0123",
-                format!("wrong arguments for `@{}`", attribute.name.name),
+                format!(
+                    "wrong number of arguments for `{}{}`",
+                    self.sigil(attribute),
+                    attribute.name.name
+                ),
                 attribute.span,
             )
-            .with_label("unexpected arguments")
+            .with_label("wrong number of arguments")
             .with_help(format!("write {usage}")),
         );
     }
@@ -46,12 +65,14 @@ impl Checker<'_> {
             if !allowed.contains(&name.name.as_str()) {
                 let help = if allowed.is_empty() {
                     format!(
-                        "`@{}` takes no named arguments; write {usage}",
+                        "`{}{}` takes no named arguments; write {usage}",
+                        self.sigil(attribute),
                         attribute.name.name
                     )
                 } else {
                     format!(
-                        "`@{}` accepts {}; write {usage}",
+                        "`{}{}` accepts {}; write {usage}",
+                        self.sigil(attribute),
                         attribute.name.name,
                         allowed
                             .iter()
@@ -64,8 +85,10 @@ impl Checker<'_> {
                     Diagnostic::error(
                         "E0124",
                         format!(
-                            "unknown argument `{}` for `@{}`",
-                            name.name, attribute.name.name
+                            "unknown argument `{}` for `{}{}`",
+                            name.name,
+                            self.sigil(attribute),
+                            attribute.name.name
                         ),
                         name.span,
                     )
@@ -79,14 +102,22 @@ impl Checker<'_> {
     /// An attribute that takes nothing: `@unique`.
     pub fn no_args(&mut self, attribute: &Attribute) {
         if !attribute.args.is_empty() {
-            let usage = format!("`@{}` without arguments", attribute.name.name);
+            let usage = format!(
+                "`{}{}` without arguments",
+                self.sigil(attribute),
+                attribute.name.name
+            );
             self.wrong_argument_count(attribute, &usage);
         }
     }
 
     /// An attribute that takes exactly one string: `@map("column")`.
     pub fn single_string(&mut self, attribute: &Attribute) -> Option<String> {
-        let usage = format!("`@{}(\"name\")`", attribute.name.name);
+        let usage = format!(
+            "`{}{}(\"name\")`",
+            self.sigil(attribute),
+            attribute.name.name
+        );
         self.only_named(attribute, &[], &usage);
         let positional: Vec<&Value> = attribute.positional().collect();
         match positional.as_slice() {
@@ -148,11 +179,20 @@ impl Checker<'_> {
         let positional: Vec<&Value> = attribute.positional().collect();
         match positional.get(index) {
             Some(Value::Number(text, span)) => match text.parse::<f64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
+                Ok(n) if n.is_finite() => Some(n),
+                _ => {
                     self.report(
-                        Diagnostic::error("E0125", "number out of range", *span)
-                            .with_label("not a representable number"),
+                        Diagnostic::error(
+                            "E0125",
+                            format!(
+                                "number out of range in `{}{}`",
+                                self.sigil(attribute),
+                                attribute.name.name
+                            ),
+                            *span,
+                        )
+                        .with_label("too large to represent")
+                        .with_help("use a number between -1.7e308 and 1.7e308"),
                     );
                     None
                 }

@@ -448,6 +448,23 @@ impl Checker<'_> {
         } else if let Some(field) = field_keys.first() {
             if let Some(stored) = self.stored_field_for(index, &field.name.name) {
                 self.models[index].model.primary_key = vec![stored];
+            } else if self.models[index]
+                .model
+                .field(&field.name.name)
+                .is_some_and(|f| !f.is_stored())
+            {
+                self.report(
+                    Diagnostic::error(
+                        "E0174",
+                        format!(
+                            "virtual field `{}` cannot be the primary key of model `{}`",
+                            field.name.name, decl.name.name
+                        ),
+                        field.name.span,
+                    )
+                    .with_label("computed on read, never stored")
+                    .with_help("mark a stored field `@id`, or remove `@id` to get the implicit `id uuid` key"),
+                );
             }
         }
         // Key fields must be present in every row.
@@ -481,19 +498,6 @@ impl Checker<'_> {
                 diagnostic = diagnostic.with_related(key_span, "used in this key");
             }
             self.report(diagnostic);
-        }
-        let model = &self.models[index].model;
-        let virtual_key = model.primary_key_fields().any(|f| !f.is_stored());
-        if virtual_key {
-            self.report(
-                Diagnostic::error(
-                    "E0174",
-                    "a virtual field cannot be a primary key",
-                    decl.name.span,
-                )
-                .with_label("virtual key")
-                .with_help("use a stored field as the key"),
-            );
         }
     }
 
@@ -570,7 +574,11 @@ impl Checker<'_> {
                 Some(Value::String(name, span)) => {
                     if name.len() > MAX_IDENTIFIER {
                         self.report(
-                            Diagnostic::error("E0176", "index name longer than 63 bytes", *span)
+                            Diagnostic::error(
+                                "E0176",
+                                format!("index name is {} bytes long; PostgreSQL allows at most {MAX_IDENTIFIER}", name.len()),
+                                *span,
+                            )
                                 .with_label("PostgreSQL would truncate it")
                                 .with_help("choose a shorter name"),
                         );

@@ -789,8 +789,12 @@ impl<'a> Checker<'a> {
                                 format!("`{key}:` must name a relation of `{join_name}` pointing at `{side_name}`"),
                                 other.span(),
                             )
-                            .with_label("not such a relation")
-                            .with_help(format!("candidates: {}", candidates.join(", "))),
+                            .with_label("no such relation")
+                            .with_help(if candidates.is_empty() {
+                                format!("add a relation `{} -> {side_name}` to model `{join_name}`", singular(&side_name))
+                            } else {
+                                format!("relations of `{join_name}` pointing at `{side_name}`: {}", candidates.join(", "))
+                            }),
                         );
                         None
                     }
