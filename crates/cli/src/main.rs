@@ -19,7 +19,10 @@ struct Cli {
 enum Command {
     Apps(commands::apps::Args),
     Check(commands::check::Args),
+    Docs(commands::docs::Args),
+    Export(commands::export::Args),
     Fmt(commands::fmt::Args),
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +30,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Apps(args) => commands::apps::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Docs(args) => commands::docs::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     }
 }

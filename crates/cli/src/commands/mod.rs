@@ -2,7 +2,10 @@
 
 pub mod apps;
 pub mod check;
+pub mod docs;
+pub mod export;
 pub mod fmt;
+pub mod serve;
 
 use std::io::IsTerminal;
 use std::path::Path;
