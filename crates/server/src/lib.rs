@@ -1,14 +1,175 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The Tessera HTTP server.
+//!
+//! [`router`] builds the whole application from an [`AppState`]; [`serve`] runs it on a
+//! listener until a shutdown signal, letting in-flight requests finish.
+//!
+//! Routes:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET/HEAD/POST/PATCH/DELETE /rest/v1/{model}` | the data API, in PostgREST's conventions |
+//! | `POST /rest/v1/{model}/restore` | restore soft-deleted rows matching the filters |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of the schema |
+//! | `GET /docs` | a page rendering that document |
+//! | `GET /health` | liveness: the process answers |
+//! | `GET /ready` | readiness: the database answers |
+//! | `GET /metrics` | Prometheus metrics |
+//!
+//! Layers, outermost first: request id, tracing span, panic catcher (a 500 with a generic
+//! body), CORS, timeout, metrics. The REST routes also require the service key (see
+//! [`auth`]).
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+mod handlers;
+mod rest;
+pub mod settings;
+pub mod state;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use auth::{ServiceKey, SERVICE_KEY_ENV};
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use state::AppState;
+pub use telemetry::Metrics;
+
+/// Builds the state of a server over `engine`.
+pub fn state(
+    engine: tessera_runtime::Engine,
+    service_key: ServiceKey,
+    config: ServerConfig,
+) -> AppState {
+    let openapi = tessera_interop::openapi(engine.schema());
+    AppState {
+        engine,
+        service_key,
+        config: Arc::new(config),
+        metrics: Metrics::global(),
+        openapi: Arc::new(openapi),
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let api = rest::router(state.clone());
+    let open = Router::new()
+        .route("/health", get(handlers::health::health))
+        .route("/ready", get(handlers::ready::ready))
+        .route("/metrics", get(handlers::metrics::metrics))
+        .route("/openapi.json", get(handlers::openapi::openapi))
+        .route("/docs", get(handlers::docs::docs))
+        .with_state(state);
+    Router::new()
+        .merge(open)
+        .merge(api)
+        .fallback(handlers::not_found::not_found)
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    telemetry::REQUEST_ID_HEADER.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(telemetry::request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(
+                    telemetry::REQUEST_ID_HEADER.clone(),
+                ))
+                .layer(CatchPanicLayer::custom(
+                    |panic: Box<dyn std::any::Any + Send>| {
+                        let detail = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                            .unwrap_or_else(|| "unknown panic".to_owned());
+                        error::panic_response(detail)
+                    },
+                ))
+                .layer(cors(&config))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    config.request_timeout,
+                )),
+        )
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+fn cors(config: &ServerConfig) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(Any)
+        .expose_headers(Any)
+        .max_age(std::time::Duration::from_secs(3600));
+    match &config.cors_origins {
+        None => layer.allow_origin(Any),
+        Some(origins) => layer.allow_origin(AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )),
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; requests in flight then
+/// finish before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
 }

@@ -1,0 +1,25 @@
+//! Server configuration.
+
+use std::time::Duration;
+
+/// How the server behaves, independent of where it listens.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest request body accepted, in bytes (default 1 MiB); larger ones get 413.
+    pub body_limit: usize,
+    /// Longest time a request may take before it is answered with 408 (default 30 s).
+    pub request_timeout: Duration,
+    /// Origins allowed by CORS. `None` (the default) allows every origin, as the REST API
+    /// is meant for browsers of any site holding a key; `Some(list)` allows only those.
+    pub cors_origins: Option<Vec<String>>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: None,
+        }
+    }
+}

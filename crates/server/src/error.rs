@@ -1,0 +1,216 @@
+//! The one error type of the HTTP layer.
+//!
+//! Every failure a handler can meet becomes an [`ApiError`], answered in PostgREST's body
+//! shape `{code, message, details, hint}` with the matching status. Database details
+//! (SQL, driver messages) never reach a client: errors the runtime classifies as internal
+//! are logged with the request's span and answered with a generic body.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use tessera_runtime::ErrorKind;
+
+/// A client error: status and PostgREST body.
+#[derive(Debug)]
+pub struct ClientError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub details: Option<Value>,
+    pub hint: Option<String>,
+}
+
+/// An error answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request carried no key (PGRST302-like).
+    #[error("authentication required")]
+    MissingKey,
+    /// The request carried a key that is not valid.
+    #[error("invalid key")]
+    InvalidKey,
+    /// The key is valid but does not allow this request.
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// A client error with its status and PostgREST body.
+    #[error("{}", .0.message)]
+    Client(Box<ClientError>),
+    /// The request body is larger than the configured limit.
+    #[error("request body too large")]
+    PayloadTooLarge { limit: usize },
+    /// The request body is not of a supported media type.
+    #[error("unsupported content type")]
+    UnsupportedMediaType { content_type: String },
+    /// The requested response media type cannot be produced.
+    #[error("not acceptable")]
+    NotAcceptable { accept: String },
+    /// An error of the data layer. Internal ones are answered with a generic body.
+    #[error("{0}")]
+    Runtime(Box<tessera_runtime::RuntimeError>),
+    /// Something failed on our side; the detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with a PostgREST code.
+    pub fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::client(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A client error with any status, code and message.
+    pub fn client(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Client(Box::new(ClientError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            details: None,
+            hint: None,
+        }))
+    }
+
+    /// Adds details to a client error (other variants are returned unchanged).
+    pub fn with_details(mut self, value: impl Into<Value>) -> ApiError {
+        if let ApiError::Client(error) = &mut self {
+            error.details = Some(value.into());
+        }
+        self
+    }
+
+    /// Adds a hint to a client error (other variants are returned unchanged).
+    pub fn with_hint(mut self, text: impl Into<String>) -> ApiError {
+        if let ApiError::Client(error) = &mut self {
+            error.hint = Some(text.into());
+        }
+        self
+    }
+
+    /// An unknown model (PGRST205, 404).
+    pub fn unknown_model(name: &str) -> ApiError {
+        ApiError::client(
+            StatusCode::NOT_FOUND,
+            "PGRST205",
+            format!("Could not find the table '{name}' in the schema"),
+        )
+        .with_hint("GET /openapi.json lists every model")
+    }
+
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MissingKey | ApiError::InvalidKey => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Client(error) => error.status,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Runtime(error) => StatusCode::from_u16(error.kind.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The PostgREST-shaped body.
+    pub fn body(&self) -> Value {
+        if let ApiError::Runtime(error) = self {
+            if error.kind != ErrorKind::Internal {
+                return error.to_body();
+            }
+        }
+        let (code, message, details, hint): (&str, String, Option<Value>, Option<String>) =
+            match self {
+                ApiError::MissingKey => (
+                    "PGRST302",
+                    "Anonymous access is disabled: this request needs a key".into(),
+                    None,
+                    Some(
+                        "Send the service key as 'Authorization: Bearer KEY' or in the 'apikey' header"
+                            .into(),
+                    ),
+                ),
+                ApiError::InvalidKey => (
+                    "PGRST301",
+                    "The key sent with this request is not valid".into(),
+                    None,
+                    Some("Check the key printed by the server's first start or TESSERA_SERVICE_KEY".into()),
+                ),
+                ApiError::Forbidden { message } => ("42501", message.clone(), None, None),
+                ApiError::Client(error) => (
+                    &error.code,
+                    error.message.clone(),
+                    error.details.clone(),
+                    error.hint.clone(),
+                ),
+                ApiError::PayloadTooLarge { limit } => (
+                    "PGRST413",
+                    format!("The request body is larger than the limit of {limit} bytes"),
+                    None,
+                    Some("Send fewer rows per request".into()),
+                ),
+                ApiError::UnsupportedMediaType { content_type } => (
+                    "PGRST107",
+                    format!("Content-Type '{content_type}' is not supported"),
+                    None,
+                    Some("Send the body as 'Content-Type: application/json'".into()),
+                ),
+                ApiError::NotAcceptable { accept } => (
+                    "PGRST107",
+                    format!("None of these media types are available: {accept}"),
+                    None,
+                    Some(
+                        "Accept application/json or application/vnd.pgrst.object+json".into(),
+                    ),
+                ),
+                ApiError::Internal(_) | ApiError::Runtime(_) => (
+                    "PGRST000",
+                    "Internal server error".into(),
+                    None,
+                    Some("The server log has the details under this request's id".into()),
+                ),
+            };
+        json!({ "code": code, "message": message, "details": details, "hint": hint })
+    }
+}
+
+impl From<tessera_runtime::RuntimeError> for ApiError {
+    fn from(error: tessera_runtime::RuntimeError) -> ApiError {
+        ApiError::Runtime(Box::new(error))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error = %detail, "internal error");
+        } else if let ApiError::Runtime(error) = &self {
+            if error.kind == ErrorKind::Internal {
+                tracing::error!(code = %error.code, error = %error.message, details = ?error.details, "internal error");
+            } else {
+                tracing::debug!(status = status.as_u16(), code = %error.code, error = %error.message, "client error");
+            }
+        } else {
+            tracing::debug!(status = status.as_u16(), error = %self, "client error");
+        }
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The body of a response to a panic caught in a handler.
+pub fn panic_response(detail: String) -> Response {
+    tracing::error!(panic = %detail, "a handler panicked");
+    ApiError::Internal("handler panicked".into()).into_body_response()
+}
+
+impl ApiError {
+    /// Like [`IntoResponse::into_response`], without logging (the caller logged).
+    fn into_body_response(self) -> Response {
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}

@@ -1,0 +1,152 @@
+//! The data API under `/rest/v1`, in PostgREST's HTTP conventions so that PostgREST
+//! clients (`@supabase/postgrest-js`) work unchanged. One handler per file; the helpers
+//! here turn requests into the runtime's requests and rows into responses.
+
+mod delete;
+mod insert;
+pub mod media;
+pub mod prefer;
+pub mod range;
+mod read;
+mod restore;
+mod update;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use media::Accept;
+
+/// The routes of the data API, behind the service key.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route(
+            "/rest/v1/{model}",
+            get(read::read)
+                .post(insert::insert)
+                .patch(update::update)
+                .delete(delete::delete),
+        )
+        .route("/rest/v1/{model}/restore", post(restore::restore))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_key,
+        ))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// The query string as name/value pairs, percent- and `+`-decoded, in order.
+pub fn query_params(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|error| {
+            ApiError::bad_request("PGRST100", "The query string cannot be decoded")
+                .with_details(error.body_text())
+        })
+}
+
+/// The request body, or 413 when it is over the limit.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::bad_request("PGRST102", "The request body cannot be read")
+                .with_details(rejection.body_text())
+        }
+    })
+}
+
+/// Removes the parameters named `name` from `params`, returning the last value.
+pub fn take_param(params: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let mut found = None;
+    params.retain(|(key, value)| {
+        if key == name {
+            found = Some(value.clone());
+            false
+        } else {
+            true
+        }
+    });
+    found
+}
+
+/// The error PostgREST answers when a single object was asked for and the result has
+/// another number of rows.
+pub fn not_one_row(rows: usize) -> ApiError {
+    ApiError::client(
+        StatusCode::NOT_ACCEPTABLE,
+        "PGRST116",
+        "JSON object requested, multiple (or no) rows returned",
+    )
+    .with_details(format!("The result contains {rows} rows"))
+}
+
+/// The JSON body of rows: an array, or the one object for [`Accept::Object`] (406 when
+/// there is not exactly one row).
+pub fn rows_body(rows: Vec<Value>, accept: Accept) -> Result<(Value, &'static str), ApiError> {
+    match accept {
+        Accept::Json => Ok((Value::Array(rows), "application/json; charset=utf-8")),
+        Accept::Object => {
+            if rows.len() != 1 {
+                return Err(not_one_row(rows.len()));
+            }
+            let row = rows.into_iter().next().unwrap_or(Value::Null);
+            Ok((row, "application/vnd.pgrst.object+json; charset=utf-8"))
+        }
+    }
+}
+
+/// A JSON response with a status and extra headers.
+pub fn json_response(
+    status: StatusCode,
+    body: &Value,
+    content_type: &'static str,
+    headers: HeaderMap,
+) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
+    let mut response = (status, headers, bytes).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Headers for the `Preference-Applied` answer, when anything was applied.
+pub fn preference_applied(prefer: &prefer::Prefer) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(applied) = prefer.applied() {
+        if let Ok(value) = HeaderValue::from_str(&applied) {
+            headers.insert("preference-applied", value);
+        }
+    }
+    headers
+}
+
+/// The error for a write without a filter.
+pub fn filter_required(method: &str) -> ApiError {
+    ApiError::bad_request("21000", format!("{method} requires a filter"))
+        .with_hint("Add a filter such as ?id=eq.VALUE; to address every row use a filter every row matches, such as ?id=not.is.null")
+}
+
+/// Parses the query parameters of a write (filters, `select`, `on_conflict`, `_hard`).
+pub fn write_query(
+    state: &AppState,
+    model: &str,
+    params: &[(String, String)],
+) -> Result<tessera_runtime::WriteQuery, ApiError> {
+    Ok(tessera_runtime::parse_filter(
+        state.engine.schema(),
+        model,
+        params,
+    )?)
+}

@@ -1,0 +1,72 @@
+//! Server settings stored with the database, in the table `_tessera_settings`
+//! (`name` text primary key, `value` text). Storing them in the database (not beside the
+//! process) keeps every node of a deployment on the same values.
+
+use sqlx::{Connection, PgConnection, SqliteConnection};
+
+use crate::auth::ServiceKey;
+
+/// The settings table.
+pub const SETTINGS_TABLE: &str = "_tessera_settings";
+
+const SERVICE_KEY_NAME: &str = "service_key";
+
+/// Errors reading or writing settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot open the database for settings: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot generate a key: {0}")]
+    Random(String),
+    #[error("unsupported database URL (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+}
+
+/// The service key of the database at `database_url`: the stored one, or a fresh one that
+/// is stored now. The flag is `true` when the key was created by this call (the only time
+/// it should be shown). Concurrent first starts agree on one key: the insert does nothing
+/// when a key exists, and the stored key is read back.
+pub async fn load_or_create_service_key(
+    database_url: &str,
+) -> Result<(ServiceKey, bool), SettingsError> {
+    let fresh = ServiceKey::generate().map_err(|e| SettingsError::Random(e.to_string()))?;
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {SETTINGS_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    );
+    let insert = format!(
+        "INSERT INTO {SETTINGS_TABLE} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
+    );
+    let select = format!("SELECT value FROM {SETTINGS_TABLE} WHERE name = $1");
+    let (stored, inserted): (String, u64) = if database_url.starts_with("sqlite:") {
+        let mut conn = SqliteConnection::connect(database_url).await?;
+        sqlx::query(&create).execute(&mut conn).await?;
+        let done = sqlx::query(&insert)
+            .bind(SERVICE_KEY_NAME)
+            .bind(fresh.expose())
+            .execute(&mut conn)
+            .await?;
+        let value = sqlx::query_scalar(&select)
+            .bind(SERVICE_KEY_NAME)
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        (value, done.rows_affected())
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        let mut conn = PgConnection::connect(database_url).await?;
+        sqlx::query(&create).execute(&mut conn).await?;
+        let done = sqlx::query(&insert)
+            .bind(SERVICE_KEY_NAME)
+            .bind(fresh.expose())
+            .execute(&mut conn)
+            .await?;
+        let value = sqlx::query_scalar(&select)
+            .bind(SERVICE_KEY_NAME)
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        (value, done.rows_affected())
+    } else {
+        return Err(SettingsError::UnsupportedUrl);
+    };
+    Ok((ServiceKey::new(stored), inserted == 1))
+}

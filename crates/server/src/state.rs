@@ -1,0 +1,20 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use tessera_runtime::Engine;
+
+use crate::auth::ServiceKey;
+use crate::config::ServerConfig;
+use crate::telemetry::Metrics;
+
+/// The shared state of the server (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub service_key: ServiceKey,
+    pub config: Arc<ServerConfig>,
+    pub metrics: Metrics,
+    /// The OpenAPI document, generated once from the schema.
+    pub openapi: Arc<serde_json::Value>,
+}
