@@ -294,6 +294,23 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
     attributes
 }
 
+/// A simple index whose field is printed as a field line, so it appears there as
+/// `@unique`/`@index` (fields added by behaviours are not printed; their indexes stay
+/// model attributes).
+fn is_printed_on_field(model: &ir::Model, index: &ir::Index) -> bool {
+    if !is_simple_index(model, index) {
+        return false;
+    }
+    let Some(field) = model.field(&index.fields[0].field) else {
+        return false;
+    };
+    if !field.implicit {
+        return true;
+    }
+    // A foreign key: its relation line carries `@index`, and `@unique` when the relation is.
+    !index.unique && field.relation.is_some() && relation_name_for(model, &field.name).is_some()
+}
+
 /// A default-named single-field index without a condition, printed as `@unique`/`@index`.
 fn is_simple_index(model: &ir::Model, index: &ir::Index) -> bool {
     if index.fields.len() != 1 || index.where_not_deleted || index.fields[0].descending {
@@ -325,17 +342,33 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             .and_then(|n| model.field(n))
             .is_some_and(|f| f.implicit)
     };
+    // Behaviours add their fields in the order their attributes are written; print them in
+    // the order of those fields so that checking the printed text adds them in place.
+    let position = |name: Option<&String>| {
+        name.and_then(|n| model.fields.iter().position(|f| &f.name == n))
+            .unwrap_or(usize::MAX)
+    };
+    let mut behaviours: Vec<(usize, Attribute)> = Vec::new();
     if b.soft_delete.is_some() {
-        model_attributes.push(attribute("soft_delete", Vec::new()));
+        behaviours.push((
+            position(b.soft_delete.as_ref()),
+            attribute("soft_delete", Vec::new()),
+        ));
     }
     if b.hard_delete {
-        model_attributes.push(attribute("hard_delete", Vec::new()));
+        behaviours.push((usize::MAX, attribute("hard_delete", Vec::new())));
     }
     if implicit(&b.created_at) && implicit(&b.updated_at) {
-        model_attributes.push(attribute("timestamps", Vec::new()));
+        behaviours.push((
+            position(b.created_at.as_ref()),
+            attribute("timestamps", Vec::new()),
+        ));
     }
     if b.import_hash.is_some() {
-        model_attributes.push(attribute("import_hash", Vec::new()));
+        behaviours.push((
+            position(b.import_hash.as_ref()),
+            attribute("import_hash", Vec::new()),
+        ));
     }
     let actor_target = b
         .created_by
@@ -345,16 +378,18 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             RelationKind::ToOne { target, field, .. }
                 if model.field(field).is_some_and(|f| f.implicit) =>
             {
-                Some(target.clone())
+                Some((target.clone(), field.clone()))
             }
             _ => None,
         });
-    if let Some(target) = &actor_target {
-        model_attributes.push(attribute(
-            "actors",
-            vec![positional(Value::Ident(ident(target)))],
+    if let Some((target, field)) = &actor_target {
+        behaviours.push((
+            position(Some(field)),
+            attribute("actors", vec![positional(Value::Ident(ident(target)))]),
         ));
     }
+    behaviours.sort_by_key(|(key, _)| *key);
+    model_attributes.extend(behaviours.into_iter().map(|(_, a)| a));
     model_attributes.extend(publishing_attributes(model));
     let single_key = model.primary_key.len() == 1 && !has_implicit_key(model);
     if model.primary_key.len() > 1 {
@@ -373,7 +408,7 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
         ));
     }
     for index in &model.indexes {
-        if is_simple_index(model, index)
+        if is_printed_on_field(model, index)
             || is_relation_unique(model, index)
             || is_import_hash_index(model, index)
         {
