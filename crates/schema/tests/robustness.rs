@@ -1,0 +1,380 @@
+//! Hostile and unusual input: never a panic, never a hang, and formatting stays stable.
+
+use proptest::prelude::*;
+
+/// Parses, checks, renders and formats; panics only on a bug.
+fn run_everything(source: &str) {
+    let (file, _) = tessera_schema::parse(source);
+    let _ = tessera_schema::format_file(&file);
+    match tessera_schema::check_source("fuzz.tsr", source) {
+        Ok(checked) => {
+            let _ = checked.warnings.render(false);
+            let printed = tessera_schema::print_schema(&checked.schema);
+            assert!(
+                tessera_schema::check_source("printed.tsr", &printed).is_ok(),
+                "printed schema does not check:\n{printed}"
+            );
+        }
+        Err(diagnostics) => {
+            let _ = diagnostics.render(false);
+            for d in &diagnostics.items {
+                assert!(
+                    d.span.start <= d.span.end && d.span.end <= source.len(),
+                    "{d:?}"
+                );
+            }
+        }
+    }
+}
+
+/// When the text parses, formatting it twice gives the same text as once.
+fn assert_format_idempotent(source: &str) {
+    if let Ok(once) = tessera_schema::format_source("a.tsr", source) {
+        let twice = tessera_schema::format_source("a.tsr", &once).unwrap_or_else(|d| {
+            panic!(
+                "formatted text does not parse:\n{once}\n{}",
+                d.render(false)
+            )
+        });
+        assert_eq!(once, twice, "formatting is not idempotent for:\n{source}");
+    }
+}
+
+#[test]
+fn empty_and_blank_files() {
+    for source in [
+        "",
+        "\n",
+        "   ",
+        "\r\n",
+        "\t\t\n",
+        "// only a comment",
+        "/// a doc comment\n",
+    ] {
+        run_everything(source);
+        assert_format_idempotent(source);
+    }
+    let checked = tessera_schema::check_source("empty.tsr", "").expect("an empty schema is valid");
+    assert!(checked.models.is_empty());
+}
+
+#[test]
+fn errors_at_the_end_of_the_file() {
+    for source in [
+        "model",
+        "model users",
+        "model users {",
+        "model users {\n  email",
+        "model users {\n  email text = ",
+        "model users {\n  email text @",
+        "model users {\n  email text @len(",
+        "model users {\n  email text = \"",
+        "model users {\n  email text = \"abc\\",
+        "enum E {",
+        "enum E { a",
+        "settings {",
+        "settings { naming =",
+        "model users {\n  tags text[",
+        "model users {\n  o -> ",
+        "model users {\n  o -> a |",
+    ] {
+        run_everything(source);
+        let diagnostics = tessera_schema::check_source("eof.tsr", source).expect_err(source);
+        assert!(diagnostics.has_errors(), "{source}");
+    }
+}
+
+#[test]
+fn crlf_line_endings_mean_the_same_as_lf() {
+    let lf = "/// Users.\nmodel users {\n  @@timestamps\n\n  email  text  @unique // login\n  name   text? = \"x\"\n}\n\nenum E {\n  a\n  b\n}\n";
+    let crlf = lf.replace('\n', "\r\n");
+    let a = tessera_schema::check_source("lf.tsr", lf).expect("valid");
+    let b = tessera_schema::check_source("crlf.tsr", &crlf).expect("valid with CRLF");
+    assert_eq!(a.schema, b.schema);
+    let formatted = tessera_schema::format_source("crlf.tsr", &crlf).expect("parses");
+    assert_eq!(
+        formatted,
+        tessera_schema::format_source("lf.tsr", lf).expect("parses")
+    );
+    assert!(
+        !formatted.contains('\r'),
+        "the formatter writes LF line endings"
+    );
+}
+
+#[test]
+fn crlf_positions_point_at_the_right_line() {
+    let source = "model users {\r\n  email  strin\r\n}\r\n";
+    let diagnostics = tessera_schema::check_source("crlf.tsr", source).expect_err("unknown type");
+    let d = &diagnostics.items[0];
+    assert_eq!(&source[d.span.start..d.span.end], "strin");
+    assert_eq!(
+        tessera_schema::diagnostic::line_col(source, d.span.start),
+        (2, 10)
+    );
+    assert!(diagnostics.render(false).contains("crlf.tsr:2:10"));
+}
+
+#[test]
+fn unterminated_string_with_crlf_does_not_swallow_the_line_break() {
+    let source = "model users {\r\n  name  text = \"abc\r\n  email text\r\n}\r\n";
+    let diagnostics = tessera_schema::check_source("crlf.tsr", source).expect_err("unterminated");
+    let codes: Vec<&str> = diagnostics.items.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0003"]);
+}
+
+#[test]
+fn tabs_and_unicode_identifiers() {
+    let source = "model café {\n\tnöm\ttext\t@len(1, 10)\n\t名前\ttext?\n}\n";
+    let checked = tessera_schema::check_source("unicode.tsr", source).expect("valid");
+    let model = checked.model("café").expect("model");
+    assert!(model.field("nöm").is_some());
+    assert!(model.field("名前").is_some());
+    assert_format_idempotent(source);
+    let bad = "model café {\n\tnöm\tstrïng\n}\n";
+    let rendered = tessera_schema::check_source("unicode.tsr", bad)
+        .expect_err("unknown type")
+        .render(false);
+    assert!(rendered.contains("unknown type `strïng`"), "{rendered}");
+}
+
+#[test]
+fn deeply_nested_values_are_refused_not_overflowed() {
+    let depth = 10_000;
+    let source = format!(
+        "model users {{\n  settings  jsonb = {}{}\n}}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let diagnostics = tessera_schema::check_source("deep.tsr", &source).expect_err("too deep");
+    let codes: Vec<&str> = diagnostics.items.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0016"]);
+    let objects = format!(
+        "model users {{\n  settings  jsonb = {}\n}}\n",
+        "{\"a\": ".repeat(depth)
+    );
+    run_everything(&objects);
+    let calls = format!(
+        "model users {{\n  v  text @virtual({})\n}}\n",
+        "f(".repeat(depth)
+    );
+    run_everything(&calls);
+}
+
+#[test]
+fn a_megabyte_of_braces_finishes() {
+    let source = "{".repeat(1 << 20);
+    run_everything(&source);
+    let inside = format!("model users {{\n  x json = {}\n}}\n", "{".repeat(1 << 20));
+    run_everything(&inside);
+    let brackets = format!("model users {{\n  @@index({})\n}}\n", "[".repeat(1 << 20));
+    run_everything(&brackets);
+}
+
+#[test]
+fn many_bad_lines_report_one_error_each() {
+    let source = format!("model users {{\n{}}}\n", "  $$$ ###\n".repeat(1000));
+    let diagnostics = tessera_schema::check_source("bad.tsr", &source).expect_err("bad");
+    assert!(diagnostics.items.len() <= 6000);
+    let garbage_enum = format!("enum E {{ {} }}\n", ", ".repeat(10_000));
+    let diagnostics = tessera_schema::check_source("bad.tsr", &garbage_enum).expect_err("bad");
+    let syntax = diagnostics
+        .items
+        .iter()
+        .filter(|d| d.code == "E0010")
+        .count();
+    assert_eq!(syntax, 1, "one syntax error for one bad line");
+}
+
+/// Words and punctuation of the language, for near-valid random schemas.
+const VOCABULARY: &[&str] = &[
+    "model",
+    "enum",
+    "settings",
+    "users",
+    "projects",
+    "pages",
+    "Status",
+    "id",
+    "email",
+    "name",
+    "project",
+    "owner",
+    "text",
+    "int",
+    "uuid",
+    "bool",
+    "jsonb",
+    "timestamptz",
+    "varchar",
+    "decimal",
+    "serial",
+    "bytes",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "?",
+    "|",
+    "->",
+    "@",
+    "@@",
+    "\n",
+    "\n",
+    "\n",
+    " ",
+    "  ",
+    "@id",
+    "@unique",
+    "@index",
+    "@map",
+    "@default",
+    "@len",
+    "@email",
+    "@pattern",
+    "@min",
+    "@max",
+    "@one_of",
+    "@virtual",
+    "@hash",
+    "@trim",
+    "@on_delete",
+    "@references",
+    "@relation",
+    "@through",
+    "@join_table",
+    "@polymorphic",
+    "@@id",
+    "@@unique",
+    "@@index",
+    "@@soft_delete",
+    "@@timestamps",
+    "@@actors",
+    "@@map",
+    "@@import_hash",
+    "@@hard_delete",
+    "cascade",
+    "set_null",
+    "now()",
+    "uuid()",
+    "true",
+    "false",
+    "null",
+    "0",
+    "-1",
+    "1.5",
+    "255",
+    "\"x\"",
+    "\"^a$\"",
+    "\"unterminated",
+    "// c",
+    "/// d",
+    "not_deleted",
+    "where:",
+    "name:",
+    "role:",
+    "desc",
+    "concat",
+    "\r\n",
+    "\t",
+    "$",
+    "\\",
+];
+
+fn near_valid_schema() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(VOCABULARY), 0..120).prop_map(|words| {
+        let mut out = String::new();
+        for word in words {
+            out.push_str(word);
+            if !word.starts_with('@') && !word.ends_with('\n') {
+                out.push(' ');
+            }
+        }
+        out
+    })
+}
+
+/// Random valid-looking model lines, more likely to parse than random tokens.
+fn model_like_schema() -> impl Strategy<Value = String> {
+    let field = (
+        prop::sample::select(&["email", "name", "age", "project", "tags", "data"][..]),
+        prop::sample::select(
+            &[
+                "text",
+                "int",
+                "text[]",
+                "jsonb",
+                "-> projects",
+                "-> projects?",
+                "bool",
+                "Status",
+            ][..],
+        ),
+        prop::sample::select(
+            &[
+                "", "= 0", "= \"a\"", "= []", "= {}", "= now()", "= true", "= active",
+            ][..],
+        ),
+        prop::sample::select(
+            &[
+                "",
+                "@unique",
+                "@index",
+                "@len(1, 2)",
+                "@on_delete(cascade)",
+                "@map(\"c\")",
+                "@trim // t",
+            ][..],
+        ),
+    )
+        .prop_map(|(n, t, d, a)| format!("  {n}  {t}  {d}  {a}\n"));
+    let attribute = prop::sample::select(
+        &[
+            "  @@soft_delete\n",
+            "  @@timestamps\n",
+            "  @@unique([email, name])\n",
+            "  @@index([age(desc)])\n",
+            "  @@actors(projects)\n",
+            "  // comment\n",
+            "\n",
+        ][..],
+    );
+    (
+        prop::collection::vec(attribute, 0..3),
+        prop::collection::vec(field, 0..6),
+    )
+        .prop_map(|(attributes, fields)| {
+            format!(
+                "enum Status {{ active inactive }}\n\nmodel projects {{\n  title text\n}}\n\nmodel users {{\n{}{}}}\n",
+                attributes.concat(),
+                fields.concat()
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn arbitrary_text_never_panics(source in any::<String>()) {
+        run_everything(&source);
+        assert_format_idempotent(&source);
+    }
+
+    #[test]
+    fn near_valid_text_never_panics(source in near_valid_schema()) {
+        run_everything(&source);
+        assert_format_idempotent(&source);
+    }
+
+    #[test]
+    fn model_like_text_never_panics(source in model_like_schema()) {
+        run_everything(&source);
+        assert_format_idempotent(&source);
+    }
+}
