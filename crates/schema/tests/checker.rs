@@ -1,0 +1,642 @@
+//! The validated IR of each construct of docs/schema-language.md.
+
+use tessera_schema::ir::*;
+
+fn check(source: &str) -> Schema {
+    match tessera_schema::check_source("schema.tsr", source) {
+        Ok(checked) => checked.schema,
+        Err(d) => panic!("{}", d.render(false)),
+    }
+}
+
+fn field<'a>(schema: &'a Schema, model: &str, name: &str) -> &'a Field {
+    schema
+        .model(model)
+        .and_then(|m| m.field(name))
+        .unwrap_or_else(|| panic!("no field {model}.{name}"))
+}
+
+fn relation<'a>(schema: &'a Schema, model: &str, name: &str) -> &'a RelationKind {
+    &schema
+        .model(model)
+        .and_then(|m| m.relation(name))
+        .unwrap_or_else(|| panic!("no relation {model}.{name}"))
+        .kind
+}
+
+fn names(model: &Model) -> Vec<&str> {
+    model.fields.iter().map(|f| f.name.as_str()).collect()
+}
+
+#[test]
+fn a_model_without_a_key_gets_an_implicit_uuid_id() {
+    let schema = check("model projects {\n  name text\n}\n");
+    let m = schema.model("projects").expect("model");
+    assert_eq!(m.primary_key, ["id"]);
+    let id = field(&schema, "projects", "id");
+    assert!(id.implicit && id.readonly && !id.nullable);
+    assert_eq!(id.ty.scalar, ScalarType::Uuid);
+    assert_eq!(id.default, Some(DefaultValue::GeneratedUuid));
+    assert_eq!(names(m), ["id", "name"]);
+}
+
+#[test]
+fn declared_keys_replace_the_implicit_one() {
+    let schema = check("model a {\n  id bigserial @id\n}\nmodel b {\n  email text @id\n}\n");
+    assert_eq!(schema.model("a").expect("a").primary_key, ["id"]);
+    assert_eq!(field(&schema, "a", "id").ty.scalar, ScalarType::BigSerial);
+    assert_eq!(names(schema.model("b").expect("b")), ["email"]);
+}
+
+const BEHAVIOURS: &str = "model users {\n  name text\n}\nmodel pages {\n  @@soft_delete\n  @@timestamps\n  @@actors(users)\n  @@import_hash\n  project -> projects?\n}\nmodel projects {\n  name text\n}\n";
+
+#[test]
+fn behaviour_columns_in_camel_case() {
+    let schema = check(BEHAVIOURS);
+    let pages = schema.model("pages").expect("pages");
+    assert_eq!(
+        names(pages),
+        [
+            "id",
+            "projectId",
+            "deletedAt",
+            "createdAt",
+            "updatedAt",
+            "createdById",
+            "updatedById",
+            "importHash"
+        ]
+    );
+    let b = &pages.behaviours;
+    assert_eq!(b.soft_delete.as_deref(), Some("deletedAt"));
+    assert_eq!(b.created_at.as_deref(), Some("createdAt"));
+    assert_eq!(b.updated_at.as_deref(), Some("updatedAt"));
+    assert_eq!(b.created_by.as_deref(), Some("createdBy"));
+    assert_eq!(b.updated_by.as_deref(), Some("updatedBy"));
+    assert_eq!(b.import_hash.as_deref(), Some("importHash"));
+    assert_eq!(
+        field(&schema, "pages", "deletedAt").managed,
+        Some(Managed::DeletedAt)
+    );
+    assert!(field(&schema, "pages", "deletedAt").nullable);
+    assert_eq!(
+        field(&schema, "pages", "createdAt").default,
+        Some(DefaultValue::Now)
+    );
+    assert_eq!(
+        field(&schema, "pages", "importHash").ty.scalar,
+        ScalarType::Varchar(255)
+    );
+    assert!(pages
+        .indexes
+        .iter()
+        .any(|i| i.unique && i.fields[0].field == "importHash"));
+    let RelationKind::ToOne {
+        target, on_delete, ..
+    } = relation(&schema, "pages", "createdBy")
+    else {
+        panic!()
+    };
+    assert_eq!((target.as_str(), *on_delete), ("users", OnDelete::SetNull));
+}
+
+#[test]
+fn behaviour_columns_in_snake_case() {
+    let schema = check(&format!(
+        "settings {{\n  naming = snake_case\n}}\n{BEHAVIOURS}"
+    ));
+    assert_eq!(schema.naming, Naming::SnakeCase);
+    assert_eq!(
+        names(schema.model("pages").expect("pages")),
+        [
+            "id",
+            "project_id",
+            "deleted_at",
+            "created_at",
+            "updated_at",
+            "created_by_id",
+            "updated_by_id",
+            "import_hash"
+        ]
+    );
+    assert!(schema
+        .model("pages")
+        .expect("pages")
+        .relation("created_by")
+        .is_some());
+}
+
+#[test]
+fn declared_fields_keep_their_names_and_map_renames_columns() {
+    let schema = check("settings {\n  naming = snake_case\n}\nmodel m {\n  firstName text @map(\"first_name\")\n  lastName text\n}\n");
+    let f = field(&schema, "m", "firstName");
+    assert_eq!(f.column, "first_name");
+    assert_eq!(field(&schema, "m", "lastName").column, "lastName");
+}
+
+#[test]
+fn to_one_with_every_on_delete() {
+    let schema = check("model p {\n  name text\n}\nmodel c {\n  a -> p @on_delete(cascade)\n  b -> p? @on_delete(set_null)\n  c -> p @on_delete(restrict)\n  d -> p @on_delete(no_action)\n  e -> p?\n  f -> p\n}\n");
+    let expected = [
+        ("a", OnDelete::Cascade, false),
+        ("b", OnDelete::SetNull, true),
+        ("c", OnDelete::Restrict, false),
+        ("d", OnDelete::NoAction, false),
+        ("e", OnDelete::SetNull, true),
+        ("f", OnDelete::Restrict, false),
+    ];
+    for (name, action, nullable) in expected {
+        let RelationKind::ToOne {
+            target,
+            field: fk,
+            references,
+            on_delete,
+            enforced,
+            ..
+        } = relation(&schema, "c", name)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (target.as_str(), references.as_str(), *on_delete, *enforced),
+            ("p", "id", action, true),
+            "{name}"
+        );
+        assert_eq!(fk, &format!("{name}Id"));
+        let column = field(&schema, "c", fk);
+        assert_eq!(
+            (
+                column.nullable,
+                column.ty.scalar.clone(),
+                column.relation.as_deref()
+            ),
+            (nullable, ScalarType::Uuid, Some(name))
+        );
+    }
+}
+
+#[test]
+fn serial_keys_are_referenced_as_plain_integers() {
+    let schema = check("model p {\n  id bigserial @id\n}\nmodel c {\n  p -> p\n}\n");
+    assert_eq!(field(&schema, "c", "pId").ty.scalar, ScalarType::BigInt);
+}
+
+#[test]
+fn references_another_unique_field_and_unenforced_shared_column() {
+    let schema = check("model customers {\n  code text @unique\n  customerId text @unique\n}\nmodel sms {\n  customerId text\n  customer -> customers? @references(code) @map(\"code_ref\")\n  byCustomer -> customers? @references(customerId) @map(\"customerId\") @unenforced\n}\n");
+    let RelationKind::ToOne {
+        references,
+        field: fk,
+        ..
+    } = relation(&schema, "sms", "customer")
+    else {
+        panic!()
+    };
+    assert_eq!((references.as_str(), fk.as_str()), ("code", "code_ref"));
+    assert_eq!(
+        field(&schema, "sms", "code_ref").ty.scalar,
+        ScalarType::Text
+    );
+    let RelationKind::ToOne {
+        field: fk,
+        enforced,
+        ..
+    } = relation(&schema, "sms", "byCustomer")
+    else {
+        panic!()
+    };
+    assert_eq!((fk.as_str(), *enforced), ("customerId", false));
+    let shared = field(&schema, "sms", "customerId");
+    assert!(
+        !shared.implicit,
+        "the declared field is reused, not duplicated"
+    );
+    assert_eq!(
+        schema
+            .model("sms")
+            .expect("sms")
+            .fields
+            .iter()
+            .filter(|f| f.column == "customerId")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn one_to_one_keyed_by_the_parent() {
+    let schema = check("model events {\n  name text\n}\nmodel event_shared_folders {\n  event -> events @id @on_delete(cascade)\n  path text\n}\n");
+    let m = schema.model("event_shared_folders").expect("model");
+    assert_eq!(m.primary_key, ["eventId"]);
+    assert_eq!(names(m), ["eventId", "path"]);
+    assert!(!field(&schema, "event_shared_folders", "eventId").nullable);
+}
+
+#[test]
+fn unique_to_one_is_one_to_one() {
+    let schema = check("model u {\n  name text\n}\nmodel profile {\n  user -> u @unique\n}\n");
+    let RelationKind::ToOne { unique, .. } = relation(&schema, "profile", "user") else {
+        panic!()
+    };
+    assert!(unique);
+    let m = schema.model("profile").expect("profile");
+    assert!(m
+        .indexes
+        .iter()
+        .any(|i| i.unique && i.fields[0].field == "userId"));
+}
+
+#[test]
+fn composite_keys_of_scalars_and_relations() {
+    let schema = check("model events {\n  name text\n}\nmodel users {\n  name text\n}\nmodel invites {\n  @@id([event, user])\n  event -> events\n  user -> users\n  role text\n}\n");
+    let m = schema.model("invites").expect("invites");
+    assert_eq!(m.primary_key, ["eventId", "userId"]);
+    assert!(m.field("id").is_none());
+}
+
+#[test]
+fn to_many_pairs_with_its_to_one() {
+    let schema = check("model users {\n  name text\n}\nmodel devices {\n  camera_links device_links[] @relation(camera)\n  client_links device_links[] @relation(client)\n}\nmodel device_links {\n  owner -> users @map(\"owner_user_id\")\n  camera -> devices @map(\"camera_device_id\")\n  client -> devices @map(\"client_device_id\")\n}\n");
+    let RelationKind::ToMany { target, via, role } = relation(&schema, "devices", "camera_links")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (target.as_str(), via.as_str(), role),
+        ("device_links", "camera", &None)
+    );
+    let RelationKind::ToOne { inverse, .. } = relation(&schema, "device_links", "client") else {
+        panic!()
+    };
+    assert_eq!(inverse.as_deref(), Some("client_links"));
+    assert_eq!(
+        field(&schema, "device_links", "owner_user_id")
+            .relation
+            .as_deref(),
+        Some("owner")
+    );
+}
+
+#[test]
+fn implicit_many_to_many_creates_a_join_model() {
+    let schema = check("model roles {\n  permissions permissions[] @join_table(\"rolesPermissions\")\n}\nmodel permissions {\n  roles roles[] @join_table(\"rolesPermissions\")\n}\n");
+    let join = schema.model("rolesPermissions").expect("join model");
+    assert_eq!(join.kind, ModelKind::JoinTable);
+    assert_eq!(join.primary_key, ["roleId", "permissionId"]);
+    let RelationKind::ManyToMany {
+        target,
+        join_model,
+        from,
+        to,
+    } = relation(&schema, "roles", "permissions")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            target.as_str(),
+            join_model.as_str(),
+            from.as_str(),
+            to.as_str()
+        ),
+        ("permissions", "rolesPermissions", "role", "permission")
+    );
+    let RelationKind::ManyToMany { from, to, .. } = relation(&schema, "permissions", "roles")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (from.as_str(), to.as_str()),
+        ("permission", "role"),
+        "the other side reuses the join model"
+    );
+    assert_eq!(
+        schema
+            .models
+            .iter()
+            .filter(|m| m.kind == ModelKind::JoinTable)
+            .count(),
+        1
+    );
+    let RelationKind::ToOne { on_delete, .. } = relation(&schema, "rolesPermissions", "role")
+    else {
+        panic!()
+    };
+    assert_eq!(*on_delete, OnDelete::Cascade);
+}
+
+#[test]
+fn explicit_many_to_many_through_a_declared_model() {
+    let schema = check("model Tenants {\n  users Users[] @through(TenantUsers)\n}\nmodel Users {\n  name text\n}\nmodel TenantUsers {\n  tenant -> Tenants\n  user -> Users\n  role text\n}\n");
+    let RelationKind::ManyToMany {
+        join_model,
+        from,
+        to,
+        ..
+    } = relation(&schema, "Tenants", "users")
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (join_model.as_str(), from.as_str(), to.as_str()),
+        ("TenantUsers", "tenant", "user")
+    );
+    assert_eq!(
+        schema.model("TenantUsers").expect("join").kind,
+        ModelKind::Declared
+    );
+}
+
+#[test]
+fn polymorphic_relation_with_roles() {
+    let schema = check("model users {\n  avatar file[] @relation(owner, role: \"avatar\")\n}\nmodel projects {\n  files file[] @relation(owner)\n}\nmodel file {\n  owner -> users | projects? @polymorphic(type: \"belongsTo\", id: \"belongsToId\", role: \"belongsToColumn\")\n  name text\n}\n");
+    let RelationKind::Polymorphic {
+        targets,
+        type_field,
+        id_field,
+        role_field,
+    } = relation(&schema, "file", "owner")
+    else {
+        panic!()
+    };
+    assert_eq!(targets, &["users", "projects"]);
+    assert_eq!(
+        (
+            type_field.as_str(),
+            id_field.as_str(),
+            role_field.as_deref()
+        ),
+        ("belongsTo", "belongsToId", Some("belongsToColumn"))
+    );
+    assert_eq!(
+        field(&schema, "file", "belongsToId").ty.scalar,
+        ScalarType::Uuid
+    );
+    let RelationKind::ToMany { via, role, .. } = relation(&schema, "users", "avatar") else {
+        panic!()
+    };
+    assert_eq!((via.as_str(), role.as_deref()), ("owner", Some("avatar")));
+    let default_columns =
+        check("model a {\n  n text\n}\nmodel b {\n  n text\n}\nmodel f {\n  owner -> a | b\n}\n");
+    assert_eq!(
+        names(default_columns.model("f").expect("f")),
+        ["id", "ownerType", "ownerId"]
+    );
+}
+
+#[test]
+fn validations_and_messages() {
+    let schema = check("model m {\n  email text @email(\"Must be a valid email address\") @not_empty\n  name text @len(1, 255, \"too long\") @trim @lowercase\n  slug text @pattern(\"^[a-z]+$\")\n  site text @url\n  volume decimal @min(0, \"at least 0\") @max(1)\n  kind text @one_of([\"a\", \"b\"], \"a or b\")\n}\n");
+    let rules = |name: &str| -> Vec<(Rule, Option<String>)> {
+        field(&schema, "m", name)
+            .validations
+            .iter()
+            .map(|v| (v.rule.clone(), v.message.clone()))
+            .collect()
+    };
+    assert_eq!(
+        rules("email"),
+        [
+            (Rule::Email, Some("Must be a valid email address".into())),
+            (Rule::NotEmpty, None)
+        ]
+    );
+    assert_eq!(
+        rules("name"),
+        [(
+            Rule::Length {
+                min: Some(1),
+                max: Some(255)
+            },
+            Some("too long".into())
+        )]
+    );
+    assert_eq!(
+        field(&schema, "m", "name").transforms,
+        [Transform::Trim, Transform::Lowercase]
+    );
+    assert_eq!(
+        rules("slug"),
+        [(
+            Rule::Pattern {
+                regex: "^[a-z]+$".into()
+            },
+            None
+        )]
+    );
+    assert_eq!(rules("site"), [(Rule::Url, None)]);
+    assert_eq!(
+        rules("volume"),
+        [
+            (Rule::Min { value: 0.0 }, Some("at least 0".into())),
+            (Rule::Max { value: 1.0 }, None)
+        ]
+    );
+    assert_eq!(
+        rules("kind"),
+        [(
+            Rule::OneOf {
+                values: vec!["a".into(), "b".into()]
+            },
+            Some("a or b".into())
+        )]
+    );
+}
+
+#[test]
+fn field_behaviours() {
+    let schema = check("model m {\n  password text @hash(bcrypt)\n  pin text @hash\n  token text @secret\n  code text @readonly @was(\"old_code\")\n  seen timestamptz @updated_at\n}\n");
+    let password = field(&schema, "m", "password");
+    assert_eq!(
+        (password.hash, password.secret),
+        (Some(HashAlgorithm::Bcrypt), true)
+    );
+    assert_eq!(
+        field(&schema, "m", "pin").hash,
+        Some(HashAlgorithm::Argon2id)
+    );
+    assert!(field(&schema, "m", "token").secret);
+    let code = field(&schema, "m", "code");
+    assert!(code.readonly);
+    assert_eq!(code.renamed_from.as_deref(), Some("old_code"));
+    assert_eq!(
+        field(&schema, "m", "seen").managed,
+        Some(Managed::UpdatedAt)
+    );
+    assert_eq!(
+        schema
+            .model("m")
+            .expect("m")
+            .behaviours
+            .updated_at
+            .as_deref(),
+        Some("seen")
+    );
+}
+
+#[test]
+fn virtual_fields_are_not_stored() {
+    let schema = check("model m {\n  first text\n  last text\n  full text @virtual(concat(first, \" \", last))\n  flag bool @virtual(true)\n}\n");
+    let full = field(&schema, "m", "full");
+    assert_eq!(
+        full.computed,
+        Some(Computed::Concat(vec![
+            ComputedPart::Field("first".into()),
+            ComputedPart::Text(" ".into()),
+            ComputedPart::Field("last".into())
+        ]))
+    );
+    assert!(!full.is_stored());
+    assert_eq!(
+        field(&schema, "m", "flag").computed,
+        Some(Computed::Constant(serde_json::json!(true)))
+    );
+    assert_eq!(schema.model("m").expect("m").stored_fields().count(), 3);
+}
+
+#[test]
+fn defaults_of_every_type() {
+    let schema = check("enum Environment { dev stage production }\nmodel m {\n  sort_order int = 0\n  provider text = \"local\"\n  code varchar(8) = \"abc\"\n  disabled bool = false\n  volume decimal = 0.5\n  environment Environment = dev\n  accessed_at timestamptz = now()\n  day date = \"2024-01-01\"\n  token uuid = uuid()\n  fixed uuid = \"00000000-0000-0000-0000-000000000000\"\n  roles text[] = []\n  levels int[] = [1, 2]\n  preferences jsonb = {}\n  profile jsonb = { \"timezone\": \"UTC\", \"skills\": [] }\n  note text? = null\n}\n");
+    let d = |name: &str| field(&schema, "m", name).default.clone();
+    assert_eq!(d("sort_order"), Some(DefaultValue::Number("0".into())));
+    assert_eq!(d("provider"), Some(DefaultValue::String("local".into())));
+    assert_eq!(d("code"), Some(DefaultValue::String("abc".into())));
+    assert_eq!(d("disabled"), Some(DefaultValue::Bool(false)));
+    assert_eq!(d("volume"), Some(DefaultValue::Number("0.5".into())));
+    assert_eq!(
+        d("environment"),
+        Some(DefaultValue::EnumValue("dev".into()))
+    );
+    assert_eq!(d("accessed_at"), Some(DefaultValue::Now));
+    assert_eq!(d("day"), Some(DefaultValue::String("2024-01-01".into())));
+    assert_eq!(d("token"), Some(DefaultValue::GeneratedUuid));
+    assert_eq!(
+        d("fixed"),
+        Some(DefaultValue::String(
+            "00000000-0000-0000-0000-000000000000".into()
+        ))
+    );
+    assert_eq!(d("roles"), Some(DefaultValue::Json(serde_json::json!([]))));
+    assert_eq!(
+        d("levels"),
+        Some(DefaultValue::Json(serde_json::json!([1, 2])))
+    );
+    assert_eq!(
+        d("preferences"),
+        Some(DefaultValue::Json(serde_json::json!({})))
+    );
+    assert_eq!(
+        d("profile"),
+        Some(DefaultValue::Json(
+            serde_json::json!({ "timezone": "UTC", "skills": [] })
+        ))
+    );
+    assert_eq!(d("note"), None);
+}
+
+#[test]
+fn indexes_unique_partial_ordered_and_named() {
+    let schema = check("model m {\n  @@soft_delete\n  @@unique([project, slug], where: not_deleted)\n  @@index([accessed_at(desc)])\n  @@index([slug], name: \"by_slug\")\n  slug text @unique\n  accessed_at timestamptz\n  project -> p @index\n}\nmodel p {\n  n text\n}\n");
+    let m = schema.model("m").expect("m");
+    let summary: Vec<(String, Vec<(String, bool)>, bool, bool)> = m
+        .indexes
+        .iter()
+        .map(|i| {
+            (
+                i.name.clone(),
+                i.fields
+                    .iter()
+                    .map(|f| (f.field.clone(), f.descending))
+                    .collect(),
+                i.unique,
+                i.where_not_deleted,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "m_slug_key".to_string(),
+                vec![("slug".to_string(), false)],
+                true,
+                false
+            ),
+            (
+                "m_projectId_idx".to_string(),
+                vec![("projectId".to_string(), false)],
+                false,
+                false
+            ),
+            (
+                "m_projectId_slug_key".to_string(),
+                vec![
+                    ("projectId".to_string(), false),
+                    ("slug".to_string(), false)
+                ],
+                true,
+                true
+            ),
+            (
+                "m_accessed_at_idx".to_string(),
+                vec![("accessed_at".to_string(), true)],
+                false,
+                false
+            ),
+            (
+                "by_slug".to_string(),
+                vec![("slug".to_string(), false)],
+                false,
+                false
+            ),
+        ]
+    );
+}
+
+#[test]
+fn index_names_fit_in_63_bytes() {
+    let long = "a_rather_long_model_name_for_an_index_name";
+    let schema = check(&format!("model {long} {{\n  @@unique([first_very_long_column_name, second_very_long_column_name])\n  first_very_long_column_name text\n  second_very_long_column_name text\n}}\n"));
+    let index = &schema.model(long).expect("model").indexes[0];
+    assert!(
+        index.name.len() <= 63,
+        "{} is {} bytes",
+        index.name,
+        index.name.len()
+    );
+    assert!(index.name.ends_with("_key"));
+    let again = check(&format!("model {long} {{\n  @@unique([first_very_long_column_name, second_very_long_column_name])\n  first_very_long_column_name text\n  second_very_long_column_name text\n}}\n"));
+    assert_eq!(
+        again.model(long).expect("model").indexes[0].name,
+        index.name,
+        "names are deterministic"
+    );
+}
+
+#[test]
+fn enums_with_docs_and_database_names() {
+    let schema = check("/// Severity.\nenum Severity {\n  @@map(\"severity_t\")\n  /// Lowest.\n  low\n  high\n}\n");
+    let e = schema.enum_by_name("Severity").expect("enum");
+    assert_eq!(e.db_name, "severity_t");
+    assert_eq!(e.doc.as_deref(), Some("Severity."));
+    assert_eq!(e.values[0].doc.as_deref(), Some("Lowest."));
+}
+
+#[test]
+fn model_table_names_docs_and_renames() {
+    let schema = check("/// Pages.\nmodel pages {\n  @@map(\"TourPages\")\n  @@was(\"old_pages\")\n  @@soft_delete\n  @@hard_delete\n  /// The title.\n  title text\n}\n");
+    let m = schema.model("pages").expect("pages");
+    assert_eq!(
+        (
+            m.table.as_str(),
+            m.doc.as_deref(),
+            m.renamed_from.as_deref()
+        ),
+        ("TourPages", Some("Pages."), Some("old_pages"))
+    );
+    assert!(m.behaviours.hard_delete);
+    assert_eq!(
+        field(&schema, "pages", "title").doc.as_deref(),
+        Some("The title.")
+    );
+}
