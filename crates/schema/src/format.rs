@@ -187,7 +187,8 @@ fn format_model(out: &mut String, decl: &ModelDecl) {
         }
         leading(out, &line.field.trivia, "  ");
         let mut text = format!("  {:name_width$}  {:type_width$}", line.name, line.ty);
-        if default_width > 0 {
+        // A multi-line default is written even when no other field has a default.
+        if default_width > 0 || line.default.contains('\n') {
             if line.default.contains('\n') {
                 text.push_str(&format!("  {} ", line.default));
             } else {

@@ -9,6 +9,19 @@ fn run_everything(source: &str) {
     match tessera_schema::check_source("fuzz.tsr", source) {
         Ok(checked) => {
             let _ = checked.warnings.render(false);
+            let formatted =
+                tessera_schema::format_source("a.tsr", source).expect("checked text parses");
+            let reformatted = tessera_schema::check_source("formatted.tsr", &formatted)
+                .unwrap_or_else(|d| {
+                    panic!(
+                        "formatted schema does not check:\n{formatted}\n{}",
+                        d.render(false)
+                    )
+                });
+            assert_eq!(
+                reformatted.schema, checked.schema,
+                "formatting changed the meaning of:\n{source}"
+            );
             let printed = tessera_schema::print_schema(&checked.schema);
             assert!(
                 tessera_schema::check_source("printed.tsr", &printed).is_ok(),
