@@ -534,11 +534,14 @@ fn defaults_of_every_type() {
     assert_eq!(d("note"), None);
 }
 
+/// Name, fields with `descending`, unique, partial.
+type IndexSummary = (String, Vec<(String, bool)>, bool, bool);
+
 #[test]
 fn indexes_unique_partial_ordered_and_named() {
     let schema = check("model m {\n  @@soft_delete\n  @@unique([project, slug], where: not_deleted)\n  @@index([accessed_at(desc)])\n  @@index([slug], name: \"by_slug\")\n  slug text @unique\n  accessed_at timestamptz\n  project -> p @index\n}\nmodel p {\n  n text\n}\n");
     let m = schema.model("m").expect("m");
-    let summary: Vec<(String, Vec<(String, bool)>, bool, bool)> = m
+    let summary: Vec<IndexSummary> = m
         .indexes
         .iter()
         .map(|i| {

@@ -121,9 +121,11 @@ fn scalar_types_with_arguments_lists_and_optional() {
     );
 }
 
+type ValueCheck = fn(&Value) -> bool;
+
 #[test]
 fn defaults_of_every_kind() {
-    let cases: &[(&str, fn(&Value) -> bool)] = &[
+    let cases: &[(&str, ValueCheck)] = &[
         (
             "n int = 0",
             |v| matches!(v, Value::Number(n, _) if n == "0"),
