@@ -25,6 +25,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod handlers;
+pub mod migrate;
 mod rest;
 pub mod settings;
 pub mod state;
@@ -78,10 +79,17 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(handlers::openapi::openapi))
         .route("/docs", get(handlers::docs::docs))
         .with_state(state);
-    Router::new()
+    let app = Router::new()
         .merge(open)
         .merge(api)
-        .fallback(handlers::not_found::not_found)
+        .fallback(handlers::not_found::not_found);
+    with_layers(app, &config)
+}
+
+/// Wraps `router` in the server's layers: request id, tracing span, panic catcher, CORS,
+/// timeout and metrics.
+pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
+    router
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(
             ServiceBuilder::new()
@@ -107,7 +115,7 @@ pub fn router(state: AppState) -> Router {
                         error::panic_response(detail)
                     },
                 ))
-                .layer(cors(&config))
+                .layer(cors(config))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     config.request_timeout,

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Benchmarks the data API against its physical limits and writes docs/BENCHMARKS.md.
+#
+# For SQLite and PostgreSQL, with the tour builder app, it measures five workloads through
+# HTTP (wrk against `tessera serve`) and the same queries through sqlx alone (the database
+# limit, crates/server/examples/bench_driver.rs), plus a bare axum handler returning a
+# constant (the HTTP limit, crates/server/examples/bare_axum.rs). Each workload is
+# reported as a percentage of the lower of its two limits.
+#
+# Usage: bench/run.sh            (BENCH_SECONDS=8 BENCH_CONNECTIONS=16 by default)
+# PostgreSQL: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres); a
+# database tessera_bench is created (and dropped) there. Set BENCH_PG_URL=skip to skip.
+# Needs wrk (installed with apt-get when missing) and builds in release mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SECONDS_PER_RUN=${BENCH_SECONDS:-8}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+KEY=bench-service-key-$(date +%s)
+SCHEMA=apps/tour-builder/schema.tsr
+OUT=docs/BENCHMARKS.md
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk" >&2
+  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
+fi
+
+echo "bench: building (release)" >&2
+cargo build --release -q -p tessera-cli
+cargo build --release -q -p tessera-server --example bench_driver --example bare_axum
+BIN=target/release
+DRIVER=$BIN/examples/bench_driver
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_http() { # URL
+  for _ in $(seq 1 100); do
+    curl -fs "$1" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "bench: $1 did not come up" >&2
+  return 1
+}
+
+# wrk LUA_SCRIPT URL -> "rps p50_ms p99_ms non2xx"
+run_wrk() {
+  local out
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$1" "$2")
+  echo "$out" >>"$WORK/wrk.log"
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-0}"
+}
+
+to_ms() { # 1.23ms / 456.00us / 1.2s -> milliseconds
+  python3 -c '
+import sys, re
+v = sys.argv[1]
+m = re.match(r"([0-9.]+)(us|ms|s)", v)
+if not m: print("nan"); sys.exit()
+n, u = float(m.group(1)), m.group(2)
+print(round(n / 1000 if u == "us" else n * 1000 if u == "s" else n, 3))' "$1"
+}
+
+lua() { # NAME METHOD PATH BODY_TEMPLATE -> script path
+  local file="$WORK/$1.lua"
+  cat >"$file" <<LUA
+local counter = 0
+local tid = 0
+local n = 0
+setup = function(thread) n = n + 1; thread:set("tid", n) end
+init = function(args) math.randomseed(os.time() + (tid or 0) * 7919) end
+request = function()
+  counter = counter + 1
+  local body = nil
+  local template = [[$4]]
+  if template ~= "" then
+    body = string.gsub(template, "UNIQUE", string.format("%d-%d-%d", tid or 0, counter, math.random(1000000000)))
+  end
+  local headers = { ["Authorization"] = "Bearer $KEY", ["Content-Type"] = "application/json" }
+  return wrk.format("$2", [[$3]], headers, body)
+end
+LUA
+  echo "$file"
+}
+
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+
+bench_engine() { # ENGINE DATABASE_URL
+  local engine=$1 url=$2 port pid
+  port=$(free_port)
+  TESSERA_SERVICE_KEY=$KEY RUST_LOG=warn $BIN/tessera serve "$SCHEMA" --database-url "$url" --listen "127.0.0.1:$port" \
+    >"$WORK/serve-$engine.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/ready"
+  local api="http://127.0.0.1:$port"
+  local project
+  project=$($DRIVER seed "$api" "$KEY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["project"])')
+  echo "bench: $engine seeded (project $project)" >&2
+  declare -A method path body
+  method[read_one]=GET;   path[read_one]="/rest/v1/projects?id=eq.$project"; body[read_one]=""
+  method[list_50]=GET;    path[list_50]="/rest/v1/tour_pages?projectId=eq.$project&environment=eq.dev&order=sort_order.asc&limit=50"; body[list_50]=""
+  method[embed]=GET;      path[embed]="/rest/v1/projects?select=id,name,slug,tour_pages_project(id,name,slug)&order=slug&limit=10"; body[embed]=""
+  method[insert]=POST;    path[insert]="/rest/v1/tour_pages"; body[insert]="{\"projectId\":\"$project\",\"name\":\"Bench page\",\"slug\":\"bench-UNIQUE\"}"
+  method[update]=PATCH;   path[update]="/rest/v1/projects?id=eq.$project"; body[update]="{\"description\":\"Updated UNIQUE\"}"
+  for w in read_one list_50 embed insert update; do
+    echo "bench: $engine $w (http)" >&2
+    local script http driver
+    script=$(lua "$engine-$w" "${method[$w]}" "${path[$w]}" "${body[$w]}")
+    http=$(run_wrk "$script" "$api")
+    echo "bench: $engine $w (driver)" >&2
+    driver=$($DRIVER run "$url" "$w" "$SECONDS_PER_RUN" "$CONNECTIONS" "$project" |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["rps"],1), d["p50_ms"], d["p99_ms"], d["errors"])')
+    echo -e "$engine\t$w\t$http\t$driver" >>"$RESULTS"
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# The HTTP limit.
+port=$(free_port)
+$BIN/examples/bare_axum "127.0.0.1:$port" &
+PIDS+=("$!")
+wait_http "http://127.0.0.1:$port/"
+echo "bench: bare axum" >&2
+BARE=$(run_wrk "$(lua bare GET / "")" "http://127.0.0.1:$port")
+kill "${PIDS[-1]}" 2>/dev/null || true
+
+bench_engine sqlite "sqlite://$WORK/bench.db?mode=rwc"
+PG_NOTE=""
+if [ "$PG_URL" != skip ] && psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
+  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)' >/dev/null
+  psql "$PG_URL" -qc 'CREATE DATABASE tessera_bench' >/dev/null
+  bench_engine postgres "${PG_URL%/*}/tessera_bench"
+  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)' >/dev/null
+else
+  PG_NOTE="PostgreSQL was not reachable at $PG_URL: its rows are missing."
+fi
+
+python3 - "$RESULTS" "$BARE" "$OUT" "$SECONDS_PER_RUN" "$CONNECTIONS" "$PG_NOTE" <<'PY'
+import sys, subprocess, datetime, platform, re
+results, bare, out, secs, conns, pg_note = sys.argv[1:7]
+bare_rps, bare_p50, bare_p99, _ = bare.split()
+bare_rps = float(bare_rps)
+def sh(cmd):
+    try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except Exception: return "?"
+cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+rows = [l.rstrip("\n").split("\t") for l in open(results) if l.strip()]
+names = {"read_one": "read one row by key", "list_50": "list 50 rows, filter + order",
+         "embed": "list 10 rows + embedded to-many", "insert": "insert one row (validated)",
+         "update": "update one row"}
+lines = []
+lines.append("# Benchmarks\n")
+lines.append("Written by `bench/run.sh` (run it to refresh this file). Every number below comes from one run on one machine; "
+             "they say how close the HTTP API gets to its physical limits there, not what another machine would do.\n")
+lines.append(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+lines.append(f"- machine: {sh('nproc')} cores, {cpu}, {platform.system()} {platform.release()}")
+lines.append(f"- versions: {sh('rustc --version')}, {sh('wrk --version 2>&1 | head -1')}, SQLite (bundled with sqlx), {sh('psql --version')}")
+lines.append(f"- load: wrk, 2 threads, {conns} connections, {secs} s per run; the driver runs {conns} concurrent tasks for {secs} s")
+lines.append(f"- wrk, the server and the database share the machine's cores.\n")
+lines.append("## Limits\n")
+lines.append(f"- **HTTP limit** (bare axum handler returning a constant, no database): {bare_rps:,.0f} req/s, p50 {bare_p50} ms, p99 {bare_p99} ms")
+lines.append("- **database limit**: the same query through sqlx alone (no HTTP, no planning, no validation): per workload below\n")
+lines.append("## Results\n")
+lines.append("| engine | workload | HTTP req/s | p50 ms | p99 ms | non-2xx | driver req/s | driver p50 ms | driver p99 ms | % of lower limit |")
+lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+low = []
+for engine, w, http, driver in rows:
+    rps, p50, p99, errs = http.split()
+    drps, dp50, dp99, derrs = driver.split()
+    rps, drps = float(rps), float(drps)
+    limit = min(drps, bare_rps) if drps > 0 else bare_rps
+    pct = 100 * rps / limit if limit else 0
+    lines.append(f"| {engine} | {names.get(w, w)} | {rps:,.0f} | {p50} | {p99} | {errs} | {drps:,.0f} | {dp50} | {dp99} | {pct:.0f}% |")
+    if engine == "sqlite" and w in ("read_one", "list_50", "embed") and pct < 50:
+        low.append((w, pct))
+lines.append("")
+if pg_note:
+    lines.append(pg_note + "\n")
+lines.append("## Reading the numbers\n")
+if low:
+    lines.append("SQLite read workloads under 50% of their limit: " + ", ".join(f"{names[w]} ({p:.0f}%)" for w, p in low) + ".\n")
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+echo "bench: wrote $OUT" >&2

@@ -1,0 +1,136 @@
+//! A real server on a real port over a fresh database with the tour builder schema.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tessera_server::{ServerConfig, ServiceKey};
+use tessera_testkit::Database;
+
+/// The key the test servers accept.
+pub const KEY: &str = "test-service-key-0123456789";
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .expect("workspace root")
+}
+
+pub fn tour_builder_schema() -> tessera_schema::Schema {
+    let path = workspace_root().join("apps/tour-builder/schema.tsr");
+    let source = std::fs::read_to_string(&path).expect("tour builder schema");
+    tessera_schema::check_source("schema.tsr", &source)
+        .expect("tour builder schema checks")
+        .schema
+}
+
+/// Brings the test database to the schema, as `tessera serve` does at startup.
+pub async fn migrate(schema: &tessera_schema::Schema, url: &str) {
+    tessera_server::migrate::migrate_for_serve(schema, url)
+        .await
+        .expect("migrate the test database");
+}
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(db: &Database) -> TestServer {
+        TestServer::start_with(db, ServerConfig::default()).await
+    }
+
+    pub async fn start_with(db: &Database, config: ServerConfig) -> TestServer {
+        let schema = tour_builder_schema();
+        migrate(&schema, db.url()).await;
+        let engine = tessera_runtime::Engine::connect(schema, db.url())
+            .await
+            .expect("engine connects");
+        let state = tessera_server::state(engine, ServiceKey::new(KEY), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(tessera_server::serve(
+            listener,
+            tessera_server::router(state),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        TestServer {
+            addr,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A request with the service key.
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(KEY)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.req(reqwest::Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.req(reqwest::Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.req(reqwest::Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.req(reqwest::Method::DELETE, path)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Status and JSON body (Null when empty).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let response = request.send().await.expect("request is answered");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    (status, headers, body)
+}
+
+/// Creates a project and returns its row.
+pub async fn project(server: &TestServer, name: &str, slug: &str) -> serde_json::Value {
+    let (status, _, body) = send(
+        server
+            .post("/rest/v1/projects")
+            .header("prefer", "return=representation")
+            .json(&serde_json::json!({ "name": name, "slug": slug })),
+    )
+    .await;
+    assert_eq!(status, 201, "create project: {body}");
+    body[0].clone()
+}

@@ -1,0 +1,57 @@
+//! Runs the `@supabase/postgrest-js` client suite (`clients/postgrest-js`, `node --test`)
+//! against a real server on a real port, on SQLite and PostgreSQL.
+//!
+//! Needs node (20 or later) and the suite's dependencies (`clients/postgrest-js/setup.sh`,
+//! run here when `node_modules` is missing). Without node the test passes after a loud
+//! notice; with `CI=true` it fails instead.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestServer, KEY};
+use tessera_testkit::{engine_tests, Database};
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn node_available() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+engine_tests! {
+    async fn postgrest_js_suite_passes(db: Database) {
+        if !node_available() {
+            let notice = "\n!!! node is not installed: the postgrest-js client suite did NOT run !!!\n";
+            assert!(!ci(), "{notice}");
+            eprintln!("{notice}");
+            return;
+        }
+        let suite = common::workspace_root().join("clients/postgrest-js");
+        if !suite.join("node_modules/@supabase/postgrest-js").is_dir() {
+            let status = Command::new("bash")
+                .arg(suite.join("setup.sh"))
+                .status()
+                .expect("run clients/postgrest-js/setup.sh");
+            assert!(status.success(), "clients/postgrest-js/setup.sh failed");
+        }
+        let server = TestServer::start(&db).await;
+        let url = server.url("");
+        let output = tokio::process::Command::new("node")
+            .arg("--test")
+            .arg("--test-reporter=spec")
+            .current_dir(&suite)
+            .env("TESSERA_URL", url)
+            .env("TESSERA_KEY", KEY)
+            .output()
+            .await
+            .expect("run node --test");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "postgrest-js suite failed on {}:\n{stdout}\n{stderr}", db.engine());
+    }
+}
