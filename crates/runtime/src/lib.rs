@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod db;
 mod dberror;
 mod engine;
 mod error;

@@ -1,0 +1,135 @@
+//! One transaction on either engine: run sea-query statements, decode rows to JSON.
+
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+use sea_query_binder::SqlxBinder;
+use serde_json::Value as Json;
+use tessera_schema::ir::{FieldType, Model};
+
+use crate::dberror::map_sqlx_error;
+use crate::engine::{DbPool, DialectKind};
+use crate::error::RuntimeError;
+use crate::value::{decode_pg, decode_sqlite};
+
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// A statement that sea-query can render and sqlx can run.
+pub(crate) trait Statement: QueryStatementWriter + SqlxBinder {}
+impl<T: QueryStatementWriter + SqlxBinder> Statement for T {}
+
+impl Tx {
+    /// A read transaction (one snapshot for a request's queries).
+    pub(crate) async fn read(pool: &DbPool) -> Result<Tx, RuntimeError> {
+        Ok(match pool {
+            DbPool::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(|e| map_sqlx_error(None, e))?),
+            DbPool::Postgres(p) => {
+                Tx::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, e))?)
+            }
+        })
+    }
+
+    /// A write transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers wait for the
+    /// lock instead of failing on upgrade).
+    pub(crate) async fn write(pool: &DbPool) -> Result<Tx, RuntimeError> {
+        Ok(match pool {
+            DbPool::Sqlite(p) => Tx::Sqlite(
+                p.begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(|e| map_sqlx_error(None, e))?,
+            ),
+            DbPool::Postgres(p) => {
+                Tx::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, e))?)
+            }
+        })
+    }
+
+    pub(crate) fn dialect(&self) -> DialectKind {
+        match self {
+            Tx::Sqlite(_) => DialectKind::Sqlite,
+            Tx::Postgres(_) => DialectKind::Postgres,
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), RuntimeError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .map_err(|e| map_sqlx_error(None, e))
+    }
+
+    /// Runs a query and decodes each row's columns with the given types.
+    pub(crate) async fn fetch<S: Statement>(
+        &mut self,
+        model: Option<&Model>,
+        stmt: &S,
+        types: &[FieldType],
+    ) -> Result<Vec<Vec<Json>>, RuntimeError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                tracing::debug!(%sql, "query");
+                let rows = sqlx::query_with(&sql, values)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| map_sqlx_error(model, e))?;
+                rows.iter()
+                    .map(|row| {
+                        types
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| decode_sqlite(row, i, t.array, &t.scalar))
+                            .collect()
+                    })
+                    .collect()
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                tracing::debug!(%sql, "query");
+                let rows = sqlx::query_with(&sql, values)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| map_sqlx_error(model, e))?;
+                rows.iter()
+                    .map(|row| {
+                        types
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| decode_pg(row, i, t.array, &t.scalar))
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs a statement; returns the number of rows it affected.
+    pub(crate) async fn execute<S: Statement>(
+        &mut self,
+        model: Option<&Model>,
+        stmt: &S,
+    ) -> Result<u64, RuntimeError> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                tracing::debug!(%sql, "execute");
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(|e| map_sqlx_error(model, e))
+            }
+            Tx::Postgres(tx) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                tracing::debug!(%sql, "execute");
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(|e| map_sqlx_error(model, e))
+            }
+        }
+    }
+}
