@@ -51,3 +51,8 @@ pub struct Import {
     pub warnings: Vec<Warning>,
     pub notes: Vec<Note>,
 }
+
+pub mod draft;
+pub mod mermaid;
+pub mod source;
+pub mod sql;

@@ -1,0 +1,1350 @@
+//! `tessera import sql`: SQL DDL (a file, a Markdown document's ```` ```sql ```` blocks, or
+//! a folder of migrations applied in order) to a schema.
+
+use std::path::Path;
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CommentObject, DataType,
+    Expr, ObjectName, ObjectType, ReferentialAction, Statement as Sql, TableConstraint,
+    UnaryOperator, UserDefinedTypeRepresentation, Value,
+};
+use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
+use tessera_schema::ir::{DefaultValue, FieldType, OnDelete, Rule, ScalarType, Validation};
+
+use super::draft::{self, Draft, DraftColumn, DraftEnum, DraftForeignKey, DraftIndex, DraftTable};
+use super::source::{self, Source, Statement};
+use super::{Import, Location};
+use crate::InteropError;
+
+/// The SQL dialect the DDL is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    Postgres,
+    Sqlite,
+    Mysql,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = InteropError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" | "pg" => Ok(Dialect::Postgres),
+            "sqlite" => Ok(Dialect::Sqlite),
+            "mysql" | "mariadb" => Ok(Dialect::Mysql),
+            other => Err(InteropError::UnknownDialect(other.to_string())),
+        }
+    }
+}
+
+/// Imports a file, a Markdown document or a folder of migrations.
+pub fn import_path(path: &Path, dialect: Dialect) -> Result<Import, InteropError> {
+    let mut sources = Vec::new();
+    if path.is_dir() {
+        for file in source::migration_files(path)? {
+            sources.push(Source {
+                file: file.display().to_string(),
+                text: source::read(&file)?,
+                first_line: 1,
+            });
+        }
+    } else {
+        let text = source::read(path)?;
+        let file = path.display().to_string();
+        if source::is_markdown(path) {
+            sources = source::fenced_blocks(&file, &text, "sql");
+        } else {
+            sources.push(Source {
+                file,
+                text,
+                first_line: 1,
+            });
+        }
+    }
+    let name = path.display().to_string();
+    if sources.iter().all(|s| s.text.trim().is_empty()) {
+        return Err(InteropError::NothingToImport {
+            file: name,
+            message: "no SQL found (a Markdown document needs ```sql blocks)".into(),
+        });
+    }
+    import_sources(&name, &sources, dialect)
+}
+
+/// Imports SQL text.
+pub fn import_str(file: &str, text: &str, dialect: Dialect) -> Result<Import, InteropError> {
+    import_sources(
+        file,
+        &[Source {
+            file: file.to_string(),
+            text: text.to_string(),
+            first_line: 1,
+        }],
+        dialect,
+    )
+}
+
+fn import_sources(
+    name: &str,
+    sources: &[Source],
+    dialect: Dialect,
+) -> Result<Import, InteropError> {
+    let mut importer = Importer {
+        draft: Draft::default(),
+        dialect,
+        domains: Vec::new(),
+        ignored_data: 0,
+    };
+    for source in sources {
+        for statement in source::split_statements(&source.text, source.first_line) {
+            importer.statement(&source.file, &statement);
+        }
+        if importer.ignored_data > 0 {
+            let count = importer.ignored_data;
+            importer.draft.warn(
+                Some(Location {
+                    file: source.file.clone(),
+                    line: source.first_line,
+                    column: 1,
+                }),
+                format!("{count} data statement(s) (INSERT, UPDATE, DELETE, COPY) ignored: import reads structure only"),
+            );
+            importer.ignored_data = 0;
+        }
+    }
+    if importer.draft.tables.is_empty() {
+        return Err(InteropError::NothingToImport {
+            file: name.to_string(),
+            message: "no CREATE TABLE statement found".into(),
+        });
+    }
+    draft::lower(importer.draft, name)
+}
+
+struct Importer {
+    draft: Draft,
+    dialect: Dialect,
+    /// `CREATE DOMAIN` names and their base types.
+    domains: Vec<(String, FieldType)>,
+    ignored_data: usize,
+}
+
+fn last_name(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .map(|p| {
+            p.to_string()
+                .trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn unquote(ident: &sqlparser::ast::Ident) -> String {
+    ident.value.clone()
+}
+
+fn first_words(text: &str, n: usize) -> String {
+    text.split_whitespace()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase()
+}
+
+impl Importer {
+    fn location(file: &str, statement: &Statement, needle: Option<&str>) -> Location {
+        if let Some(needle) = needle {
+            if let Some(offset) = statement.text.find(needle) {
+                let before = &statement.text[..offset];
+                let lines = before.matches('\n').count() as u64;
+                let column = match before.rfind('\n') {
+                    Some(nl) => before[nl + 1..].chars().count() as u64 + 1,
+                    None => statement.column + before.chars().count() as u64,
+                };
+                return Location {
+                    file: file.to_string(),
+                    line: statement.line + lines,
+                    column,
+                };
+            }
+        }
+        Location {
+            file: file.to_string(),
+            line: statement.line,
+            column: statement.column,
+        }
+    }
+
+    fn parse(&self, text: &str) -> Result<Vec<Sql>, String> {
+        let primary: Box<dyn sqlparser::dialect::Dialect> = match self.dialect {
+            Dialect::Postgres => Box::new(PostgreSqlDialect {}),
+            Dialect::Sqlite => Box::new(SQLiteDialect {}),
+            Dialect::Mysql => Box::new(MySqlDialect {}),
+        };
+        match Parser::parse_sql(primary.as_ref(), text) {
+            Ok(statements) => Ok(statements),
+            Err(first) => {
+                for fallback in [
+                    Box::new(GenericDialect {}) as Box<dyn sqlparser::dialect::Dialect>,
+                    Box::new(MySqlDialect {}),
+                ] {
+                    if fallback.dialect() != primary.dialect() {
+                        if let Ok(statements) = Parser::parse_sql(fallback.as_ref(), text) {
+                            return Ok(statements);
+                        }
+                    }
+                }
+                Err(first.to_string())
+            }
+        }
+    }
+
+    fn statement(&mut self, file: &str, statement: &Statement) {
+        let head = first_words(&statement.text, 3);
+        let at = Self::location(file, statement, None);
+        let ignore = [
+            "BEGIN",
+            "COMMIT",
+            "START TRANSACTION",
+            "SET ",
+            "RESET",
+            "ROLLBACK",
+            "PRAGMA",
+            "SELECT PG_CATALOG",
+            "\\",
+        ];
+        if ignore.iter().any(|p| head.starts_with(p)) || head.contains(" OWNER TO ") {
+            return;
+        }
+        if ["INSERT", "UPDATE", "DELETE", "COPY", "SELECT"]
+            .iter()
+            .any(|p| head.starts_with(p))
+        {
+            self.ignored_data += 1;
+            return;
+        }
+        let kinds: &[(&str, &str)] = &[
+            ("CREATE FUNCTION", "function"),
+            ("CREATE OR REPLACE FUNCTION", "function"),
+            ("CREATE PROCEDURE", "procedure"),
+            ("CREATE OR REPLACE PROCEDURE", "procedure"),
+            ("CREATE TRIGGER", "trigger"),
+            ("CREATE OR REPLACE TRIGGER", "trigger"),
+            ("CREATE CONSTRAINT TRIGGER", "trigger"),
+            ("CREATE VIEW", "view"),
+            ("CREATE OR REPLACE VIEW", "view"),
+            ("CREATE MATERIALIZED VIEW", "materialized view"),
+            ("CREATE POLICY", "row-level security policy"),
+            ("CREATE RULE", "rule"),
+            ("CREATE AGGREGATE", "aggregate"),
+            ("CREATE SEQUENCE", "sequence"),
+            ("CREATE EXTENSION", "extension"),
+            ("CREATE SCHEMA", "schema"),
+            ("GRANT", "privilege grant"),
+            ("REVOKE", "privilege revocation"),
+            ("ALTER SEQUENCE", "sequence change"),
+            ("ALTER FUNCTION", "function change"),
+            ("DROP FUNCTION", "function drop"),
+            ("DROP TRIGGER", "trigger drop"),
+            ("DROP VIEW", "view drop"),
+        ];
+        let upper = statement.text.trim_start().to_ascii_uppercase();
+        if let Some((_, kind)) = kinds.iter().find(|(p, _)| upper.starts_with(p)) {
+            if *kind == "sequence" || *kind == "sequence change" {
+                // Sequences back serial columns (handled through nextval defaults).
+                return;
+            }
+            let name = statement
+                .text
+                .split_whitespace()
+                .skip(2)
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ");
+            self.draft.warn(
+                Some(at),
+                format!(
+                    "{kind} has no Tessera equivalent; not imported ({})",
+                    truncate(&name, 60)
+                ),
+            );
+            return;
+        }
+        if upper.starts_with("CREATE DOMAIN") {
+            self.domain(statement, at);
+            return;
+        }
+        let text = self.rewrite(&statement.text);
+        let parsed = match self.parse(&text) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                self.draft.warn(
+                    Some(at),
+                    format!("cannot parse `{}`: {error}; skipped", truncate(&head, 40)),
+                );
+                return;
+            }
+        };
+        for sql in parsed {
+            self.apply(file, statement, sql);
+        }
+    }
+
+    /// Rewrites what sqlparser does not read into what it does: domain types into their
+    /// base types; MySQL `COMMENT 'x'` on columns is read by the MySQL dialect.
+    fn rewrite(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, ty) in &self.domains {
+            let pattern = format!(r"(?i)\b{}\b", regex::escape(name));
+            if let Ok(re) = regex::Regex::new(&pattern) {
+                let replacement = match &ty.scalar {
+                    ScalarType::Varchar(n) => format!("varchar({n})"),
+                    ScalarType::Decimal(Some((p, s))) => format!("numeric({p},{s})"),
+                    ScalarType::Decimal(None) => "numeric".into(),
+                    ScalarType::Float => "double precision".into(),
+                    other => other.to_string(),
+                };
+                out = re.replace_all(&out, replacement.as_str()).into_owned();
+            }
+        }
+        out
+    }
+
+    fn domain(&mut self, statement: &Statement, at: Location) {
+        let re = regex::Regex::new(
+            r#"(?is)^\s*create\s+domain\s+(?:[\w"]+\.)?"?(\w+)"?\s+(?:as\s+)?([\w ]+?(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?)(?:\s+(?:default|constraint|check|not|null|collate)\b.*)?$"#,
+        );
+        let Ok(re) = re else { return };
+        match re.captures(statement.text.trim()) {
+            Some(caps) => {
+                let name = caps[1].to_string();
+                match draft::map_type(&caps[2]) {
+                    Ok(Some(ty)) => {
+                        if statement.text.to_ascii_uppercase().contains("CHECK") {
+                            self.draft.warn(
+                                Some(at),
+                                format!("domain `{name}`: its CHECK constraint is not imported; columns use the base type {ty}"),
+                            );
+                        }
+                        self.domains.push((name, ty));
+                    }
+                    _ => self.draft.warn(
+                        Some(at),
+                        format!("domain `{name}` has an unsupported base type; not imported"),
+                    ),
+                }
+            }
+            None => self
+                .draft
+                .warn(Some(at), "CREATE DOMAIN not understood; not imported"),
+        }
+    }
+
+    fn apply(&mut self, file: &str, statement: &Statement, sql: Sql) {
+        let at = Self::location(file, statement, None);
+        match sql {
+            Sql::CreateTable(create) => {
+                let name = last_name(&create.name);
+                if self.draft.table(&name).is_some() {
+                    if !create.if_not_exists {
+                        self.draft.warn(
+                            Some(at),
+                            format!(
+                                "table `{name}` is created twice; the first definition is kept"
+                            ),
+                        );
+                    }
+                    return;
+                }
+                let mut table = DraftTable {
+                    name: name.clone(),
+                    location: Some(at.clone()),
+                    ..DraftTable::default()
+                };
+                for column in &create.columns {
+                    self.column(file, statement, &mut table, column);
+                }
+                for constraint in &create.constraints {
+                    self.constraint(file, statement, &mut table, constraint);
+                }
+                if let Some(comment) = create.comment.as_ref() {
+                    table.doc = Some(
+                        comment
+                            .to_string()
+                            .trim_start_matches("COMMENT")
+                            .trim()
+                            .trim_start_matches('=')
+                            .trim()
+                            .trim_matches('\'')
+                            .to_string(),
+                    );
+                }
+                self.draft.tables.push(table);
+            }
+            Sql::CreateType {
+                name,
+                representation,
+            } => {
+                let name = last_name(&name);
+                match representation {
+                    UserDefinedTypeRepresentation::Enum { labels } => {
+                        self.draft.enums.push(DraftEnum {
+                            name,
+                            values: labels.iter().map(unquote).collect(),
+                            doc: None,
+                        });
+                    }
+                    UserDefinedTypeRepresentation::Composite { .. } => {
+                        self.draft.warn(
+                            Some(at),
+                            format!(
+                                "composite type `{name}` has no Tessera equivalent; not imported"
+                            ),
+                        );
+                    }
+                }
+            }
+            Sql::CreateIndex(index) => {
+                let table_name = last_name(&index.table_name);
+                let mut columns = Vec::new();
+                for column in &index.columns {
+                    match &column.expr {
+                        Expr::Identifier(ident) => {
+                            columns.push((unquote(ident), column.options.asc == Some(false)))
+                        }
+                        Expr::CompoundIdentifier(parts) => columns.push((
+                            parts.last().map(unquote).unwrap_or_default(),
+                            column.options.asc == Some(false),
+                        )),
+                        _ => {
+                            self.draft.warn(Some(at.clone()), format!("index on expression `{}` of `{table_name}` has no Tessera equivalent; not imported", column.expr));
+                            return;
+                        }
+                    }
+                }
+                let draft_index = DraftIndex {
+                    name: index.name.as_ref().map(last_name),
+                    columns,
+                    unique: index.unique,
+                    predicate: index.predicate.as_ref().map(|p| p.to_string()),
+                    location: Some(at.clone()),
+                };
+                match self.draft.table_mut(&table_name) {
+                    Some(table) => table.indexes.push(draft_index),
+                    None => self.draft.warn(
+                        Some(at),
+                        format!("index on unknown table `{table_name}`; skipped"),
+                    ),
+                }
+            }
+            Sql::AlterTable {
+                name, operations, ..
+            } => {
+                let table_name = last_name(&name);
+                if self.draft.table(&table_name).is_none() {
+                    self.draft.warn(
+                        Some(at),
+                        format!("ALTER TABLE of unknown table `{table_name}`; skipped"),
+                    );
+                    return;
+                }
+                for operation in operations {
+                    self.alter(file, statement, &table_name, operation);
+                }
+            }
+            Sql::Drop {
+                object_type, names, ..
+            } => {
+                for name in names {
+                    let name = last_name(&name);
+                    match object_type {
+                        ObjectType::Table => self
+                            .draft
+                            .tables
+                            .retain(|t| !t.name.eq_ignore_ascii_case(&name)),
+                        ObjectType::Index => {
+                            for table in &mut self.draft.tables {
+                                table
+                                    .indexes
+                                    .retain(|i| i.name.as_deref() != Some(name.as_str()));
+                            }
+                        }
+                        ObjectType::Type => self
+                            .draft
+                            .enums
+                            .retain(|e| !e.name.eq_ignore_ascii_case(&name)),
+                        _ => self.draft.warn(
+                            Some(at.clone()),
+                            format!("DROP {object_type} {name} not applied"),
+                        ),
+                    }
+                }
+            }
+            Sql::Comment {
+                object_type,
+                object_name,
+                comment,
+                ..
+            } => {
+                let parts: Vec<String> = object_name
+                    .0
+                    .iter()
+                    .map(|p| p.to_string().trim_matches('"').to_string())
+                    .collect();
+                match object_type {
+                    CommentObject::Table => {
+                        let table_name = parts.last().cloned().unwrap_or_default();
+                        if let Some(table) = self.draft.table_mut(&table_name) {
+                            table.doc = comment;
+                        }
+                    }
+                    CommentObject::Column if parts.len() >= 2 => {
+                        let (table_name, column_name) =
+                            (&parts[parts.len() - 2], &parts[parts.len() - 1]);
+                        if let Some(column) = self
+                            .draft
+                            .table_mut(table_name)
+                            .and_then(|t| t.column_mut(column_name))
+                        {
+                            column.doc = comment;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            other => {
+                let text = other.to_string();
+                self.draft.warn(
+                    Some(at),
+                    format!(
+                        "`{}` has no Tessera equivalent; not imported",
+                        truncate(&text, 60)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn alter(
+        &mut self,
+        file: &str,
+        statement: &Statement,
+        table_name: &str,
+        operation: AlterTableOperation,
+    ) {
+        let at = Self::location(file, statement, None);
+        let Some(mut table) = self.draft.table(table_name).cloned() else {
+            return;
+        };
+        match operation {
+            AlterTableOperation::AddConstraint(constraint) => {
+                self.constraint(file, statement, &mut table, &constraint)
+            }
+            AlterTableOperation::AddColumn { column_def, .. } => {
+                self.column(file, statement, &mut table, &column_def)
+            }
+            AlterTableOperation::DropColumn { column_name, .. } => {
+                let name = unquote(&column_name);
+                table
+                    .columns
+                    .retain(|c| !c.name.eq_ignore_ascii_case(&name));
+                table
+                    .foreign_keys
+                    .retain(|f| !f.columns.iter().any(|c| c.eq_ignore_ascii_case(&name)));
+                table
+                    .indexes
+                    .retain(|i| !i.columns.iter().any(|(c, _)| c.eq_ignore_ascii_case(&name)));
+                table.primary_key.retain(|c| !c.eq_ignore_ascii_case(&name));
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                let (old, new) = (unquote(&old_column_name), unquote(&new_column_name));
+                let rename = |c: &mut String| {
+                    if c.eq_ignore_ascii_case(&old) {
+                        *c = new.clone();
+                    }
+                };
+                if let Some(column) = table.column_mut(&old) {
+                    column.name = new.clone();
+                }
+                table.primary_key.iter_mut().for_each(rename);
+                for fk in &mut table.foreign_keys {
+                    fk.columns.iter_mut().for_each(rename);
+                }
+                for index in &mut table.indexes {
+                    index.columns.iter_mut().for_each(|(c, _)| rename(c));
+                }
+            }
+            AlterTableOperation::RenameTable {
+                table_name: new_name,
+            } => {
+                let new = last_name(&new_name);
+                for other in &mut self.draft.tables {
+                    for fk in &mut other.foreign_keys {
+                        if fk.target.eq_ignore_ascii_case(&table.name) {
+                            fk.target = new.clone();
+                        }
+                    }
+                }
+                table
+                    .foreign_keys
+                    .iter_mut()
+                    .filter(|f| f.target.eq_ignore_ascii_case(&table.name))
+                    .for_each(|f| f.target = new.clone());
+                self.draft
+                    .tables
+                    .retain(|t| !t.name.eq_ignore_ascii_case(table_name));
+                table.name = new;
+                self.draft.tables.push(table);
+                return;
+            }
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let name = unquote(&column_name);
+                let mut serial = false;
+                let mut problem = None;
+                let domains = self.domains.clone();
+                let enums = self.draft.enums.clone();
+                if let Some(column) = table.column_mut(&name) {
+                    match op {
+                        AlterColumnOperation::SetNotNull => column.nullable = false,
+                        AlterColumnOperation::DropNotNull => column.nullable = true,
+                        AlterColumnOperation::DropDefault => column.default = None,
+                        AlterColumnOperation::SetDefault { value } => {
+                            match default_value(&value, &column.ty) {
+                                Ok(Some(DefaultKind::Value(v))) => column.default = Some(v),
+                                Ok(Some(DefaultKind::Sequence)) => serial = true,
+                                Ok(None) => column.default = None,
+                                Err(reason) => problem = Some(reason),
+                            }
+                        }
+                        AlterColumnOperation::SetDataType { data_type, .. } => {
+                            match column_type(&data_type, &domains, &enums) {
+                                Ok(ty) => column.ty = ty,
+                                Err(reason) => problem = Some(reason),
+                            }
+                        }
+                        other => problem = Some(format!("ALTER COLUMN {other} not applied")),
+                    }
+                    if serial {
+                        column.ty.scalar = match column.ty.scalar {
+                            ScalarType::BigInt => ScalarType::BigSerial,
+                            _ => ScalarType::Serial,
+                        };
+                        column.default = None;
+                    }
+                }
+                if let Some(problem) = problem {
+                    self.draft
+                        .warn(Some(at), format!("{table_name}.{name}: {problem}"));
+                }
+            }
+            AlterTableOperation::DropConstraint { name, .. } => {
+                let name = unquote(&name);
+                table
+                    .indexes
+                    .retain(|i| i.name.as_deref() != Some(name.as_str()));
+            }
+            AlterTableOperation::EnableRowLevelSecurity
+            | AlterTableOperation::DisableRowLevelSecurity => {
+                self.draft.warn(Some(at), format!("{table_name}: row-level security has no Tessera equivalent (use the schema's access rules)"));
+            }
+            other => self
+                .draft
+                .warn(Some(at), format!("{table_name}: `{other}` not applied")),
+        }
+        if let Some(slot) = self.draft.table_mut(table_name) {
+            *slot = table;
+        }
+    }
+
+    fn column(
+        &mut self,
+        file: &str,
+        statement: &Statement,
+        table: &mut DraftTable,
+        def: &ColumnDef,
+    ) {
+        let name = unquote(&def.name);
+        let at = Self::location(file, statement, Some(&def.name.value));
+        let mut ty = match &def.data_type {
+            DataType::Enum(members, _) => {
+                let enum_name = format!("{}_{}", table.name, name);
+                let values = members
+                    .iter()
+                    .map(|m| match m {
+                        sqlparser::ast::EnumMember::Name(n)
+                        | sqlparser::ast::EnumMember::NamedValue(n, _) => n.clone(),
+                    })
+                    .collect();
+                self.draft.enums.push(DraftEnum {
+                    name: enum_name.clone(),
+                    values,
+                    doc: None,
+                });
+                self.draft.note(format!(
+                    "{}.{name}: inline ENUM becomes enum `{}`",
+                    table.name,
+                    draft::identifier(&enum_name)
+                ));
+                FieldType {
+                    scalar: ScalarType::Enum(draft::identifier(&enum_name)),
+                    array: false,
+                }
+            }
+            other => match column_type(other, &self.domains, &self.draft.enums) {
+                Ok(ty) => ty,
+                Err(reason) => {
+                    self.draft.warn(
+                        Some(at.clone()),
+                        format!("{}.{name}: {reason}; imported as text", table.name),
+                    );
+                    FieldType {
+                        scalar: ScalarType::Text,
+                        array: false,
+                    }
+                }
+            },
+        };
+        let mut column = DraftColumn {
+            name: name.clone(),
+            ty: ty.clone(),
+            nullable: true,
+            default: None,
+            doc: None,
+            validations: Vec::new(),
+        };
+        for option in &def.options {
+            match &option.option {
+                ColumnOption::Null => column.nullable = true,
+                ColumnOption::NotNull => column.nullable = false,
+                ColumnOption::Default(expr) => match default_value(expr, &ty) {
+                    Ok(Some(DefaultKind::Value(v))) => column.default = Some(v),
+                    Ok(Some(DefaultKind::Sequence)) => {
+                        ty.scalar = if ty.scalar == ScalarType::BigInt {
+                            ScalarType::BigSerial
+                        } else {
+                            ScalarType::Serial
+                        };
+                    }
+                    Ok(None) => {}
+                    Err(reason) => self.draft.warn(
+                        Some(at.clone()),
+                        format!("{}.{name}: {reason}; default not imported", table.name),
+                    ),
+                },
+                ColumnOption::Unique {
+                    is_primary: true, ..
+                } => {
+                    table.primary_key = vec![name.clone()];
+                    column.nullable = false;
+                }
+                ColumnOption::Unique {
+                    is_primary: false, ..
+                } => table.indexes.push(DraftIndex {
+                    name: None,
+                    columns: vec![(name.clone(), false)],
+                    unique: true,
+                    predicate: None,
+                    location: Some(at.clone()),
+                }),
+                ColumnOption::ForeignKey {
+                    foreign_table,
+                    referred_columns,
+                    on_delete,
+                    ..
+                } => table.foreign_keys.push(DraftForeignKey {
+                    columns: vec![name.clone()],
+                    target: last_name(foreign_table),
+                    target_columns: referred_columns.iter().map(unquote).collect(),
+                    on_delete: on_delete.map(action),
+                    name: None,
+                    unique: false,
+                    location: Some(at.clone()),
+                }),
+                ColumnOption::Check(expr) => {
+                    let mut rules = Vec::new();
+                    if !check_rules(expr, Some(&name), &ty, &mut rules) {
+                        self.draft.warn(
+                            Some(at.clone()),
+                            format!(
+                                "{}.{name}: CHECK ({expr}) has no Tessera equivalent; not imported",
+                                table.name
+                            ),
+                        );
+                    } else {
+                        column
+                            .validations
+                            .extend(rules.into_iter().map(|(_, rule)| Validation {
+                                rule,
+                                message: None,
+                            }));
+                    }
+                }
+                ColumnOption::Comment(text) => column.doc = Some(text.clone()),
+                ColumnOption::DialectSpecific(tokens) => {
+                    let text = tokens
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_ascii_uppercase();
+                    if text.contains("AUTOINCREMENT") || text.contains("AUTO_INCREMENT") {
+                        ty.scalar = if ty.scalar == ScalarType::BigInt {
+                            ScalarType::BigSerial
+                        } else {
+                            ScalarType::Serial
+                        };
+                    }
+                }
+                ColumnOption::Identity(_) => {
+                    ty.scalar = if ty.scalar == ScalarType::BigInt {
+                        ScalarType::BigSerial
+                    } else {
+                        ScalarType::Serial
+                    };
+                }
+                ColumnOption::Generated {
+                    generation_expr: None,
+                    ..
+                } => {
+                    ty.scalar = if ty.scalar == ScalarType::BigInt {
+                        ScalarType::BigSerial
+                    } else {
+                        ScalarType::Serial
+                    };
+                }
+                ColumnOption::Generated {
+                    generation_expr: Some(expr),
+                    ..
+                } => {
+                    self.draft.warn(
+                        Some(at.clone()),
+                        format!(
+                            "{}.{name}: generated column ({expr}) imported as a plain column",
+                            table.name
+                        ),
+                    );
+                }
+                ColumnOption::OnUpdate(expr) => {
+                    self.draft.warn(
+                        Some(at.clone()),
+                        format!(
+                            "{}.{name}: ON UPDATE {expr} not imported (use @updated_at)",
+                            table.name
+                        ),
+                    );
+                }
+                ColumnOption::CharacterSet(_)
+                | ColumnOption::Collation(_)
+                | ColumnOption::OnConflict(_) => {}
+                other => self.draft.warn(
+                    Some(at.clone()),
+                    format!(
+                        "{}.{name}: column option `{other}` not imported",
+                        table.name
+                    ),
+                ),
+            }
+        }
+        if ty.scalar.is_auto_increment() {
+            column.default = None;
+        }
+        column.ty = ty;
+        // SQLite: INTEGER PRIMARY KEY is the rowid and fills itself.
+        table
+            .columns
+            .retain(|c| !c.name.eq_ignore_ascii_case(&name));
+        table.columns.push(column);
+    }
+
+    fn constraint(
+        &mut self,
+        file: &str,
+        statement: &Statement,
+        table: &mut DraftTable,
+        constraint: &TableConstraint,
+    ) {
+        let needle = match constraint {
+            TableConstraint::ForeignKey { columns, .. } => columns.first().map(|c| c.value.clone()),
+            _ => None,
+        };
+        let at = Self::location(file, statement, needle.as_deref());
+        match constraint {
+            TableConstraint::PrimaryKey { columns, .. } => {
+                table.primary_key = columns.iter().map(unquote).collect();
+                for column in &mut table.columns {
+                    if table
+                        .primary_key
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(&column.name))
+                    {
+                        column.nullable = false;
+                    }
+                }
+            }
+            TableConstraint::Unique { name, columns, .. } => table.indexes.push(DraftIndex {
+                name: name.as_ref().map(unquote),
+                columns: columns.iter().map(|c| (unquote(c), false)).collect(),
+                unique: true,
+                predicate: None,
+                location: Some(at),
+            }),
+            TableConstraint::Index { name, columns, .. } => table.indexes.push(DraftIndex {
+                name: name.as_ref().map(unquote),
+                columns: columns.iter().map(|c| (unquote(c), false)).collect(),
+                unique: false,
+                predicate: None,
+                location: Some(at),
+            }),
+            TableConstraint::ForeignKey {
+                columns,
+                foreign_table,
+                referred_columns,
+                on_delete,
+                ..
+            } => table.foreign_keys.push(DraftForeignKey {
+                columns: columns.iter().map(unquote).collect(),
+                target: last_name(foreign_table),
+                target_columns: referred_columns.iter().map(unquote).collect(),
+                on_delete: on_delete.map(action),
+                name: None,
+                unique: false,
+                location: Some(at),
+            }),
+            TableConstraint::Check { expr, .. } => {
+                let mut rules = Vec::new();
+                let types: Vec<(String, FieldType)> = table
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.ty.clone()))
+                    .collect();
+                let ok = check_rules_table(expr, &types, &mut rules);
+                if ok {
+                    for (column_name, rule) in rules {
+                        if let Some(column) = table.column_mut(&column_name) {
+                            column.validations.push(Validation {
+                                rule,
+                                message: None,
+                            });
+                        }
+                    }
+                } else {
+                    self.draft.warn(
+                        Some(at),
+                        format!(
+                            "{}: CHECK ({expr}) has no Tessera equivalent; not imported",
+                            table.name
+                        ),
+                    );
+                }
+            }
+            other => self.draft.warn(
+                Some(at),
+                format!("{}: constraint `{other}` not imported", table.name),
+            ),
+        }
+    }
+}
+
+fn truncate(text: &str, n: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= n {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(n).collect::<String>())
+    }
+}
+
+fn action(action: ReferentialAction) -> OnDelete {
+    match action {
+        ReferentialAction::Cascade => OnDelete::Cascade,
+        ReferentialAction::SetNull | ReferentialAction::SetDefault => OnDelete::SetNull,
+        ReferentialAction::Restrict => OnDelete::Restrict,
+        ReferentialAction::NoAction => OnDelete::NoAction,
+    }
+}
+
+fn column_type(
+    data_type: &DataType,
+    domains: &[(String, FieldType)],
+    enums: &[DraftEnum],
+) -> Result<FieldType, String> {
+    let text = data_type.to_string();
+    match draft::map_type(&text) {
+        Ok(Some(ty)) => Ok(ty),
+        Err(name) => Err(format!("type `{name}` has no Tessera equivalent")),
+        Ok(None) => {
+            let (base, array) = match text.strip_suffix("[]") {
+                Some(base) => (base.trim().trim_matches('"').to_string(), true),
+                None => (text.trim_matches('"').to_string(), false),
+            };
+            let base_name = base
+                .rsplit('.')
+                .next()
+                .unwrap_or(&base)
+                .trim_matches('"')
+                .to_string();
+            if let Some((_, ty)) = domains
+                .iter()
+                .find(|(d, _)| d.eq_ignore_ascii_case(&base_name))
+            {
+                return Ok(FieldType {
+                    scalar: ty.scalar.clone(),
+                    array: array || ty.array,
+                });
+            }
+            if let Some(e) = enums
+                .iter()
+                .find(|e| e.name.eq_ignore_ascii_case(&base_name))
+            {
+                return Ok(FieldType {
+                    scalar: ScalarType::Enum(draft::identifier(&e.name)),
+                    array,
+                });
+            }
+            Err(format!("unknown type `{text}`"))
+        }
+    }
+}
+
+enum DefaultKind {
+    Value(DefaultValue),
+    /// `nextval(...)`: the column is filled from a sequence.
+    Sequence,
+}
+
+/// The Tessera default of a SQL default expression.
+fn default_value(expr: &Expr, ty: &FieldType) -> Result<Option<DefaultKind>, String> {
+    let value = |v| Ok(Some(DefaultKind::Value(v)));
+    match expr {
+        Expr::Nested(inner) => default_value(inner, ty),
+        Expr::Cast { expr, .. } => default_value(expr, ty),
+        Expr::Value(v) => match &v.value {
+            Value::Null => Ok(None),
+            Value::Number(n, _) => value(DefaultValue::Number(n.clone())),
+            Value::Boolean(b) => value(DefaultValue::Bool(*b)),
+            Value::SingleQuotedString(s)
+            | Value::DoubleQuotedString(s)
+            | Value::EscapedStringLiteral(s)
+            | Value::NationalStringLiteral(s) => {
+                if ty.array {
+                    return value(DefaultValue::Json(pg_array_literal(s)?));
+                }
+                if ty.scalar.is_temporal() {
+                    let lower = s.to_ascii_lowercase();
+                    if lower == "now" || lower == "current_timestamp" {
+                        return value(DefaultValue::Now);
+                    }
+                    return Err(format!("default '{s}' is a fixed date or time"));
+                }
+                value(DefaultValue::String(s.clone()))
+            }
+            other => Err(format!("default {other} not understood")),
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match default_value(expr, ty)? {
+            Some(DefaultKind::Value(DefaultValue::Number(n))) => {
+                value(DefaultValue::Number(format!("-{n}")))
+            }
+            _ => Err(format!("default {expr} not understood")),
+        },
+        Expr::Array(array) => {
+            let mut items = Vec::new();
+            for elem in &array.elem {
+                match default_value(
+                    elem,
+                    &FieldType {
+                        scalar: ty.scalar.clone(),
+                        array: false,
+                    },
+                )? {
+                    Some(DefaultKind::Value(DefaultValue::String(s))) => {
+                        items.push(serde_json::Value::String(s))
+                    }
+                    Some(DefaultKind::Value(DefaultValue::Number(n))) => {
+                        items.push(serde_json::from_str(&n).map_err(|e| e.to_string())?)
+                    }
+                    Some(DefaultKind::Value(DefaultValue::Bool(b))) => {
+                        items.push(serde_json::Value::Bool(b))
+                    }
+                    _ => return Err(format!("array default element {elem} not understood")),
+                }
+            }
+            value(DefaultValue::Json(serde_json::Value::Array(items)))
+        }
+        Expr::Function(function) => {
+            let name = last_name(&function.name).to_ascii_lowercase();
+            match name.as_str() {
+                "now"
+                | "current_timestamp"
+                | "localtimestamp"
+                | "current_date"
+                | "transaction_timestamp"
+                | "statement_timestamp"
+                | "clock_timestamp"
+                | "timezone"
+                | "getdate"
+                | "sysdate"
+                | "datetime" => value(DefaultValue::Now),
+                "uuid_generate_v4" | "gen_random_uuid" | "uuid" | "uuid_generate_v1" | "newid" => {
+                    value(DefaultValue::GeneratedUuid)
+                }
+                "nextval" => Ok(Some(DefaultKind::Sequence)),
+                _ => Err(format!(
+                    "default {expr} is a function call Tessera cannot evaluate"
+                )),
+            }
+        }
+        Expr::AtTimeZone { timestamp, .. } => default_value(timestamp, ty),
+        Expr::Identifier(ident) => {
+            let name = ident.value.to_ascii_lowercase();
+            match name.as_str() {
+                "current_timestamp" | "localtimestamp" | "current_date" | "now" => {
+                    value(DefaultValue::Now)
+                }
+                "true" => value(DefaultValue::Bool(true)),
+                "false" => value(DefaultValue::Bool(false)),
+                _ => Err(format!("default {expr} not understood")),
+            }
+        }
+        Expr::TypedString { value: v, .. } => default_value(&Expr::Value(v.clone().into()), ty),
+        other => Err(format!("default {other} not understood")),
+    }
+}
+
+/// `'{}'`, `'{a,b}'` (PostgreSQL array literals) and JSON arrays as a list.
+fn pg_array_literal(text: &str) -> Result<serde_json::Value, String> {
+    let trimmed = text.trim();
+    if let Ok(json @ serde_json::Value::Array(_)) = serde_json::from_str(trimmed) {
+        return Ok(json);
+    }
+    let inner = trimmed
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(|| format!("default '{text}' is not an array"))?;
+    if inner.trim().is_empty() {
+        return Ok(serde_json::Value::Array(Vec::new()));
+    }
+    Ok(serde_json::Value::Array(
+        inner
+            .split(',')
+            .map(|item| {
+                let item = item.trim().trim_matches('"');
+                match item.parse::<f64>() {
+                    Ok(_) => {
+                        serde_json::from_str(item).unwrap_or(serde_json::Value::String(item.into()))
+                    }
+                    Err(_) => serde_json::Value::String(item.into()),
+                }
+            })
+            .collect(),
+    ))
+}
+
+fn ident_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.clone()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+        Expr::Nested(inner) => ident_of(inner),
+        _ => None,
+    }
+}
+
+fn number_of(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => number_of(expr).map(|n| -n),
+        Expr::Nested(inner) | Expr::Cast { expr: inner, .. } => number_of(inner),
+        _ => None,
+    }
+}
+
+/// Length of a column: `char_length(col)`, `length(col)`.
+fn length_of(expr: &Expr) -> Option<String> {
+    if let Expr::Function(f) = expr {
+        let name = last_name(&f.name).to_ascii_lowercase();
+        if matches!(name.as_str(), "char_length" | "length" | "character_length") {
+            let text = f.args.to_string();
+            return Some(
+                text.trim_matches(|c| c == '(' || c == ')')
+                    .trim_matches('"')
+                    .to_string(),
+            );
+        }
+    }
+    None
+}
+
+fn check_rules_table(
+    expr: &Expr,
+    columns: &[(String, FieldType)],
+    out: &mut Vec<(String, Rule)>,
+) -> bool {
+    let ty_of = |name: &str| {
+        columns
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(name))
+            .map(|(_, t)| t.clone())
+    };
+    let mut rules = Vec::new();
+    if !check_rules(
+        expr,
+        None,
+        &FieldType {
+            scalar: ScalarType::Text,
+            array: false,
+        },
+        &mut rules,
+    ) {
+        return false;
+    }
+    for (column, rule) in rules {
+        let Some(ty) = ty_of(&column) else {
+            return false;
+        };
+        let fits = match &rule {
+            Rule::Min { .. } | Rule::Max { .. } => ty.scalar.is_numeric(),
+            Rule::Length { .. } | Rule::OneOf { .. } | Rule::NotEmpty => ty.scalar.is_textual(),
+            _ => true,
+        };
+        if !fits || ty.array {
+            return false;
+        }
+        out.push((column, rule));
+    }
+    true
+}
+
+/// Range checks (`col >= 0`, `col BETWEEN 1 AND 5`, `char_length(col) <= 80`,
+/// `col IN ('a', 'b')`, conjunctions of those) as rules per column.
+fn check_rules(
+    expr: &Expr,
+    column: Option<&str>,
+    ty: &FieldType,
+    out: &mut Vec<(String, Rule)>,
+) -> bool {
+    use sqlparser::ast::BinaryOperator as Op;
+    let integer = ty.scalar.is_integer();
+    match expr {
+        Expr::Nested(inner) => check_rules(inner, column, ty, out),
+        Expr::BinaryOp {
+            left,
+            op: Op::And,
+            right,
+        } => check_rules(left, column, ty, out) && check_rules(right, column, ty, out),
+        Expr::BinaryOp { left, op, right } => {
+            let (name, n, op, length) =
+                if let (Some(name), Some(n)) = (ident_of(left), number_of(right)) {
+                    (name, n, op.clone(), false)
+                } else if let (Some(n), Some(name)) = (number_of(left), ident_of(right)) {
+                    let flipped = match op {
+                        Op::Gt => Op::Lt,
+                        Op::GtEq => Op::LtEq,
+                        Op::Lt => Op::Gt,
+                        Op::LtEq => Op::GtEq,
+                        other => other.clone(),
+                    };
+                    (name, n, flipped, false)
+                } else if let (Some(name), Some(n)) = (length_of(left), number_of(right)) {
+                    (name, n, op.clone(), true)
+                } else {
+                    return false;
+                };
+            if column.is_some_and(|c| !c.eq_ignore_ascii_case(&name)) {
+                return false;
+            }
+            if length {
+                let n = n as u64;
+                let rule = match op {
+                    Op::LtEq => Rule::Length {
+                        min: None,
+                        max: Some(n),
+                    },
+                    Op::Lt => Rule::Length {
+                        min: None,
+                        max: Some(n.saturating_sub(1)),
+                    },
+                    Op::GtEq => Rule::Length {
+                        min: Some(n),
+                        max: None,
+                    },
+                    Op::Gt if n == 0 => Rule::NotEmpty,
+                    Op::Gt => Rule::Length {
+                        min: Some(n + 1),
+                        max: None,
+                    },
+                    _ => return false,
+                };
+                out.push((name, rule));
+                return true;
+            }
+            let rule = match op {
+                Op::GtEq => Rule::Min { value: n },
+                Op::LtEq => Rule::Max { value: n },
+                Op::Gt if integer || column.is_none() && n.fract() == 0.0 && false => {
+                    Rule::Min { value: n + 1.0 }
+                }
+                Op::Lt if integer => Rule::Max { value: n - 1.0 },
+                _ => return false,
+            };
+            out.push((name, rule));
+            true
+        }
+        Expr::Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        } => {
+            let (Some(name), Some(low), Some(high)) =
+                (ident_of(expr), number_of(low), number_of(high))
+            else {
+                return false;
+            };
+            if column.is_some_and(|c| !c.eq_ignore_ascii_case(&name)) {
+                return false;
+            }
+            out.push((name.clone(), Rule::Min { value: low }));
+            out.push((name, Rule::Max { value: high }));
+            true
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } => {
+            let Some(name) = ident_of(expr) else {
+                return false;
+            };
+            let mut values = Vec::new();
+            for item in list {
+                match item {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(s) => values.push(s.clone()),
+                        _ => return false,
+                    },
+                    _ => return false,
+                }
+            }
+            if column.is_some() && !ty.scalar.is_textual() {
+                return false;
+            }
+            out.push((name, Rule::OneOf { values }));
+            true
+        }
+        _ => false,
+    }
+}
