@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tessera_schema::Schema;
-use tessera_sql::{Catalog, DialectKind, SqlError};
+use tessera_sql::{Catalog, SqlError};
 
 pub use db::{HistoryEntry, HISTORY_TABLE};
 pub use files::{checksum, read_migrations, MigrationFiles};
@@ -40,6 +40,7 @@ pub use render::{render, RenderedStep};
 pub use safety::Destructive;
 pub use step::{diff, Step};
 pub use tessera_sql::introspect::{introspect, LiveCatalog};
+pub use tessera_sql::DialectKind;
 
 /// Why a migration could not be planned or applied. Whatever the error, the database is as
 /// it was before the run.
