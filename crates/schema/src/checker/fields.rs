@@ -446,14 +446,15 @@ impl<'a> Checker<'a> {
                     Some(Value::String(regex, span)) => {
                         if let Err(error) = regex::Regex::new(regex) {
                             let reason = error.to_string();
-                            let reason = reason
-                                .lines()
-                                .last()
-                                .unwrap_or("invalid")
-                                .trim()
-                                .to_string();
+                            let reason = reason.lines().last().unwrap_or("invalid").trim();
+                            let reason =
+                                reason.strip_prefix("error: ").unwrap_or(reason).to_string();
                             self.report(
-                                Diagnostic::error("E0132", "invalid regular expression", *span)
+                                Diagnostic::error(
+                                    "E0132",
+                                    format!("invalid regular expression in `@pattern` of field `{}`", field.name),
+                                    *span,
+                                )
                                     .with_label(reason)
                                     .with_help("patterns use Rust regex syntax (like PCRE without look-around)"),
                             );
