@@ -3,16 +3,24 @@
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
 use sea_query_binder::SqlxBinder;
 use serde_json::Value as Json;
+use std::sync::Arc;
+
 use tessera_schema::ir::{FieldType, Model};
+use tessera_schema::Schema;
 
 use crate::dberror::map_sqlx_error;
 use crate::engine::{DbPool, DialectKind};
 use crate::error::RuntimeError;
 use crate::value::{decode_pg, decode_sqlite};
 
-pub(crate) enum Tx {
+pub(crate) enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+pub(crate) struct Tx {
+    conn: Conn,
+    schema: Arc<Schema>,
 }
 
 /// A statement that sea-query can render and sqlx can run.
@@ -21,43 +29,48 @@ impl<T: QueryStatementWriter + SqlxBinder> Statement for T {}
 
 impl Tx {
     /// A read transaction (one snapshot for a request's queries).
-    pub(crate) async fn read(pool: &DbPool) -> Result<Tx, RuntimeError> {
-        Ok(match pool {
-            DbPool::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(|e| map_sqlx_error(None, e))?),
-            DbPool::Postgres(p) => {
-                Tx::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, e))?)
+    pub(crate) async fn read(pool: &DbPool, schema: Arc<Schema>) -> Result<Tx, RuntimeError> {
+        let conn = match pool {
+            DbPool::Sqlite(p) => {
+                Conn::Sqlite(p.begin().await.map_err(|e| map_sqlx_error(None, None, e))?)
             }
-        })
+            DbPool::Postgres(p) => {
+                Conn::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, None, e))?)
+            }
+        };
+        Ok(Tx { conn, schema })
     }
 
     /// A write transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers wait for the
     /// lock instead of failing on upgrade).
-    pub(crate) async fn write(pool: &DbPool) -> Result<Tx, RuntimeError> {
-        Ok(match pool {
-            DbPool::Sqlite(p) => Tx::Sqlite(
+    pub(crate) async fn write(pool: &DbPool, schema: Arc<Schema>) -> Result<Tx, RuntimeError> {
+        let conn = match pool {
+            DbPool::Sqlite(p) => Conn::Sqlite(
                 p.begin_with("BEGIN IMMEDIATE")
                     .await
-                    .map_err(|e| map_sqlx_error(None, e))?,
+                    .map_err(|e| map_sqlx_error(None, None, e))?,
             ),
             DbPool::Postgres(p) => {
-                Tx::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, e))?)
+                Conn::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, None, e))?)
             }
-        })
+        };
+        Ok(Tx { conn, schema })
     }
 
     pub(crate) fn dialect(&self) -> DialectKind {
-        match self {
-            Tx::Sqlite(_) => DialectKind::Sqlite,
-            Tx::Postgres(_) => DialectKind::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => DialectKind::Sqlite,
+            Conn::Postgres(_) => DialectKind::Postgres,
         }
     }
 
     pub(crate) async fn commit(self) -> Result<(), RuntimeError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+        let schema = self.schema.clone();
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await,
+            Conn::Postgres(tx) => tx.commit().await,
         }
-        .map_err(|e| map_sqlx_error(None, e))
+        .map_err(|e| map_sqlx_error(Some(&schema), None, e))
     }
 
     /// Runs a query and decodes each row's columns with the given types.
@@ -67,14 +80,15 @@ impl Tx {
         stmt: &S,
         types: &[FieldType],
     ) -> Result<Vec<Vec<Json>>, RuntimeError> {
-        match self {
-            Tx::Sqlite(tx) => {
+        let schema = &self.schema;
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 tracing::debug!(%sql, "query");
                 let rows = sqlx::query_with(&sql, values)
                     .fetch_all(&mut **tx)
                     .await
-                    .map_err(|e| map_sqlx_error(model, e))?;
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
                 rows.iter()
                     .map(|row| {
                         types
@@ -85,13 +99,13 @@ impl Tx {
                     })
                     .collect()
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 tracing::debug!(%sql, "query");
                 let rows = sqlx::query_with(&sql, values)
                     .fetch_all(&mut **tx)
                     .await
-                    .map_err(|e| map_sqlx_error(model, e))?;
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
                 rows.iter()
                     .map(|row| {
                         types
@@ -111,24 +125,25 @@ impl Tx {
         model: Option<&Model>,
         stmt: &S,
     ) -> Result<u64, RuntimeError> {
-        match self {
-            Tx::Sqlite(tx) => {
+        let schema = &self.schema;
+        match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 tracing::debug!(%sql, "execute");
                 sqlx::query_with(&sql, values)
                     .execute(&mut **tx)
                     .await
                     .map(|r| r.rows_affected())
-                    .map_err(|e| map_sqlx_error(model, e))
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))
             }
-            Tx::Postgres(tx) => {
+            Conn::Postgres(tx) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 tracing::debug!(%sql, "execute");
                 sqlx::query_with(&sql, values)
                     .execute(&mut **tx)
                     .await
                     .map(|r| r.rows_affected())
-                    .map_err(|e| map_sqlx_error(model, e))
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))
             }
         }
     }

@@ -166,6 +166,6 @@ impl RuntimeError {
 
 impl From<sqlx::Error> for RuntimeError {
     fn from(error: sqlx::Error) -> Self {
-        crate::dberror::map_sqlx_error(None, error)
+        crate::dberror::map_sqlx_error(None, None, error)
     }
 }

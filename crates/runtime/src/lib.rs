@@ -35,3 +35,4 @@ pub use request::{
     UpdateRequest, WriteQuery,
 };
 pub use tessera_schema::Schema;
+pub use write::{hash_password, is_bcrypt_hash, verify_password};

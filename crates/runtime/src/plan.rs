@@ -1243,7 +1243,7 @@ pub(crate) async fn read(
 ) -> Result<ReadResult, RuntimeError> {
     let schema = engine.schema();
     let plan = build(schema, req)?;
-    let mut tx = Tx::read(&engine.inner.pool).await?;
+    let mut tx = Tx::read(&engine.inner.pool, engine.inner.schema.clone()).await?;
     let result = run_read(&mut tx, schema, &plan, req.count).await?;
     tx.commit().await?;
     Ok(result)
@@ -1255,6 +1255,40 @@ pub(crate) async fn run_read(
     plan: &Plan<'_>,
     count: bool,
 ) -> Result<ReadResult, RuntimeError> {
+    let (level, total) = run_level(tx, schema, plan, count).await?;
+    let rows = level.rows.iter().map(|r| render(plan, &level, r)).collect();
+    Ok(ReadResult { rows, total })
+}
+
+/// Rows of a plan restricted by `plan.keys`, each with its primary key.
+pub(crate) async fn run_read_with_keys(
+    tx: &mut Tx,
+    schema: &Schema,
+    plan: &Plan<'_>,
+) -> Result<Vec<(Vec<Json>, Json)>, RuntimeError> {
+    let (level, _) = run_level(tx, schema, plan, false).await?;
+    let pk_idx: Vec<usize> = plan
+        .model
+        .primary_key
+        .iter()
+        .filter_map(|n| plan.fetch.iter().position(|f| f.name == *n))
+        .collect();
+    Ok(level
+        .rows
+        .iter()
+        .map(|r| {
+            let key = pk_idx.iter().map(|&i| r.values[i].clone()).collect();
+            (key, render(plan, &level, r))
+        })
+        .collect())
+}
+
+async fn run_level(
+    tx: &mut Tx,
+    schema: &Schema,
+    plan: &Plan<'_>,
+    count: bool,
+) -> Result<(Level, Option<u64>), RuntimeError> {
     let sql = SqlBuilder::new(schema, tx.dialect());
     let alias = sql.alias();
     let mut q = Query::select();
@@ -1312,8 +1346,7 @@ pub(crate) async fn run_read(
         children: Vec::new(),
     };
     load_embeds(tx, &sql, plan, &mut level).await?;
-    let rows = level.rows.iter().map(|r| render(plan, &level, r)).collect();
-    Ok(ReadResult { rows, total })
+    Ok((level, total))
 }
 
 fn load_embeds<'a>(

@@ -1,37 +1,1150 @@
-//! Writes: inserts, upserts, updates, deletes and restores.
+//! Writes: inserts and upserts, updates (with JSON merge), deletes with soft-delete
+//! cascades, and restores.
+//!
+//! Every write runs in one transaction and enforces the schema's rules itself, so both
+//! engines behave alike: transforms, then type and enum checks, then validations (every
+//! failing field reported at once), then hashing; defaults and engine-managed fields are
+//! filled by the engine; clients cannot write managed, virtual or (on update) readonly
+//! fields.
 
-use crate::engine::Engine;
-use crate::error::RuntimeError;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version};
+use regex::Regex;
+use sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use serde_json::{Map, Value as Json};
+use tessera_schema::ir::{
+    DefaultValue, Field, FieldType, HashAlgorithm, Managed, Model, OnDelete, RelationKind, Rule,
+    Transform,
+};
+use tessera_schema::Schema;
+
+use crate::db::Tx;
+use crate::engine::{DialectKind, Engine};
+use crate::error::{ErrorKind, FieldError, RuntimeError};
+use crate::plan::{self, col, find_model, resolve_cond, SqlBuilder};
 use crate::request::*;
+use crate::value::{bind_scalar, coerce, fmt_ts, fmt_tstz, now, number, write_expr};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Insert,
+    Update,
+}
+
+/// argon2id with OWASP's parameters: 19 MiB, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password with argon2id (OWASP parameters).
+pub fn hash_password(plain: &str) -> Result<String, RuntimeError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(plain.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| RuntimeError::internal(format!("hashing failed: {e}")))
+}
+
+/// Whether `plain` matches a stored argon2 hash. (Imported bcrypt hashes are recognised by
+/// [`is_bcrypt_hash`]; verifying them needs a bcrypt implementation at the auth layer.)
+pub fn verify_password(stored: &str, plain: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| argon2().verify_password(plain.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// `$2a$`, `$2b$` or `$2y$` bcrypt hashes (60 characters), accepted as they are by
+/// `@hash(bcrypt)` fields.
+pub fn is_bcrypt_hash(value: &str) -> bool {
+    value.len() == 60
+        && (value.starts_with("$2a$") || value.starts_with("$2b$") || value.starts_with("$2y$"))
+}
+
+fn email_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+            .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
+    })
+}
+
+fn default_message(field: &str, rule: &Rule) -> String {
+    match rule {
+        Rule::NotEmpty => format!("{field} must not be empty"),
+        Rule::Length { min, max } => match (min, max) {
+            (Some(a), Some(b)) => format!("{field} must be between {a} and {b} characters"),
+            (Some(a), None) => format!("{field} must be at least {a} characters"),
+            (None, Some(b)) => format!("{field} must be at most {b} characters"),
+            (None, None) => format!("{field} has an invalid length"),
+        },
+        Rule::Email => format!("{field} must be a valid email address"),
+        Rule::Url => format!("{field} must be a valid http(s) URL"),
+        Rule::Pattern { regex } => format!("{field} must match the pattern {regex}"),
+        Rule::Min { value } => format!("{field} must be at least {value}"),
+        Rule::Max { value } => format!("{field} must be at most {value}"),
+        Rule::OneOf { values } => format!("{field} must be one of: {}", values.join(", ")),
+    }
+}
+
+fn rule_holds(rule: &Rule, value: &Json) -> bool {
+    let text = value.as_str();
+    match rule {
+        Rule::NotEmpty => text.is_none_or(|s| !s.is_empty()),
+        Rule::Length { min, max } => match text {
+            Some(s) => {
+                let n = s.chars().count() as u64;
+                min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m)
+            }
+            None => true,
+        },
+        Rule::Email => text.is_none_or(|s| email_regex().is_match(s)),
+        Rule::Url => text.is_none_or(|s| {
+            (s.starts_with("http://") || s.starts_with("https://"))
+                && s.len() > 8
+                && !s.chars().any(char::is_whitespace)
+        }),
+        Rule::Pattern { regex } => match (text, Regex::new(regex)) {
+            (Some(s), Ok(re)) => re.is_match(s),
+            _ => true,
+        },
+        Rule::Min { value: min } => value.as_f64().is_none_or(|v| v >= *min),
+        Rule::Max { value: max } => value.as_f64().is_none_or(|v| v <= *max),
+        Rule::OneOf { values } => text.is_none_or(|s| values.iter().any(|v| v == s)),
+    }
+}
+
+fn field_error(field: &Field, rule: &str, message: String, row: Option<usize>) -> FieldError {
+    FieldError {
+        field: field.name.clone(),
+        rule: rule.to_owned(),
+        message,
+        row,
+    }
+}
+
+/// A field of a write body: the field name, a column name, or a to-one relation's name.
+fn body_field<'s>(model: &'s Model, key: &str) -> Option<&'s Field> {
+    model
+        .field(key)
+        .or_else(|| model.field_by_column(key))
+        .or_else(|| match model.relation(key).map(|r| &r.kind) {
+            Some(RelationKind::ToOne { field, .. }) => model.field(field),
+            _ => None,
+        })
+}
+
+/// The current time as a canonical value of a timestamp field.
+fn time_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Json {
+    match field.ty.scalar {
+        tessera_schema::ir::ScalarType::Timestamp => Json::String(fmt_ts(at.naive_utc())),
+        tessera_schema::ir::ScalarType::Date => {
+            Json::String(at.date_naive().format("%Y-%m-%d").to_string())
+        }
+        _ => Json::String(fmt_tstz(at)),
+    }
+}
+
+fn actor_value(schema: &Schema, field: &Field, ctx: &Context) -> Result<Json, RuntimeError> {
+    match &ctx.actor {
+        None => Ok(Json::Null),
+        Some(actor) => coerce(schema, field, &Json::String(actor.clone())).map_err(|(_, m)| {
+            RuntimeError::bad_request(
+                "22P02",
+                format!("the caller's id is not a valid {}: {m}", field.name),
+            )
+        }),
+    }
+}
+
+fn default_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Option<Json> {
+    Some(match field.default.as_ref()? {
+        DefaultValue::String(s) | DefaultValue::EnumValue(s) => Json::String(s.clone()),
+        DefaultValue::Number(n) => n.parse::<f64>().map(number).unwrap_or(Json::Null),
+        DefaultValue::Bool(b) => Json::Bool(*b),
+        DefaultValue::Json(v) => v.clone(),
+        DefaultValue::Now => time_value(field, at),
+        DefaultValue::GeneratedUuid => Json::String(uuid::Uuid::new_v4().to_string()),
+    })
+}
+
+/// A checked row: the fields to write with canonical values.
+type Prepared<'s> = Vec<(&'s Field, Json)>;
+
+/// Transforms, checks and validates one body object; fills defaults and managed fields.
+fn prepare<'s>(
+    schema: &'s Schema,
+    model: &'s Model,
+    body: &Json,
+    ctx: &Context,
+    mode: Mode,
+    row: Option<usize>,
+    at: chrono::DateTime<chrono::Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Prepared<'s>, RuntimeError> {
+    let Json::Object(obj) = body else {
+        return Err(RuntimeError::bad_request(
+            "PGRST102",
+            format!(
+                "expected a JSON object{}",
+                row.map(|r| format!(" at row {r}")).unwrap_or_default()
+            ),
+        ));
+    };
+    let mut out: Prepared = Vec::new();
+    let mut to_hash: Vec<usize> = Vec::new();
+    for (key, raw) in obj {
+        let Some(field) = body_field(model, key) else {
+            return Err(RuntimeError::bad_request(
+                "PGRST204",
+                format!(
+                    "Could not find the '{key}' field of '{}' in the schema",
+                    model.name
+                ),
+            ));
+        };
+        if out.iter().any(|(f, _)| f.name == field.name) {
+            return Err(RuntimeError::bad_request(
+                "PGRST102",
+                format!("field {} is given twice", field.name),
+            ));
+        }
+        if field.computed.is_some() {
+            errors.push(field_error(
+                field,
+                "virtual",
+                format!("{} is computed on read and cannot be written", field.name),
+                row,
+            ));
+            continue;
+        }
+        match field.managed {
+            Some(Managed::ImportHash) if mode == Mode::Insert => {}
+            Some(_) => {
+                errors.push(field_error(
+                    field,
+                    "managed",
+                    format!(
+                        "{} is maintained by the engine and cannot be written",
+                        field.name
+                    ),
+                    row,
+                ));
+                continue;
+            }
+            None => {}
+        }
+        if mode == Mode::Update && field.readonly {
+            errors.push(field_error(
+                field,
+                "readonly",
+                format!("{} is set on insert only and cannot be updated", field.name),
+                row,
+            ));
+            continue;
+        }
+        let mut value = raw.clone();
+        if let Json::String(s) = &mut value {
+            for t in &field.transforms {
+                match t {
+                    Transform::Trim => *s = s.trim().to_owned(),
+                    Transform::Lowercase => *s = s.to_lowercase(),
+                }
+            }
+        }
+        let value = match coerce(schema, field, &value) {
+            Ok(v) => v,
+            Err((rule, message)) => {
+                errors.push(field_error(
+                    field,
+                    &rule,
+                    format!("{}: {message}", field.name),
+                    row,
+                ));
+                continue;
+            }
+        };
+        if value.is_null() {
+            if !field.nullable {
+                errors.push(field_error(
+                    field,
+                    "not_null",
+                    format!("{} cannot be null", field.name),
+                    row,
+                ));
+            }
+            out.push((field, value));
+            continue;
+        }
+        let mut failed = false;
+        let is_hash_input =
+            field.hash == Some(HashAlgorithm::Bcrypt) && value.as_str().is_some_and(is_bcrypt_hash);
+        if !is_hash_input {
+            for v in &field.validations {
+                let items: Vec<&Json> = match &value {
+                    Json::Array(items) if field.ty.array => items.iter().collect(),
+                    other => vec![other],
+                };
+                if items.iter().any(|item| !rule_holds(&v.rule, item)) {
+                    let message = v
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| default_message(&field.name, &v.rule));
+                    errors.push(field_error(field, v.rule.name(), message, row));
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            continue;
+        }
+        if field.hash.is_some() && !is_hash_input {
+            to_hash.push(out.len());
+        }
+        out.push((field, value));
+    }
+    // Hash after every check passed (hashing is deliberately slow).
+    if errors.is_empty() {
+        for i in to_hash {
+            if let Some(plain) = out[i].1.as_str().map(str::to_owned) {
+                let hashed = tokio::task::block_in_place(|| hash_password(&plain))?;
+                out[i].1 = Json::String(hashed);
+            }
+        }
+    }
+    // Engine-managed fields and, on insert, defaults and required fields.
+    for field in model.stored_fields() {
+        let given = out.iter().any(|(f, _)| f.name == field.name);
+        match field.managed {
+            Some(Managed::CreatedAt) if mode == Mode::Insert => {
+                out.push((field, time_value(field, at)))
+            }
+            Some(Managed::UpdatedAt) => out.push((field, time_value(field, at))),
+            Some(Managed::CreatedBy) if mode == Mode::Insert => {
+                out.push((field, actor_value(schema, field, ctx)?))
+            }
+            Some(Managed::UpdatedBy) => out.push((field, actor_value(schema, field, ctx)?)),
+            _ if mode == Mode::Insert && !given && field.managed.is_none() => {
+                if let Some(v) = default_value(field, at) {
+                    out.push((field, v));
+                } else if !field.nullable && !field.ty.scalar.is_auto_increment() {
+                    errors.push(field_error(
+                        field,
+                        "required",
+                        format!("{} is required", field.name),
+                        row,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn pk_types(model: &Model) -> Vec<FieldType> {
+    model.primary_key_fields().map(|f| f.ty.clone()).collect()
+}
+
+fn pk_exprs(model: &Model) -> Vec<Alias> {
+    model
+        .primary_key_fields()
+        .map(|f| Alias::new(&f.column))
+        .collect()
+}
+
+fn require_filter(filter: &[Condition], what: &str) -> Result<(), RuntimeError> {
+    if filter.is_empty() {
+        return Err(
+            RuntimeError::bad_request("21000", format!("{what} requires a filter"))
+                .with_hint("Add a filter such as id=eq.<id> to the query string"),
+        );
+    }
+    Ok(())
+}
+
+/// Representation of the rows with these keys, in the keys' order.
+async fn represent(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    select: &[SelectItem],
+    keys: &[Vec<Json>],
+) -> Result<Vec<Json>, RuntimeError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let req = ReadRequest {
+        model: model.name.clone(),
+        select: select.to_vec(),
+        deleted: if model.behaviours.soft_delete.is_some() {
+            Deleted::Include
+        } else {
+            Deleted::Exclude
+        },
+        ..ReadRequest::default()
+    };
+    let mut plan = plan::build(schema, &req)?;
+    // The keys must be readable to put rows back in order.
+    let pk_names: Vec<String> = model.primary_key.clone();
+    let pk_idx: Vec<usize> = pk_names
+        .iter()
+        .filter_map(|n| {
+            model
+                .field(n)
+                .map(|f| match plan.fetch.iter().position(|g| g.name == f.name) {
+                    Some(i) => i,
+                    None => {
+                        plan.fetch.push(f);
+                        plan.fetch.len() - 1
+                    }
+                })
+        })
+        .collect();
+    let _ = pk_idx;
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(2000) {
+        plan.keys = Some(chunk.to_vec());
+        let with_keys = plan::run_read_with_keys(tx, schema, &plan).await?;
+        rows.extend(with_keys);
+    }
+    let mut ordered = Vec::with_capacity(rows.len());
+    for key in keys {
+        if let Some(i) = rows.iter().position(|(k, _)| k == key) {
+            ordered.push(rows.swap_remove(i).1);
+        }
+    }
+    Ok(ordered)
+}
+
+/// Keys (and extra columns) of the rows of `model` matching `filter`.
+async fn matching_keys(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    filter: &[Condition],
+    deleted: Deleted,
+    extra: &[&Field],
+) -> Result<Vec<(Vec<Json>, Vec<Json>)>, RuntimeError> {
+    let sql = SqlBuilder::new(schema, tx.dialect());
+    let alias = sql.alias();
+    let mut q = Query::select();
+    let pk: Vec<&Field> = model.primary_key_fields().collect();
+    let mut types = pk_types(model);
+    for f in &pk {
+        q.expr(col(&alias, f));
+    }
+    for f in extra {
+        q.expr(select_col(&sql, &alias, f));
+        types.push(f.ty.clone());
+    }
+    q.from_as(Alias::new(&model.table), Alias::new(&alias));
+    if let Some(live) = sql.live(&alias, model, deleted) {
+        q.and_where(live);
+    }
+    for c in filter {
+        let c = resolve_cond(model, c)?;
+        q.and_where(sql.cond(&alias, &c)?);
+    }
+    let rows = tx.fetch(Some(model), &q, &types).await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let rest = r.split_off(pk.len());
+            (r, rest)
+        })
+        .collect())
+}
+
+fn select_col(sql: &SqlBuilder, alias: &str, f: &Field) -> SimpleExpr {
+    if sql.dialect == DialectKind::Postgres && f.ty.array {
+        crate::value::custom(sql.dialect, "to_jsonb(?)", vec![col(alias, f)])
+    } else {
+        col(alias, f)
+    }
+}
+
+fn merge_patch(target: &mut Json, patch: &Json) {
+    if let Json::Object(p) = patch {
+        if !target.is_object() {
+            *target = Json::Object(Map::new());
+        }
+        if let Json::Object(t) = target {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Json::Null), v);
+                }
+            }
+        }
+    } else {
+        *target = patch.clone();
+    }
+}
 
 pub(crate) async fn insert(
-    _engine: &Engine,
-    _ctx: &Context,
-    _req: &InsertRequest,
-) -> Result<Vec<serde_json::Value>, RuntimeError> {
-    Err(RuntimeError::internal("not implemented yet"))
+    engine: &Engine,
+    ctx: &Context,
+    req: &InsertRequest,
+) -> Result<Vec<Json>, RuntimeError> {
+    let schema = engine.schema();
+    let model = find_model(schema, &req.model)?;
+    plan::validate_read(
+        schema,
+        &ReadRequest {
+            model: model.name.clone(),
+            select: req.select.clone(),
+            ..ReadRequest::default()
+        },
+    )?;
+    let bodies: Vec<&Json> = match &req.body {
+        Json::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let many = req.body.is_array();
+    let at = now();
+    let mut errors = Vec::new();
+    let mut rows = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        rows.push(prepare(
+            schema,
+            model,
+            body,
+            ctx,
+            Mode::Insert,
+            many.then_some(i),
+            at,
+            &mut errors,
+        )?);
+    }
+    if !errors.is_empty() {
+        return Err(RuntimeError::validation(errors));
+    }
+    let conflict_fields: Vec<&Field> = match &req.on_conflict {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                model
+                    .field(n)
+                    .or_else(|| model.field_by_column(n))
+                    .filter(|f| f.is_stored())
+                    .ok_or_else(|| RuntimeError::unknown_column(&model.name, n))
+            })
+            .collect::<Result<_, _>>()?,
+        None => model.primary_key_fields().collect(),
+    };
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let dialect = tx.dialect();
+    // Import-hash dedup: a plain insert of an already imported row is a conflict.
+    if let (None, Some(ih)) = (
+        req.resolution,
+        model
+            .behaviours
+            .import_hash
+            .as_deref()
+            .and_then(|n| model.field(n)),
+    ) {
+        let hashes: Vec<Json> = rows
+            .iter()
+            .filter_map(|r| {
+                r.iter()
+                    .find(|(f, _)| f.name == ih.name)
+                    .map(|(_, v)| v.clone())
+            })
+            .filter(|v| !v.is_null())
+            .collect();
+        let mut seen = HashSet::new();
+        if let Some(dup) = hashes.iter().find(|h| !seen.insert(h.to_string())) {
+            return Err(import_conflict(model, ih, dup));
+        }
+        if !hashes.is_empty() {
+            let mut q = Query::select();
+            q.expr(Expr::col(Alias::new(&ih.column)));
+            q.from(Alias::new(&model.table));
+            q.and_where(
+                Expr::col(Alias::new(&ih.column)).is_in(
+                    hashes
+                        .iter()
+                        .map(|h| bind_scalar(&ih.ty.scalar, h, dialect))
+                        .collect::<Vec<_>>(),
+                ),
+            );
+            let found = tx.fetch(Some(model), &q, &[ih.ty.clone()]).await?;
+            if let Some(first) = found.first().and_then(|r| r.first()) {
+                return Err(import_conflict(model, ih, first));
+            }
+        }
+    }
+    let partial = conflict_is_partial(model, &conflict_fields);
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut q = Query::insert();
+        q.into_table(Alias::new(&model.table));
+        q.columns(row.iter().map(|(f, _)| Alias::new(&f.column)));
+        let values: Vec<SimpleExpr> = row
+            .iter()
+            .map(|(f, v)| write_expr(schema, f, v, dialect))
+            .collect();
+        if row.is_empty() {
+            return Err(RuntimeError::bad_request("PGRST102", "empty row"));
+        }
+        q.values(values)
+            .map_err(|e| RuntimeError::internal(format!("insert: {e}")))?;
+        if let Some(resolution) = req.resolution {
+            let mut oc = OnConflict::columns(conflict_fields.iter().map(|f| Alias::new(&f.column)));
+            if partial {
+                if let Some(sd) = model
+                    .behaviours
+                    .soft_delete
+                    .as_deref()
+                    .and_then(|n| model.field(n))
+                {
+                    oc.target_and_where(Expr::col(Alias::new(&sd.column)).is_null());
+                }
+            }
+            match resolution {
+                Resolution::IgnoreDuplicates => {
+                    oc.do_nothing();
+                }
+                Resolution::MergeDuplicates => {
+                    let mut update: Vec<Alias> = row
+                        .iter()
+                        .filter(|(f, _)| {
+                            !conflict_fields.iter().any(|c| c.name == f.name)
+                                && !matches!(
+                                    f.managed,
+                                    Some(Managed::CreatedAt | Managed::CreatedBy)
+                                )
+                                && !model.primary_key.contains(&f.name)
+                        })
+                        .map(|(f, _)| Alias::new(&f.column))
+                        .collect();
+                    if update.is_empty() {
+                        update = conflict_fields
+                            .iter()
+                            .map(|f| Alias::new(&f.column))
+                            .collect();
+                    }
+                    oc.update_columns(update);
+                }
+            }
+            q.on_conflict(oc);
+        }
+        q.returning(Query::returning().columns(pk_exprs(model)));
+        let returned = tx.fetch(Some(model), &q, &pk_types(model)).await?;
+        keys.extend(returned);
+    }
+    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn conflict_is_partial(model: &Model, fields: &[&Field]) -> bool {
+    model.indexes.iter().any(|i| {
+        i.unique
+            && i.where_not_deleted
+            && i.fields.len() == fields.len()
+            && i.fields.iter().all(|f| {
+                fields
+                    .iter()
+                    .any(|g| g.name == f.field || g.relation.as_deref() == Some(f.field.as_str()))
+            })
+    })
+}
+
+fn import_conflict(model: &Model, field: &Field, value: &Json) -> RuntimeError {
+    RuntimeError::new(
+        ErrorKind::Conflict,
+        "23505",
+        format!("{} with {} {value} was already imported", model.name, field.name),
+    )
+    .with_details(format!("fields: {}", field.name))
+    .with_hint("Upsert with on_conflict=importHash and Prefer: resolution=ignore-duplicates to skip imported rows")
 }
 
 pub(crate) async fn update(
-    _engine: &Engine,
-    _ctx: &Context,
-    _req: &UpdateRequest,
-) -> Result<Vec<serde_json::Value>, RuntimeError> {
-    Err(RuntimeError::internal("not implemented yet"))
+    engine: &Engine,
+    ctx: &Context,
+    req: &UpdateRequest,
+) -> Result<Vec<Json>, RuntimeError> {
+    let schema = engine.schema();
+    let model = find_model(schema, &req.model)?;
+    require_filter(&req.filter, "UPDATE")?;
+    plan::validate_read(
+        schema,
+        &ReadRequest {
+            model: model.name.clone(),
+            select: req.select.clone(),
+            filter: req.filter.clone(),
+            ..ReadRequest::default()
+        },
+    )?;
+    let at = now();
+    let mut errors = Vec::new();
+    let changes = prepare(
+        schema,
+        model,
+        &req.body,
+        ctx,
+        Mode::Update,
+        None,
+        at,
+        &mut errors,
+    )?;
+    if !errors.is_empty() {
+        return Err(RuntimeError::validation(errors));
+    }
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let dialect = tx.dialect();
+    let merge_fields: Vec<&Field> = if req.json_merge {
+        changes
+            .iter()
+            .filter(|(f, v)| f.ty.scalar.is_json() && !f.ty.array && v.is_object())
+            .map(|(f, _)| *f)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let matched = matching_keys(
+        &mut tx,
+        schema,
+        model,
+        &req.filter,
+        Deleted::Exclude,
+        &merge_fields,
+    )
+    .await?;
+    let keys: Vec<Vec<Json>> = matched.iter().map(|(k, _)| k.clone()).collect();
+    if !keys.is_empty() {
+        let sql = SqlBuilder::new(schema, dialect);
+        if merge_fields.is_empty() {
+            for chunk in keys.chunks(2000) {
+                let mut q = Query::update();
+                q.table(Alias::new(&model.table));
+                for (f, v) in &changes {
+                    q.value(Alias::new(&f.column), write_expr(schema, f, v, dialect));
+                }
+                q.and_where(sql.keys_in(&model.table, model, chunk));
+                tx.execute(Some(model), &q).await?;
+            }
+        } else {
+            for (key, current) in &matched {
+                let mut q = Query::update();
+                q.table(Alias::new(&model.table));
+                for (f, v) in &changes {
+                    let value = match merge_fields.iter().position(|m| m.name == f.name) {
+                        Some(i) => {
+                            let mut doc = current.get(i).cloned().unwrap_or(Json::Null);
+                            merge_patch(&mut doc, v);
+                            doc
+                        }
+                        None => v.clone(),
+                    };
+                    q.value(
+                        Alias::new(&f.column),
+                        write_expr(schema, f, &value, dialect),
+                    );
+                }
+                q.and_where(sql.keys_in(&model.table, model, std::slice::from_ref(key)));
+                tx.execute(Some(model), &q).await?;
+            }
+        }
+    }
+    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 pub(crate) async fn delete(
-    _engine: &Engine,
+    engine: &Engine,
     _ctx: &Context,
-    _req: &DeleteRequest,
-) -> Result<Vec<serde_json::Value>, RuntimeError> {
-    Err(RuntimeError::internal("not implemented yet"))
+    req: &DeleteRequest,
+) -> Result<Vec<Json>, RuntimeError> {
+    let schema = engine.schema();
+    let model = find_model(schema, &req.model)?;
+    require_filter(&req.filter, "DELETE")?;
+    plan::validate_read(
+        schema,
+        &ReadRequest {
+            model: model.name.clone(),
+            select: req.select.clone(),
+            filter: req.filter.clone(),
+            ..ReadRequest::default()
+        },
+    )?;
+    let soft = model.behaviours.soft_delete.is_some();
+    if req.hard && soft && !model.behaviours.hard_delete {
+        return Err(RuntimeError::new(
+            ErrorKind::Forbidden,
+            "42501",
+            format!("{} rows can only be soft-deleted", model.name),
+        )
+        .with_hint("The schema allows permanent deletion with @@hard_delete"));
+    }
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let deleted = if req.hard && soft {
+        Deleted::Include
+    } else {
+        Deleted::Exclude
+    };
+    let matched = matching_keys(&mut tx, schema, model, &req.filter, deleted, &[]).await?;
+    let keys: Vec<Vec<Json>> = matched.into_iter().map(|(k, _)| k).collect();
+    let out;
+    if soft && !req.hard {
+        let at = now();
+        soft_delete(&mut tx, schema, model, &keys, at, 0).await?;
+        out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    } else {
+        out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+        let sql = SqlBuilder::new(schema, tx.dialect());
+        for chunk in keys.chunks(2000) {
+            let mut q = Query::delete();
+            q.from_table(Alias::new(&model.table));
+            q.and_where(sql.keys_in(&model.table, model, chunk));
+            tx.execute(Some(model), &q).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A relation of `child` pointing at `parent`: how to find the children of parent rows.
+struct ChildLink<'s> {
+    child: &'s Model,
+    relation: String,
+    /// The child's column holding the parent's value.
+    fk: &'s Field,
+    /// The parent's referenced field.
+    references: &'s Field,
+    on_delete: OnDelete,
+    /// Polymorphic children: the type column must name the parent model.
+    type_field: Option<&'s Field>,
+}
+
+fn child_links<'s>(schema: &'s Schema, parent: &'s Model) -> Vec<ChildLink<'s>> {
+    let mut out = Vec::new();
+    for child in &schema.models {
+        for rel in &child.relations {
+            match &rel.kind {
+                RelationKind::ToOne {
+                    target,
+                    field,
+                    references,
+                    on_delete,
+                    ..
+                } if *target == parent.name => {
+                    if let (Some(fk), Some(r)) = (child.field(field), parent.field(references)) {
+                        if fk.computed.is_none() {
+                            out.push(ChildLink {
+                                child,
+                                relation: rel.name.clone(),
+                                fk,
+                                references: r,
+                                on_delete: *on_delete,
+                                type_field: None,
+                            });
+                        }
+                    }
+                }
+                RelationKind::Polymorphic {
+                    targets,
+                    type_field,
+                    id_field,
+                    ..
+                } if targets.iter().any(|t| *t == parent.name) => {
+                    if let (Some(fk), Some(tf), [pk]) = (
+                        child.field(id_field),
+                        child.field(type_field),
+                        parent.primary_key.as_slice(),
+                    ) {
+                        if let Some(r) = parent.field(pk) {
+                            out.push(ChildLink {
+                                child,
+                                relation: rel.name.clone(),
+                                fk,
+                                references: r,
+                                on_delete: OnDelete::Cascade,
+                                type_field: Some(tf),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Values of `field` for the rows with these keys.
+async fn values_of(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    keys: &[Vec<Json>],
+    field: &Field,
+) -> Result<Vec<Json>, RuntimeError> {
+    if model.primary_key.len() == 1 && model.primary_key[0] == field.name {
+        return Ok(keys.iter().filter_map(|k| k.first().cloned()).collect());
+    }
+    let sql = SqlBuilder::new(schema, tx.dialect());
+    let mut out = Vec::new();
+    for chunk in keys.chunks(2000) {
+        let mut q = Query::select();
+        q.expr(col(&model.table, field));
+        q.from(Alias::new(&model.table));
+        q.and_where(sql.keys_in(&model.table, model, chunk));
+        for r in tx.fetch(Some(model), &q, &[field.ty.clone()]).await? {
+            out.extend(r.into_iter().filter(|v| !v.is_null()));
+        }
+    }
+    Ok(out)
+}
+
+/// Keys of the children of `link` whose fk is one of `values` (and, for soft-delete
+/// children, whose deletion time is `deleted_at` when given, or who are live).
+async fn children(
+    tx: &mut Tx,
+    schema: &Schema,
+    parent: &Model,
+    link: &ChildLink<'_>,
+    values: &[Json],
+    deleted_at: Option<&Json>,
+) -> Result<Vec<Vec<Json>>, RuntimeError> {
+    let dialect = tx.dialect();
+    let child = link.child;
+    let mut keys = Vec::new();
+    for chunk in values.chunks(2000) {
+        let mut q = Query::select();
+        for f in child.primary_key_fields() {
+            q.expr(col(&child.table, f));
+        }
+        q.from(Alias::new(&child.table));
+        q.and_where(
+            Expr::expr(col(&child.table, link.fk)).is_in(
+                chunk
+                    .iter()
+                    .map(|v| bind_scalar(&link.fk.ty.scalar, v, dialect))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+        if let Some(tf) = link.type_field {
+            q.and_where(Expr::expr(col(&child.table, tf)).eq(parent.name.clone()));
+        }
+        if let Some(sd) = child
+            .behaviours
+            .soft_delete
+            .as_deref()
+            .and_then(|n| child.field(n))
+        {
+            match deleted_at {
+                Some(at) => q.and_where(Expr::expr(col(&child.table, sd)).eq(bind_scalar(
+                    &sd.ty.scalar,
+                    at,
+                    dialect,
+                ))),
+                None => q.and_where(Expr::expr(col(&child.table, sd)).is_null()),
+            };
+        }
+        keys.extend(tx.fetch(Some(child), &q, &pk_types(child)).await?);
+    }
+    Ok(keys)
+}
+
+fn soft_delete<'a>(
+    tx: &'a mut Tx,
+    schema: &'a Schema,
+    model: &'a Model,
+    keys: &'a [Vec<Json>],
+    at: chrono::DateTime<chrono::Utc>,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RuntimeError>> + Send + 'a>> {
+    Box::pin(async move {
+        if keys.is_empty() || depth > 32 {
+            return Ok(());
+        }
+        let dialect = tx.dialect();
+        let sql = SqlBuilder::new(schema, dialect);
+        // Children first: restrict refuses before anything changes.
+        for link in child_links(schema, model) {
+            let values = values_of(tx, schema, model, keys, link.references).await?;
+            if values.is_empty() {
+                continue;
+            }
+            let child = link.child;
+            let child_keys = children(tx, schema, model, &link, &values, None).await?;
+            if child_keys.is_empty() {
+                continue;
+            }
+            match link.on_delete {
+                OnDelete::Restrict | OnDelete::NoAction => {
+                    return Err(RuntimeError::new(
+                        ErrorKind::Conflict,
+                        "23503",
+                        format!(
+                            "cannot delete {}: {} {} row(s) still reference it through {}.{}",
+                            model.name,
+                            child_keys.len(),
+                            child.name,
+                            child.name,
+                            link.relation
+                        ),
+                    )
+                    .with_details(format!(
+                        "relation {}.{} (on_delete: restrict)",
+                        child.name, link.relation
+                    ))
+                    .with_hint(format!("Delete or re-assign the {} rows first", child.name)));
+                }
+                OnDelete::SetNull => {
+                    for chunk in child_keys.chunks(2000) {
+                        let mut q = Query::update();
+                        q.table(Alias::new(&child.table));
+                        q.value(
+                            Alias::new(&link.fk.column),
+                            write_expr(schema, link.fk, &Json::Null, dialect),
+                        );
+                        q.and_where(sql.keys_in(&child.table, child, chunk));
+                        tx.execute(Some(child), &q).await?;
+                    }
+                }
+                OnDelete::Cascade => {
+                    if child.behaviours.soft_delete.is_some() {
+                        soft_delete(tx, schema, child, &child_keys, at, depth + 1).await?;
+                    } else if child.kind == tessera_schema::ir::ModelKind::JoinTable {
+                        // Links stay: they are invisible through the deleted row and come
+                        // back with it on restore.
+                    } else {
+                        for chunk in child_keys.chunks(2000) {
+                            let mut q = Query::delete();
+                            q.from_table(Alias::new(&child.table));
+                            q.and_where(sql.keys_in(&child.table, child, chunk));
+                            tx.execute(Some(child), &q).await?;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(sd) = model
+            .behaviours
+            .soft_delete
+            .as_deref()
+            .and_then(|n| model.field(n))
+        {
+            let stamp = time_value(sd, at);
+            for chunk in keys.chunks(2000) {
+                let mut q = Query::update();
+                q.table(Alias::new(&model.table));
+                q.value(
+                    Alias::new(&sd.column),
+                    write_expr(schema, sd, &stamp, dialect),
+                );
+                q.and_where(sql.keys_in(&model.table, model, chunk));
+                q.and_where(Expr::expr(col(&model.table, sd)).is_null());
+                tx.execute(Some(model), &q).await?;
+            }
+        }
+        Ok(())
+    })
 }
 
 pub(crate) async fn restore(
-    _engine: &Engine,
+    engine: &Engine,
     _ctx: &Context,
-    _req: &RestoreRequest,
-) -> Result<Vec<serde_json::Value>, RuntimeError> {
-    Err(RuntimeError::internal("not implemented yet"))
+    req: &RestoreRequest,
+) -> Result<Vec<Json>, RuntimeError> {
+    let schema = engine.schema();
+    let model = find_model(schema, &req.model)?;
+    let Some(sd) = model
+        .behaviours
+        .soft_delete
+        .as_deref()
+        .and_then(|n| model.field(n))
+    else {
+        return Err(RuntimeError::bad_request(
+            "PGRST100",
+            format!(
+                "{} has no soft delete: there is nothing to restore",
+                model.name
+            ),
+        ));
+    };
+    require_filter(&req.filter, "restore")?;
+    plan::validate_read(
+        schema,
+        &ReadRequest {
+            model: model.name.clone(),
+            select: req.select.clone(),
+            filter: req.filter.clone(),
+            ..ReadRequest::default()
+        },
+    )?;
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let matched = matching_keys(&mut tx, schema, model, &req.filter, Deleted::Only, &[sd]).await?;
+    let keys: Vec<Vec<Json>> = matched.iter().map(|(k, _)| k.clone()).collect();
+    // Rows deleted by one operation share its timestamp: restore them together.
+    let mut groups: Vec<(Json, Vec<Vec<Json>>)> = Vec::new();
+    for (key, extra) in matched {
+        let at = extra.into_iter().next().unwrap_or(Json::Null);
+        match groups.iter_mut().find(|(t, _)| *t == at) {
+            Some((_, list)) => list.push(key),
+            None => groups.push((at, vec![key])),
+        }
+    }
+    for (at, group) in &groups {
+        restore_rows(&mut tx, schema, model, group, at, 0).await?;
+    }
+    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn restore_rows<'a>(
+    tx: &'a mut Tx,
+    schema: &'a Schema,
+    model: &'a Model,
+    keys: &'a [Vec<Json>],
+    at: &'a Json,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RuntimeError>> + Send + 'a>> {
+    Box::pin(async move {
+        if keys.is_empty() || depth > 32 {
+            return Ok(());
+        }
+        let dialect = tx.dialect();
+        let sql = SqlBuilder::new(schema, dialect);
+        if let Some(sd) = model
+            .behaviours
+            .soft_delete
+            .as_deref()
+            .and_then(|n| model.field(n))
+        {
+            for chunk in keys.chunks(2000) {
+                let mut q = Query::update();
+                q.table(Alias::new(&model.table));
+                q.value(
+                    Alias::new(&sd.column),
+                    write_expr(schema, sd, &Json::Null, dialect),
+                );
+                q.and_where(sql.keys_in(&model.table, model, chunk));
+                tx.execute(Some(model), &q).await?;
+            }
+        }
+        for link in child_links(schema, model) {
+            if link.on_delete != OnDelete::Cascade || link.child.behaviours.soft_delete.is_none() {
+                continue;
+            }
+            let values = values_of(tx, schema, model, keys, link.references).await?;
+            if values.is_empty() {
+                continue;
+            }
+            let child_keys = children(tx, schema, model, &link, &values, Some(at)).await?;
+            restore_rows(tx, schema, link.child, &child_keys, at, depth + 1).await?;
+        }
+        Ok(())
+    })
 }
