@@ -53,7 +53,7 @@ fn check_an_invalid_file_exits_1_with_diagnostics() {
     assert!(stderr.contains("E0111"), "{stderr}");
     assert!(stderr.contains("unknown type `strin`"), "{stderr}");
     assert!(stderr.contains("schema.tsr:2:9"), "{stderr}");
-    assert!(stderr.contains("1 error(s)"), "{stderr}");
+    assert!(stderr.contains(": 1 error\n"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 

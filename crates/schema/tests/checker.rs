@@ -224,6 +224,15 @@ fn references_another_unique_field_and_unenforced_shared_column() {
 }
 
 #[test]
+fn references_a_field_made_unique_by_a_model_level_unique() {
+    let schema = check("model customers {\n  @@unique([code])\n  code text\n}\nmodel sms {\n  customer -> customers? @references(code)\n}\n");
+    let RelationKind::ToOne { references, .. } = relation(&schema, "sms", "customer") else {
+        panic!("customer is a to-one relation")
+    };
+    assert_eq!(references, "code");
+}
+
+#[test]
 fn one_to_one_keyed_by_the_parent() {
     let schema = check("model events {\n  name text\n}\nmodel event_shared_folders {\n  event -> events @id @on_delete(cascade)\n  path text\n}\n");
     let m = schema.model("event_shared_folders").expect("model");

@@ -41,7 +41,11 @@ pub fn run(args: Args) -> ExitCode {
             }
             Err(diagnostics) => {
                 eprint!("{}", diagnostics.render(stderr_color()));
-                eprintln!("{name}: {} error(s)", diagnostics.error_count());
+                let count = diagnostics.error_count();
+                eprintln!(
+                    "{name}: {count} {}",
+                    if count == 1 { "error" } else { "errors" }
+                );
                 exit = exit.max(EXIT_FINDINGS);
             }
         }

@@ -206,6 +206,18 @@ impl Checker<'_> {
             return;
         };
         let Some((references, key_type)) = self.key_field_of(users, 0) else {
+            self.report(
+                Diagnostic::error(
+                    "E0145",
+                    format!(
+                        "model `{}` has a composite key, which actor relations cannot reference",
+                        user_ident.name
+                    ),
+                    user_ident.span,
+                )
+                .with_label("no single key field to point at")
+                .with_help("name a user model whose primary key is a single field"),
+            );
             return;
         };
         let user_model = self.models[users].model.name.clone();

@@ -293,6 +293,12 @@ impl<'a> Checker<'a> {
                             || target_build.decl.fields().any(|f| {
                                 f.name.name == field.name
                                     && f.attributes.iter().any(|a| a.name.name == "unique")
+                            })
+                            || target_build.decl.attributes().any(|a| {
+                                a.name.name == "unique"
+                                    && a.named("where").is_none()
+                                    && matches!(a.positional().next(), Some(Value::List(items, _))
+                                        if matches!(items.as_slice(), [Value::Ident(only)] if only.name == field.name))
                             });
                         if !unique_target && enforced {
                             self.report(
