@@ -22,6 +22,8 @@ enum Command {
     Docs(commands::docs::Args),
     Export(commands::export::Args),
     Fmt(commands::fmt::Args),
+    Migrate(commands::migrate::Args),
+    Plan(commands::plan::Args),
     Serve(commands::serve::Args),
 }
 
@@ -33,6 +35,8 @@ fn main() -> ExitCode {
         Command::Docs(args) => commands::docs::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Migrate(args) => commands::migrate::run(args),
+        Command::Plan(args) => commands::plan::run(args),
         Command::Serve(args) => commands::serve::run(args),
     }
 }

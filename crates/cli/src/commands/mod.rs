@@ -5,6 +5,8 @@ pub mod check;
 pub mod docs;
 pub mod export;
 pub mod fmt;
+pub mod migrate;
+pub mod plan;
 pub mod serve;
 
 use std::io::IsTerminal;
