@@ -44,7 +44,7 @@ test('select with an embedded to-many relation, ordered inside', async () => {
     .from('projects')
     .select('slug, pages:tour_pages_project(slug, sort_order)')
     .eq('slug', 'museum')
-    .order('sort_order', { referencedTable: 'tour_pages_project', ascending: false })
+    .order('sort_order', { referencedTable: 'pages', ascending: false })
   assert.equal(error, null)
   assert.deepEqual(data[0].pages.map((p) => p.slug), ['roof', 'garden', 'hall', 'entrance'])
 })

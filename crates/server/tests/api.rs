@@ -173,7 +173,7 @@ engine_tests! {
         .await;
         assert_eq!((status, body), (200, json!([{"slug": "garden"}, {"slug": "hall"}])));
         let (status, _, body) = send(server.get(
-            "/rest/v1/projects?select=slug,pages:tour_pages_project(slug)&tour_pages_project.order=sort_order.asc",
+            "/rest/v1/projects?select=slug,pages:tour_pages_project(slug)&pages.order=sort_order.asc",
         ))
         .await;
         assert_eq!(status, 200, "{body}");

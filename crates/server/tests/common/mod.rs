@@ -47,6 +47,10 @@ impl TestServer {
     }
 
     pub async fn start_with(db: &Database, config: ServerConfig) -> TestServer {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn,tessera_server=debug")
+            .with_test_writer()
+            .try_init();
         let schema = tour_builder_schema();
         migrate(&schema, db.url()).await;
         let engine = tessera_runtime::Engine::connect(schema, db.url())
