@@ -4,6 +4,7 @@ pub mod apps;
 pub mod check;
 pub mod docs;
 pub mod export;
+pub mod import;
 pub mod fmt;
 pub mod migrate;
 pub mod plan;

@@ -193,9 +193,9 @@ pub fn split_statements(text: &str, first_line: u64) -> Vec<Statement> {
             if chars.get(j) == Some(&'$') {
                 let tag: String = chars[i..=j].iter().collect();
                 let tag_chars: Vec<char> = tag.chars().collect();
-                for k in i..=j {
-                    current.push(chars[k]);
-                    advance(chars[k], &mut line, &mut column);
+                for &d in &chars[i..=j] {
+                    current.push(d);
+                    advance(d, &mut line, &mut column);
                 }
                 i = j + 1;
                 while i < chars.len() {

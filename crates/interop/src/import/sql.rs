@@ -1294,9 +1294,7 @@ fn check_rules(
             let rule = match op {
                 Op::GtEq => Rule::Min { value: n },
                 Op::LtEq => Rule::Max { value: n },
-                Op::Gt if integer || column.is_none() && n.fract() == 0.0 && false => {
-                    Rule::Min { value: n + 1.0 }
-                }
+                Op::Gt if integer => Rule::Min { value: n + 1.0 },
                 Op::Lt if integer => Rule::Max { value: n - 1.0 },
                 _ => return false,
             };

@@ -1,0 +1,89 @@
+//! `tessera import`: turn existing schemas into a Tessera schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{EXIT_FINDINGS, EXIT_IO};
+
+/// Import a schema from SQL DDL or a Mermaid ER diagram and print it as a Tessera schema.
+/// Recognised patterns (timestamps, soft delete) are reported as notes; constructs with no
+/// Tessera equivalent (triggers, functions, views, policies, unsupported checks) are
+/// reported as warnings with their file:line:col.
+///
+/// Examples:
+///   tessera import sql db/schema.sql -o schema.tsr
+///   tessera import sql migrations/ --dialect postgres
+///   tessera import sql docs/database.md        (reads its ```sql blocks)
+///   tessera import mermaid docs/er-diagram.md
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    source: Source,
+}
+
+#[derive(clap::Subcommand)]
+enum Source {
+    /// SQL DDL: a file, a Markdown document's sql blocks, or a folder of migrations
+    /// applied in file-name order.
+    Sql {
+        /// File or folder.
+        path: PathBuf,
+        /// The DDL's dialect: postgres, sqlite or mysql.
+        #[arg(long, default_value = "postgres")]
+        dialect: String,
+        /// Write the schema here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Every erDiagram of a Markdown or Mermaid file.
+    Mermaid {
+        /// The file.
+        path: PathBuf,
+        /// Write the schema here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let (result, output) = match args.source {
+        Source::Sql {
+            path,
+            dialect,
+            output,
+        } => (
+            dialect
+                .parse()
+                .and_then(|d| tessera_interop::import::sql::import_path(&path, d)),
+            output,
+        ),
+        Source::Mermaid { path, output } => {
+            (tessera_interop::import::mermaid::import_path(&path), output)
+        }
+    };
+    match result {
+        Ok(import) => {
+            for note in &import.notes {
+                eprintln!("{note}");
+            }
+            for warning in &import.warnings {
+                eprintln!("{warning}");
+            }
+            eprintln!(
+                "imported {} models, {} enums ({} warnings)",
+                import.schema.models.len(),
+                import.schema.enums.len(),
+                import.warnings.len()
+            );
+            super::export::emit(output.as_deref(), &import.text)
+        }
+        Err(tessera_interop::InteropError::Read { path, source }) => {
+            eprintln!("error: cannot read {}: {source}", path.display());
+            ExitCode::from(EXIT_IO)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_FINDINGS)
+        }
+    }
+}
