@@ -1,0 +1,196 @@
+//! `tessera serve`: migrate the database to the schema, then serve the REST API.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tessera_server::{ServerConfig, ServiceKey, SERVICE_KEY_ENV};
+
+use super::{read_schema, stderr_color, EXIT_FINDINGS, EXIT_IO};
+
+/// Serve the REST API of a schema.
+///
+/// Migrates the database to the schema first (an empty database, or one whose pending
+/// steps are all safe); refuses to start, naming the steps, when destructive steps are
+/// pending (run `tessera migrate` to review and apply them). Requests need the service
+/// key: `TESSERA_SERVICE_KEY`, or a key generated at the first start, stored in the
+/// database and printed once.
+///
+/// Example: tessera serve apps/tour-builder/schema.tsr --listen 127.0.0.1:8080
+#[derive(clap::Args)]
+pub struct Args {
+    /// The schema file.
+    schema: PathBuf,
+    /// Database URL (sqlite://PATH or postgres://...). Default: the SQLite file
+    /// `tessera.db` beside the schema.
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "TESSERA_LISTEN")]
+    listen: SocketAddr,
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Longest time a request may take, in seconds.
+    #[arg(long, default_value_t = 30)]
+    request_timeout: u64,
+    /// Origins allowed by CORS (repeatable). Default: any origin.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The default database of a schema file: `tessera.db` in its directory.
+pub fn default_database_url(schema: &Path) -> String {
+    let dir = schema
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    format!("sqlite://{}?mode=rwc", dir.join("tessera.db").display())
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.with_target(false).init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    init_logging(args.log_format);
+    let Some(source) = read_schema(&args.schema) else {
+        return ExitCode::from(EXIT_IO);
+    };
+    let name = args.schema.display().to_string();
+    let schema = match tessera_schema::check_source(&name, &source) {
+        Ok(checked) => {
+            eprint!("{}", checked.warnings.render(stderr_color()));
+            checked.schema
+        }
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(stderr_color()));
+            let count = diagnostics.error_count();
+            eprintln!(
+                "{name}: {count} {}",
+                if count == 1 { "error" } else { "errors" }
+            );
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    };
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| default_database_url(&args.schema));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    match runtime.block_on(serve(args, schema, database_url)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_FINDINGS)
+        }
+    }
+}
+
+async fn serve(
+    args: Args,
+    schema: tessera_schema::Schema,
+    database_url: String,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+
+    migrate(&schema, &args.schema, &database_url).await?;
+
+    let service_key = match std::env::var(SERVICE_KEY_ENV) {
+        Ok(key) if !key.trim().is_empty() => ServiceKey::new(key.trim()),
+        _ => {
+            let (key, created) =
+                tessera_server::settings::load_or_create_service_key(&database_url)
+                    .await
+                    .context("cannot read or store the service key")?;
+            if created {
+                // Shown once: later starts read the stored key and do not print it.
+                eprintln!(
+                    "\nA service key was generated and stored in the database. It grants full access; keep it secret.\n\n    {}\n\nSend it as 'Authorization: Bearer KEY' or in the 'apikey' header. It is not shown again.\n",
+                    key.expose()
+                );
+            }
+            key
+        }
+    };
+
+    let engine = tessera_runtime::Engine::connect(schema, &database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", e.message))?;
+    let config = ServerConfig {
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        cors_origins: (!args.cors_origins.is_empty()).then_some(args.cors_origins),
+    };
+    let state = tessera_server::state(engine, service_key, config);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr().context("listener address")?;
+    tracing::info!(address = %local, "serving the REST API on http://{local}/rest/v1 (docs: http://{local}/docs)");
+    tessera_server::serve(
+        listener,
+        tessera_server::router(state),
+        tessera_server::shutdown_signal(),
+    )
+    .await
+    .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Brings the database to the schema when that is safe. The project's migrations folder
+/// (`migrations/` beside the schema), when there is one, is honoured as by `tessera migrate`.
+async fn migrate(
+    schema: &tessera_schema::Schema,
+    schema_path: &Path,
+    database_url: &str,
+) -> anyhow::Result<()> {
+    let dir = schema_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("migrations");
+    let dir = dir.is_dir().then_some(dir);
+    let done = tessera_server::migrate::migrate_for_serve_in(schema, database_url, dir).await?;
+    if done.applied.is_empty() {
+        tracing::info!("database is up to date with the schema");
+    } else {
+        tracing::info!(
+            migrations = %done.applied.join(", "),
+            steps = done.steps,
+            "database migrated to the schema"
+        );
+    }
+    Ok(())
+}
