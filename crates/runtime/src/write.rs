@@ -310,7 +310,7 @@ fn prepare<'s>(
     if errors.is_empty() {
         for i in to_hash {
             if let Some(plain) = out[i].1.as_str().map(str::to_owned) {
-                let hashed = tokio::task::block_in_place(|| hash_password(&plain))?;
+                let hashed = hash_password(&plain)?;
                 out[i].1 = Json::String(hashed);
             }
         }

@@ -1,0 +1,208 @@
+//! Shared fixtures: a small schema with every relation kind, and an engine over a fresh
+//! database migrated to it.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use tessera_runtime::{Context, Engine, InsertRequest, ReadRequest};
+use tessera_testkit::Database;
+
+pub const SCHEMA: &str = r#"
+enum Status { active archived }
+
+model users {
+  @@soft_delete
+  @@timestamps
+  @@actors(users)
+  @@import_hash
+  email      text    @unique @trim @lowercase @email("Must be a valid email address")
+  password   text    @hash(bcrypt)
+  name       text    @trim @len(1, 10, "Name must be between 1 and 10 characters")
+  status     Status  = active
+  profile    jsonb   = { "timezone": "UTC", "skills": [] }
+  tags       text[]  = []
+  age        int?    @min(0, "Age must be at least 0")
+  is_person  bool    @virtual(true)
+  avatar     file[]  @relation(owner, role: "avatar")
+}
+
+model projects {
+  @@soft_delete
+  @@timestamps
+  name   text
+  owner  -> users?  @on_delete(set_null)
+  pages  pages[]
+}
+
+model pages {
+  @@soft_delete
+  title    text
+  sort     int      = 0
+  project  -> projects  @on_delete(cascade)
+  parent   -> pages?    @on_delete(cascade)
+  children pages[]      @relation(parent)
+}
+
+model devices {
+  name          text
+  camera_links  links[]  @relation(camera)
+  client_links  links[]  @relation(client)
+}
+
+model links {
+  label   text?
+  camera  -> devices  @on_delete(cascade)
+  client  -> devices  @on_delete(restrict)
+}
+
+model roles {
+  @@soft_delete
+  name         text
+  permissions  permissions[]  @join_table("rolesPermissions")
+}
+
+model permissions {
+  name  text  @unique
+}
+
+model file {
+  @@soft_delete
+  owner  -> users?  @polymorphic(type: "belongsTo", id: "belongsToId", role: "belongsToColumn")
+  name   text
+}
+
+model guarded {
+  @@soft_delete
+  @@hard_delete
+  name  text
+}
+
+model blocker {
+  @@soft_delete
+  name     text
+  project  -> projects  @on_delete(restrict)
+}
+"#;
+
+pub fn schema() -> tessera_schema::Schema {
+    match tessera_schema::check_source("test.tsr", SCHEMA) {
+        Ok(checked) => checked.schema,
+        Err(diagnostics) => panic!("test schema: {diagnostics:?}"),
+    }
+}
+
+/// An engine over `db`, with the tables of [`SCHEMA`] created.
+pub async fn engine(db: &Database) -> Engine {
+    let schema = schema();
+    let dialect = match db.engine() {
+        tessera_testkit::Engine::Sqlite => tessera_sql::DialectKind::Sqlite,
+        tessera_testkit::Engine::Postgres => tessera_sql::DialectKind::Postgres,
+    };
+    let catalog = tessera_sql::Catalog::from_schema(&schema, dialect).expect("catalog");
+    let pool = db.pool().await.expect("pool");
+    for statement in tessera_sql::ddl::create_catalog(&catalog) {
+        pool.execute(&statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    pool.close().await;
+    Engine::connect(schema, db.url()).await.expect("connect")
+}
+
+pub fn ctx() -> Context {
+    Context::service()
+}
+
+pub async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
+    engine
+        .insert(
+            &ctx(),
+            &InsertRequest {
+                model: model.into(),
+                body,
+                ..InsertRequest::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("insert into {model}: {e:?}"))
+}
+
+pub async fn get(engine: &Engine, model: &str, query: &str) -> Vec<Value> {
+    read(engine, model, query)
+        .await
+        .unwrap_or_else(|e| panic!("GET {model}?{query}: {e:?}"))
+}
+
+pub async fn read(
+    engine: &Engine,
+    model: &str,
+    query: &str,
+) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
+    let req = parse(engine, model, query)?;
+    Ok(engine.read(&ctx(), &req).await?.rows)
+}
+
+pub fn pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (p.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+pub fn parse(
+    engine: &Engine,
+    model: &str,
+    query: &str,
+) -> Result<ReadRequest, tessera_runtime::RuntimeError> {
+    tessera_runtime::parse_read(engine.schema(), model, &pairs(query))
+}
+
+/// Two users, two projects with pages (a nested page too), devices with two links.
+pub async fn seed(engine: &Engine) -> Value {
+    let users = insert(
+        engine,
+        "users",
+        json!([
+            {"email": "ann@example.com", "password": "secret-1", "name": "Ann", "age": 30, "tags": ["a", "b"], "profile": {"timezone": "CET", "skills": ["rust"]}},
+            {"email": "bob@example.com", "password": "secret-2", "name": "Bob", "age": 20, "status": "archived"}
+        ]),
+    )
+    .await;
+    let ann = users[0]["id"].clone();
+    let bob = users[1]["id"].clone();
+    let projects = insert(
+        engine,
+        "projects",
+        json!([{"name": "Alpha", "ownerId": ann}, {"name": "Beta", "ownerId": bob}]),
+    )
+    .await;
+    let alpha = projects[0]["id"].clone();
+    let beta = projects[1]["id"].clone();
+    let pages = insert(
+        engine,
+        "pages",
+        json!([
+            {"title": "home", "sort": 1, "projectId": alpha},
+            {"title": "about", "sort": 2, "projectId": alpha},
+            {"title": "intro", "sort": 1, "projectId": beta}
+        ]),
+    )
+    .await;
+    insert(
+        engine,
+        "pages",
+        json!({"title": "team", "sort": 3, "projectId": alpha, "parentId": pages[1]["id"]}),
+    )
+    .await;
+    let devices = insert(engine, "devices", json!([{"name": "cam"}, {"name": "phone"}])).await;
+    insert(
+        engine,
+        "links",
+        json!({"label": "main", "cameraId": devices[0]["id"], "clientId": devices[1]["id"]}),
+    )
+    .await;
+    json!({"ann": ann, "bob": bob, "alpha": alpha, "beta": beta, "about": pages[1]["id"], "cam": devices[0]["id"], "phone": devices[1]["id"]})
+}
