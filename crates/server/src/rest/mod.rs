@@ -36,6 +36,9 @@ pub fn router(state: AppState) -> Router {
                 .delete(delete::delete),
         )
         .route("/rest/v1/{model}/restore", post(restore::restore))
+        // As PostgREST does, the root of the API describes it.
+        .route("/rest/v1", get(crate::handlers::openapi::openapi))
+        .route("/rest/v1/", get(crate::handlers::openapi::openapi))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_key,
