@@ -521,6 +521,26 @@ fn resolve_link<'s>(
         if declared {
             continue;
         }
+        if let RelationKind::ManyToMany {
+            target: t,
+            join_model,
+            from,
+            to,
+        } = &rel.kind
+        {
+            if *t == model.name {
+                if let Some(link) =
+                    reverse_many_to_many(schema, model, target, join_model, from, to)?
+                {
+                    candidates.push(Candidate {
+                        description: format!("{}.{} (inverse)", target.name, rel.name),
+                        hints: vec![join_model.clone(), rel.name.clone()],
+                        link,
+                    });
+                }
+                continue;
+            }
+        }
         if let Some((link, mut hints)) = inverse_link(schema, model, target, &rel.kind, None)? {
             hints.push(rel.name.clone());
             candidates.push(Candidate {
@@ -564,6 +584,48 @@ fn resolve_link<'s>(
             candidates[0].hints.last().cloned().unwrap_or_default()
         ))),
     }
+}
+
+/// `target.rel` is a many-to-many relation to `model`: the same join model read the other
+/// way round.
+fn reverse_many_to_many<'s>(
+    schema: &'s Schema,
+    model: &'s Model,
+    target: &'s Model,
+    join_model: &str,
+    from: &str,
+    to: &str,
+) -> Result<Option<Link<'s>>, RuntimeError> {
+    let j = model_of(schema, join_model)?;
+    let (Some(from_rel), Some(to_rel)) = (j.relation(from), j.relation(to)) else {
+        return Ok(None);
+    };
+    let (
+        RelationKind::ToOne {
+            field: jt,
+            references: tref,
+            ..
+        },
+        RelationKind::ToOne {
+            field: jf,
+            references: mref,
+            ..
+        },
+    ) = (&from_rel.kind, &to_rel.kind)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Link {
+        parent_key: field_of(model, mref)?,
+        child_key: field_of(j, jf)?,
+        through: Some(Through {
+            model: j,
+            to: field_of(j, jt)?,
+            target_field: field_of(target, tref)?,
+        }),
+        extra: Vec::new(),
+        many: true,
+    }))
 }
 
 fn no_relationship(model: &Model, name: &str) -> RuntimeError {

@@ -197,7 +197,12 @@ pub async fn seed(engine: &Engine) -> Value {
         json!({"title": "team", "sort": 3, "projectId": alpha, "parentId": pages[1]["id"]}),
     )
     .await;
-    let devices = insert(engine, "devices", json!([{"name": "cam"}, {"name": "phone"}])).await;
+    let devices = insert(
+        engine,
+        "devices",
+        json!([{"name": "cam"}, {"name": "phone"}]),
+    )
+    .await;
     insert(
         engine,
         "links",
