@@ -216,7 +216,12 @@ impl Importer {
             "SELECT PG_CATALOG",
             "\\",
         ];
-        if ignore.iter().any(|p| head.starts_with(p)) || head.contains(" OWNER TO ") {
+        let upper_all = statement.text.to_ascii_uppercase();
+        let ownership = upper_all.starts_with("ALTER") && upper_all.contains(" OWNER TO ");
+        if ignore.iter().any(|p| head.starts_with(p))
+            || ownership
+            || head.starts_with("ALTER SCHEMA")
+        {
             return;
         }
         if ["INSERT", "UPDATE", "DELETE", "COPY", "SELECT"]
