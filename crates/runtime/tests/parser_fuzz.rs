@@ -1,0 +1,33 @@
+//! The URL grammar never panics, whatever the query string.
+
+use proptest::prelude::*;
+
+fn schema() -> tessera_schema::Schema {
+    let source = "model projects {\n  name text\n  pages pages[]\n}\nmodel pages {\n  title text\n  project -> projects\n}\n";
+    tessera_schema::check_source("s.tsr", source)
+        .expect("schema")
+        .schema
+}
+
+proptest! {
+    #[test]
+    fn parse_read_never_panics(
+        pairs in proptest::collection::vec(
+            (prop_oneof![
+                Just("select".to_owned()), Just("order".to_owned()), Just("or".to_owned()),
+                Just("and".to_owned()), Just("limit".to_owned()), Just("name".to_owned()),
+                Just("pages.title".to_owned()), Just("pages.order".to_owned()), "[a-z.!]{0,12}",
+            ], "[ -~]{0,40}"),
+            0..6,
+        )
+    ) {
+        let schema = schema();
+        let _ = tessera_runtime::parse_read(&schema, "projects", &pairs);
+        let _ = tessera_runtime::parse_filter(&schema, "pages", &pairs);
+    }
+
+    #[test]
+    fn parse_select_never_panics(s in "[a-z*(),:!\" .]{0,60}") {
+        let _ = tessera_runtime::parse_select(&s);
+    }
+}
