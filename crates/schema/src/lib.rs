@@ -17,6 +17,7 @@ mod print;
 pub mod span;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use checker::index_name;
 pub use format::format_file;
 pub use ir::Schema;
 pub use parser::parse;

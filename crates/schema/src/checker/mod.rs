@@ -13,7 +13,7 @@
 //! 7. whole-schema rules such as column collisions.
 
 mod args;
-pub(crate) use model::index_name;
+pub use model::index_name;
 mod fields;
 mod model;
 mod publish;

@@ -27,7 +27,7 @@ const MAX_IDENTIFIER: usize = 63;
 
 /// A deterministic constraint or index name within PostgreSQL's 63-byte limit:
 /// `table_col1_col2_key` (unique) or `..._idx`, shortened with a hash when too long.
-pub(crate) fn index_name(table: &str, columns: &[String], unique: bool) -> String {
+pub fn index_name(table: &str, columns: &[String], unique: bool) -> String {
     let suffix = if unique { "key" } else { "idx" };
     let full = format!("{table}_{}_{suffix}", columns.join("_"));
     if full.len() <= MAX_IDENTIFIER {
