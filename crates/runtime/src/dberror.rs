@@ -156,7 +156,7 @@ fn describe(
                 if let Some(c) = t.checks.iter().find(|c| c.name == name) {
                     return (
                         Some(t.name.clone()),
-                        to_fields(&t.name, &[c.column.clone()]),
+                        to_fields(&t.name, std::slice::from_ref(&c.column)),
                     );
                 }
             }

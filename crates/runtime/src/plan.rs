@@ -446,7 +446,7 @@ fn inverse_link<'s>(
             type_field,
             id_field,
             role_field,
-        } if targets.iter().any(|t| *t == model.name) => {
+        } if targets.contains(&model.name) => {
             let [pk] = model.primary_key.as_slice() else {
                 return Ok(None);
             };

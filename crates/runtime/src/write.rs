@@ -175,6 +175,7 @@ fn default_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Option<Jso
 type Prepared<'s> = Vec<(&'s Field, Json)>;
 
 /// Transforms, checks and validates one body object; fills defaults and managed fields.
+#[allow(clippy::too_many_arguments)]
 fn prepare<'s>(
     schema: &'s Schema,
     model: &'s Model,
@@ -573,7 +574,9 @@ pub(crate) async fn insert(
                         .collect::<Vec<_>>(),
                 ),
             );
-            let found = tx.fetch(Some(model), &q, &[ih.ty.clone()]).await?;
+            let found = tx
+                .fetch(Some(model), &q, std::slice::from_ref(&ih.ty))
+                .await?;
             if let Some(first) = found.first().and_then(|r| r.first()) {
                 return Err(import_conflict(model, ih, first));
             }
@@ -855,7 +858,7 @@ fn child_links<'s>(schema: &'s Schema, parent: &'s Model) -> Vec<ChildLink<'s>> 
                     type_field,
                     id_field,
                     ..
-                } if targets.iter().any(|t| *t == parent.name) => {
+                } if targets.contains(&parent.name) => {
                     if let (Some(fk), Some(tf), [pk]) = (
                         child.field(id_field),
                         child.field(type_field),
@@ -898,7 +901,10 @@ async fn values_of(
         q.expr(col(&model.table, field));
         q.from(Alias::new(&model.table));
         q.and_where(sql.keys_in(&model.table, model, chunk));
-        for r in tx.fetch(Some(model), &q, &[field.ty.clone()]).await? {
+        for r in tx
+            .fetch(Some(model), &q, std::slice::from_ref(&field.ty))
+            .await?
+        {
             out.extend(r.into_iter().filter(|v| !v.is_null()));
         }
     }
@@ -909,7 +915,6 @@ async fn values_of(
 /// children, whose deletion time is `deleted_at` when given, or who are live).
 async fn children(
     tx: &mut Tx,
-    schema: &Schema,
     parent: &Model,
     link: &ChildLink<'_>,
     values: &[Json],
@@ -976,7 +981,7 @@ fn soft_delete<'a>(
                 continue;
             }
             let child = link.child;
-            let child_keys = children(tx, schema, model, &link, &values, None).await?;
+            let child_keys = children(tx, model, &link, &values, None).await?;
             if child_keys.is_empty() {
                 continue;
             }
@@ -1142,7 +1147,7 @@ fn restore_rows<'a>(
             if values.is_empty() {
                 continue;
             }
-            let child_keys = children(tx, schema, model, &link, &values, Some(at)).await?;
+            let child_keys = children(tx, model, &link, &values, Some(at)).await?;
             restore_rows(tx, schema, link.child, &child_keys, at, depth + 1).await?;
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! Shared fixtures: a small schema with every relation kind, and an engine over a fresh
 //! database migrated to it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use serde_json::{json, Value};
 use tessera_runtime::{Context, Engine, InsertRequest, ReadRequest};
