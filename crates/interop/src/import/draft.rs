@@ -321,27 +321,6 @@ fn new_field(column: &DraftColumn, name: String) -> Field {
     }
 }
 
-/// PostgreSQL's identifier limit, as the schema checker applies it to index names.
-const MAX_IDENTIFIER: usize = 63;
-
-/// The index name the schema checker derives when none is given (`table_cols_key` /
-/// `table_cols_idx`, shortened with a hash beyond 63 bytes); names equal to it are not
-/// printed.
-pub fn generated_index_name(table: &str, columns: &[String], unique: bool) -> String {
-    use sha2::{Digest, Sha256};
-    let suffix = if unique { "key" } else { "idx" };
-    let full = format!("{table}_{}_{suffix}", columns.join("_"));
-    if full.len() <= MAX_IDENTIFIER {
-        return full;
-    }
-    let digest = hex::encode(&Sha256::digest(full.as_bytes())[..4]);
-    let mut cut = MAX_IDENTIFIER - digest.len() - suffix.len() - 2;
-    while !full.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}_{digest}_{suffix}", &full[..cut])
-}
-
 /// Fits a default to the field's type, or drops it with a reason.
 fn fit_default(
     default: DefaultValue,
@@ -808,7 +787,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             let name = index
                 .name
                 .clone()
-                .unwrap_or_else(|| generated_index_name(&table.name, &columns, unique));
+                .unwrap_or_else(|| tessera_schema::index_name(&table.name, &columns, unique));
             if indexes.iter().any(|i| {
                 i.fields == index_fields
                     && i.unique == unique
