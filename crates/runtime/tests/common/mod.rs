@@ -90,21 +90,16 @@ pub fn schema() -> tessera_schema::Schema {
     }
 }
 
-/// An engine over `db`, with the tables of [`SCHEMA`] created.
+/// An engine over `db`, migrated to [`SCHEMA`] with `tessera_migrate`.
 pub async fn engine(db: &Database) -> Engine {
     let schema = schema();
-    let dialect = match db.engine() {
-        tessera_testkit::Engine::Sqlite => tessera_sql::DialectKind::Sqlite,
-        tessera_testkit::Engine::Postgres => tessera_sql::DialectKind::Postgres,
-    };
-    let catalog = tessera_sql::Catalog::from_schema(&schema, dialect).expect("catalog");
-    let pool = db.pool().await.expect("pool");
-    for statement in tessera_sql::ddl::create_catalog(&catalog) {
-        pool.execute(&statement)
-            .await
-            .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-    pool.close().await;
+    tessera_migrate::migrate_to(
+        &schema,
+        db.url(),
+        &tessera_migrate::MigrateOptions::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("migrate: {e}"));
     Engine::connect(schema, db.url()).await.expect("connect")
 }
 
