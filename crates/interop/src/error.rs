@@ -24,4 +24,6 @@ pub enum InteropError {
     Invalid(String),
     #[error("database: {0}")]
     Database(String),
+    #[error("cannot generate SQL: {0}")]
+    Sql(#[from] tessera_sql::SqlError),
 }

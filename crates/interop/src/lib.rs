@@ -12,6 +12,7 @@
 //! ([`mermaid`]), an OpenAPI 3.1 document of the REST API ([`openapi`]), JSON Schema
 //! ([`json_schema`]) and a Markdown reference with an SVG diagram ([`docs`]).
 
+pub mod compare;
 mod error;
 pub mod export;
 pub mod import;
@@ -21,5 +22,6 @@ pub use export::docs::{docs, DocFile};
 pub use export::json_schema::json_schema;
 pub use export::mermaid::mermaid;
 pub use export::openapi::openapi;
+pub use export::sql::sql;
 pub use export::svg::svg;
 pub use import::{Import, Location, Note, Warning};

@@ -5,10 +5,13 @@ use std::process::ExitCode;
 
 use super::{read_schema, stderr_color, EXIT_FINDINGS, EXIT_IO};
 
-/// Export a schema as a Mermaid ER diagram, an OpenAPI 3.1 document of its REST API, or a
-/// JSON Schema of its rows. The result goes to standard output or to `-o FILE`.
+/// Export a schema as a Mermaid ER diagram, an OpenAPI 3.1 document of its REST API, a
+/// JSON Schema of its rows, or the SQL DDL that creates its tables. The result goes to
+/// standard output or to `-o FILE`.
 ///
-/// Example: tessera export openapi apps/tour-builder/schema.tsr -o openapi.json
+/// Examples:
+///   tessera export openapi apps/tour-builder/schema.tsr -o openapi.json
+///   tessera export sql apps/tour-builder/schema.tsr --dialect sqlite
 #[derive(clap::Args)]
 pub struct Args {
     /// What to generate.
@@ -19,6 +22,9 @@ pub struct Args {
     /// Write here instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The SQL dialect of `sql`: postgres or sqlite.
+    #[arg(long, default_value = "postgres")]
+    dialect: String,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -29,6 +35,8 @@ enum Format {
     Openapi,
     /// JSON Schema (draft 2020-12) of the models' rows.
     JsonSchema,
+    /// SQL DDL creating the schema's tables in an empty database (see --dialect).
+    Sql,
 }
 
 /// Checks a schema file, printing diagnostics; `Err` holds the exit code.
@@ -66,6 +74,13 @@ pub fn emit(output: Option<&std::path::Path>, text: &str) -> ExitCode {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let dialect: tessera_migrate::DialectKind = match args.dialect.parse() {
+        Ok(dialect) => dialect,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    };
     let schema = match load(&args.schema) {
         Ok(schema) => schema,
         Err(code) => return ExitCode::from(code),
@@ -74,6 +89,13 @@ pub fn run(args: Args) -> ExitCode {
         Format::Mermaid => tessera_interop::mermaid(&schema),
         Format::Openapi => pretty(&tessera_interop::openapi(&schema)),
         Format::JsonSchema => pretty(&tessera_interop::json_schema(&schema)),
+        Format::Sql => match tessera_interop::sql(&schema, dialect) {
+            Ok(ddl) => ddl,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(EXIT_FINDINGS);
+            }
+        },
     };
     emit(args.output.as_deref(), &text)
 }

@@ -4,6 +4,7 @@ pub mod docs;
 pub mod json_schema;
 pub mod mermaid;
 pub mod openapi;
+pub mod sql;
 pub mod svg;
 
 use tessera_schema::ir::{Field, Model, RelationKind, Schema};

@@ -333,6 +333,13 @@ fn fit_default(
             DefaultValue::Json(serde_json::Value::Array(items)) => {
                 Ok(DefaultValue::Json(serde_json::Value::Array(items)))
             }
+            // An array stored as JSON text (SQLite): `DEFAULT '[]'`.
+            DefaultValue::String(text) => match serde_json::from_str(&text) {
+                Ok(serde_json::Value::Array(items)) => {
+                    Ok(DefaultValue::Json(serde_json::Value::Array(items)))
+                }
+                _ => Err(format!("default '{text}' is not a list")),
+            },
             other => Err(format!("default {other:?} is not a list")),
         };
     }

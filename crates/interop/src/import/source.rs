@@ -102,6 +102,20 @@ pub fn migration_files(dir: &Path) -> Result<Vec<PathBuf>, InteropError> {
     Ok(files)
 }
 
+/// Whether `statement` is a `CREATE TRIGGER … BEGIN` whose `END` has not come yet (its
+/// `;`s separate the statements of the body).
+fn inside_trigger_body(statement: &str) -> bool {
+    let upper = statement.to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.first() == Some(&"CREATE")
+        && words.iter().take(4).any(|w| *w == "TRIGGER")
+        && words.contains(&"BEGIN")
+        && words.last() != Some(&"END")
+}
+
 /// One SQL statement and its position.
 #[derive(Debug, Clone)]
 pub struct Statement {
@@ -214,7 +228,7 @@ pub fn split_statements(text: &str, first_line: u64) -> Vec<Statement> {
                 continue;
             }
         }
-        if c == ';' {
+        if c == ';' && !inside_trigger_body(&current) {
             if let Some((l, col)) = start.take() {
                 out.push(Statement {
                     text: std::mem::take(&mut current),

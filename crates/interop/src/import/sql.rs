@@ -257,6 +257,9 @@ impl Importer {
             ("DROP VIEW", "view drop"),
         ];
         let upper = statement.text.trim_start().to_ascii_uppercase();
+        if upper.starts_with("CREATE TRIGGER") && self.serial_trigger(&statement.text) {
+            return;
+        }
         if let Some((_, kind)) = kinds.iter().find(|(p, _)| upper.starts_with(p)) {
             if *kind == "sequence" || *kind == "sequence change" {
                 // Sequences back serial columns (handled through nextval defaults).
@@ -302,6 +305,25 @@ impl Importer {
     /// base types; MySQL `COMMENT 'x'` on columns is read by the MySQL dialect.
     fn rewrite(&self, text: &str) -> String {
         let mut out = text.to_string();
+        // Tessera's SQLite spellings of a generated uuid and of the uuid shape check
+        // (sqlparser reads neither `GLOB` nor the concatenation as a default).
+        let uuid = tessera_sql::DialectKind::Sqlite.dialect().uuid_expr();
+        if out.contains(&uuid) {
+            out = out.replace(&uuid, "gen_random_uuid()");
+        }
+        if let Ok(re) = regex::Regex::new(
+            r#"(?i)length\(("?)(\w+)"?\)\s*=\s*36\s+AND\s+"?(\w+)"?\s+GLOB\s+'[\[\]0-9a-fA-F-]*'"#,
+        ) {
+            out = re
+                .replace_all(&out, |caps: &regex::Captures| {
+                    if caps[2] == caps[3] {
+                        format!("{UUID_SHAPE}({q}{c}{q})", q = &caps[1], c = &caps[2])
+                    } else {
+                        caps[0].to_string()
+                    }
+                })
+                .into_owned();
+        }
         for (name, ty) in &self.domains {
             let pattern = format!(r"(?i)\b{}\b", regex::escape(name));
             if let Ok(re) = regex::Regex::new(&pattern) {
@@ -316,6 +338,38 @@ impl Importer {
             }
         }
         out
+    }
+
+    /// Tessera's SQLite trigger filling a serial column that is not the key
+    /// (`… WHEN NEW.c IS NULL BEGIN UPDATE t SET c = (SELECT coalesce(max(c), 0) + 1 …`):
+    /// the column is serial.
+    fn serial_trigger(&mut self, text: &str) -> bool {
+        let Ok(re) = regex::Regex::new(
+            r#"(?is)^\s*CREATE\s+TRIGGER\s+\S+\s+AFTER\s+INSERT\s+ON\s+"?(\w+)"?\s+FOR\s+EACH\s+ROW\s+WHEN\s+NEW\."?(\w+)"?\s+IS\s+NULL\s+BEGIN\s+UPDATE\s+"?(\w+)"?\s+SET\s+"?(\w+)"?\s*=\s*\(\s*SELECT\s+coalesce\s*\(\s*max\s*\(\s*"?(\w+)"?\s*\)\s*,\s*0\s*\)\s*\+\s*1\s+FROM\s+"?(\w+)"?\s*\)"#,
+        ) else {
+            return false;
+        };
+        let Some(caps) = re.captures(text) else {
+            return false;
+        };
+        let (table, column) = (&caps[1], &caps[2]);
+        if caps[3] != *table || caps[6] != *table || caps[4] != *column || caps[5] != *column {
+            return false;
+        }
+        let Some(c) = self
+            .draft
+            .table_mut(table)
+            .and_then(|t| t.column_mut(column))
+        else {
+            return false;
+        };
+        if !c.ty.scalar.is_integer() || c.ty.array {
+            return false;
+        }
+        c.ty.scalar = ScalarType::Serial;
+        c.nullable = false;
+        c.default = None;
+        true
     }
 
     fn domain(&mut self, statement: &Statement, at: Location) {
@@ -773,7 +827,12 @@ impl Importer {
                 }),
                 ColumnOption::Check(expr) => {
                     let mut rules = Vec::new();
-                    if !check_rules(expr, Some(&name), &ty, &mut rules) {
+                    if let Some(shape) = storage_shape(expr)
+                        .filter(|(c, _)| c.eq_ignore_ascii_case(&name))
+                        .and_then(|(_, shape)| self.shaped(&table.name, &name, &ty, shape))
+                    {
+                        ty = shape;
+                    } else if !check_rules(expr, Some(&name), &ty, &mut rules) {
                         self.draft.warn(
                             Some(at.clone()),
                             format!(
@@ -859,12 +918,75 @@ impl Importer {
         if ty.scalar.is_auto_increment() {
             column.default = None;
         }
+        if self.dialect == Dialect::Sqlite && ty == scalar_text() {
+            // SQLite has no date and time types: Tessera (and most applications) store
+            // them as TEXT. The format of a `strftime` default, or else a name ending in
+            // `at` (`created_at`, `deletedAt`), says the column holds a time.
+            let by_default = def.options.iter().find_map(|o| match &o.option {
+                ColumnOption::Default(expr) => sqlite_time_default(expr),
+                _ => None,
+            });
+            let by_name = draft::words(&name).last().is_some_and(|w| w == "at");
+            if let Some(time) = by_default.or(by_name.then_some(ScalarType::Timestamptz)) {
+                ty.scalar = time;
+            }
+        }
         column.ty = ty;
         // SQLite: INTEGER PRIMARY KEY is the rowid and fills itself.
         table
             .columns
             .retain(|c| !c.name.eq_ignore_ascii_case(&name));
         table.columns.push(column);
+    }
+
+    /// The type a storage CHECK gives a column of type `ty` (Tessera's SQLite checks for
+    /// uuids, JSON, arrays and booleans; on SQLite also enums and varchar lengths), or
+    /// `None` when the check means something else there.
+    fn shaped(
+        &mut self,
+        table: &str,
+        column: &str,
+        ty: &FieldType,
+        shape: Shape,
+    ) -> Option<FieldType> {
+        if ty.array {
+            return None;
+        }
+        let sqlite = self.dialect == Dialect::Sqlite;
+        let of = |scalar| FieldType {
+            scalar,
+            array: false,
+        };
+        match (&ty.scalar, shape) {
+            (ScalarType::Text, Shape::Uuid) => Some(of(ScalarType::Uuid)),
+            (ScalarType::Text, Shape::Json) => Some(of(ScalarType::Json)),
+            (ScalarType::Text, Shape::JsonArray) => Some(FieldType {
+                scalar: ScalarType::Text,
+                array: true,
+            }),
+            (s, Shape::Bool) if s.is_integer() => Some(of(ScalarType::Bool)),
+            (ScalarType::Text, Shape::MaxLength(n)) if sqlite => Some(of(ScalarType::Varchar(n))),
+            (ScalarType::Text, Shape::OneOf(values)) if sqlite && !values.is_empty() => {
+                let name = match self.draft.enums.iter().find(|e| e.values == values) {
+                    Some(existing) => existing.name.clone(),
+                    None => {
+                        let name = format!("{table}_{column}");
+                        self.draft.note(format!(
+                            "{table}.{column}: CHECK ({column} IN ...) becomes enum `{}`",
+                            draft::identifier(&name)
+                        ));
+                        self.draft.enums.push(DraftEnum {
+                            name: name.clone(),
+                            values,
+                            doc: None,
+                        });
+                        name
+                    }
+                };
+                Some(of(ScalarType::Enum(draft::identifier(&name))))
+            }
+            _ => None,
+        }
     }
 
     fn constraint(
@@ -922,6 +1044,17 @@ impl Importer {
                 location: Some(at),
             }),
             TableConstraint::Check { expr, .. } => {
+                if let Some((column, shape)) = storage_shape(expr) {
+                    let current = table.column(&column).map(|c| c.ty.clone());
+                    if let Some(ty) =
+                        current.and_then(|ty| self.shaped(&table.name, &column, &ty, shape))
+                    {
+                        if let Some(c) = table.column_mut(&column) {
+                            c.ty = ty;
+                        }
+                        return;
+                    }
+                }
                 let mut rules = Vec::new();
                 let types: Vec<(String, FieldType)> = table
                     .columns
@@ -953,6 +1086,124 @@ impl Importer {
                 format!("{}: constraint `{other}` not imported", table.name),
             ),
         }
+    }
+}
+
+fn scalar_text() -> FieldType {
+    FieldType {
+        scalar: ScalarType::Text,
+        array: false,
+    }
+}
+
+/// The time type a SQLite `strftime(FORMAT, 'now')` default fills (Tessera's formats).
+fn sqlite_time_default(expr: &Expr) -> Option<ScalarType> {
+    match expr {
+        Expr::Nested(inner) => sqlite_time_default(inner),
+        Expr::Function(f) if last_name(&f.name).eq_ignore_ascii_case("strftime") => {
+            let args = f.args.to_string();
+            let format = args.split('\'').nth(1)?;
+            Some(match format {
+                "%Y-%m-%d" => ScalarType::Date,
+                "%H:%M:%f" | "%H:%M:%S" => ScalarType::Time,
+                f if f.ends_with('Z') => ScalarType::Timestamptz,
+                _ => ScalarType::Timestamp,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The function call the uuid shape check `length(c) = 36 AND c GLOB '…'` is read as.
+const UUID_SHAPE: &str = "tessera_uuid_shape";
+
+/// What a CHECK says about the values of a column stored without a type of their own
+/// (SQLite): the checks Tessera writes for the types SQLite lacks.
+#[derive(Debug, Clone, PartialEq)]
+enum Shape {
+    Uuid,
+    Json,
+    JsonArray,
+    Bool,
+    OneOf(Vec<String>),
+    MaxLength(u32),
+}
+
+/// The shape a CHECK gives one column, when it is one of Tessera's storage checks.
+fn storage_shape(expr: &Expr) -> Option<(String, Shape)> {
+    use sqlparser::ast::BinaryOperator as Op;
+    let call = |e: &Expr, name: &str| -> Option<String> {
+        match e {
+            Expr::Function(f) if last_name(&f.name).eq_ignore_ascii_case(name) => Some(
+                f.args
+                    .to_string()
+                    .trim_matches(|c| c == '(' || c == ')')
+                    .trim_matches('"')
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    };
+    match expr {
+        Expr::Nested(inner) => storage_shape(inner),
+        e if call(e, UUID_SHAPE).is_some() => call(e, UUID_SHAPE).map(|c| (c, Shape::Uuid)),
+        e if call(e, "json_valid").is_some() => call(e, "json_valid").map(|c| (c, Shape::Json)),
+        Expr::BinaryOp {
+            left,
+            op: Op::And,
+            right,
+        } => {
+            let column = call(left, "json_valid")?;
+            match right.as_ref() {
+                Expr::BinaryOp {
+                    left: inner,
+                    op: Op::Eq,
+                    right: value,
+                } if call(inner, "json_type").as_deref() == Some(column.as_str())
+                    && value.to_string() == "'array'" =>
+                {
+                    Some((column, Shape::JsonArray))
+                }
+                _ => None,
+            }
+        }
+        Expr::BinaryOp {
+            left,
+            op: Op::LtEq,
+            right,
+        } => {
+            let column = length_of(left)?;
+            let n = number_of(right)?;
+            (n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX))
+                .then(|| (column, Shape::MaxLength(n as u32)))
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated: false,
+        } => {
+            let column = ident_of(expr)?;
+            let numbers: Vec<f64> = list.iter().filter_map(number_of).collect();
+            if numbers.len() == 2
+                && list.len() == 2
+                && numbers.contains(&0.0)
+                && numbers.contains(&1.0)
+            {
+                return Some((column, Shape::Bool));
+            }
+            let values = list
+                .iter()
+                .map(|item| match item {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(s) => Some(s.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some((column, Shape::OneOf(values)))
+        }
+        _ => None,
     }
 }
 
@@ -1097,7 +1348,10 @@ fn default_value(expr: &Expr, ty: &FieldType) -> Result<Option<DefaultKind>, Str
                 | "timezone"
                 | "getdate"
                 | "sysdate"
-                | "datetime" => value(DefaultValue::Now),
+                | "datetime"
+                | "date"
+                | "time"
+                | "strftime" => value(DefaultValue::Now),
                 "uuid_generate_v4" | "gen_random_uuid" | "uuid" | "uuid_generate_v1" | "newid" => {
                     value(DefaultValue::GeneratedUuid)
                 }
