@@ -24,12 +24,30 @@ macro_rules! app {
 
 /// Every bundled application, in a stable order.
 pub const APPS: &[App] = &[
-    app!("tour-builder", "Tour Builder Platform: virtual tours with dev/stage/production content"),
-    app!("facekom-vuer", "FaceKom vuer_oss: video identification, workflows, media and audit"),
-    app!("facekom-esign", "FaceKom esign_oss: e-signature of contracts and offers"),
-    app!("securecam", "SecureCam: home cameras, streams, recordings and notifications"),
-    app!("opentalk", "OpenTalk controller: video conferencing rooms, events, invites and jobs"),
-    app!("multitenant", "Multi-tenant SaaS: tenants, users, roles, OAuth and security audit"),
+    app!(
+        "tour-builder",
+        "Tour Builder Platform: virtual tours with dev/stage/production content"
+    ),
+    app!(
+        "facekom-vuer",
+        "FaceKom vuer_oss: video identification, workflows, media and audit"
+    ),
+    app!(
+        "facekom-esign",
+        "FaceKom esign_oss: e-signature of contracts and offers"
+    ),
+    app!(
+        "securecam",
+        "SecureCam: home cameras, streams, recordings and notifications"
+    ),
+    app!(
+        "opentalk",
+        "OpenTalk controller: video conferencing rooms, events, invites and jobs"
+    ),
+    app!(
+        "multitenant",
+        "Multi-tenant SaaS: tenants, users, roles, OAuth and security audit"
+    ),
 ];
 
 /// The bundled application called `name`.
@@ -78,7 +96,11 @@ mod tests {
     fn every_bundled_schema_checks_without_errors() {
         for app in APPS {
             if let Err(diagnostics) = app.checked() {
-                panic!("{} does not check:\n{}", app.name, diagnostics.render(false));
+                panic!(
+                    "{} does not check:\n{}",
+                    app.name,
+                    diagnostics.render(false)
+                );
             }
         }
     }

@@ -15,9 +15,9 @@ pub fn creation_order(schema: &Schema) -> Vec<&Model> {
     while !remaining.is_empty() {
         let before = remaining.len();
         remaining.retain(|model| {
-            let ready = required_targets(model).iter().all(|target| {
-                target == &model.name || done.iter().any(|m| &m.name == target)
-            });
+            let ready = required_targets(model)
+                .iter()
+                .all(|target| target == &model.name || done.iter().any(|m| &m.name == target));
             if ready {
                 done.push(model);
             }
@@ -39,7 +39,9 @@ fn required_targets(model: &Model) -> Vec<String> {
                 let required = model.field(field).is_some_and(|f| !f.nullable);
                 required.then(|| target.clone())
             }
-            RelationKind::Polymorphic { targets, id_field, .. } => {
+            RelationKind::Polymorphic {
+                targets, id_field, ..
+            } => {
                 let required = model.field(id_field).is_some_and(|f| !f.nullable);
                 required.then(|| targets[0].clone())
             }
@@ -59,12 +61,24 @@ fn client_writes(model: &Model, field: &Field) -> bool {
 
 /// A row of `model` with every required field set. `n` makes unique values unique;
 /// `created` maps model names to the key of a row created earlier.
-pub fn sample_row(schema: &Schema, model: &Model, n: usize, created: &HashMap<String, Value>) -> Map<String, Value> {
+pub fn sample_row(
+    schema: &Schema,
+    model: &Model,
+    n: usize,
+    created: &HashMap<String, Value>,
+) -> Map<String, Value> {
     let mut row = Map::new();
     for relation in &model.relations {
         match &relation.kind {
-            RelationKind::ToOne { target, field, references, .. } => {
-                let Some(fk) = model.field(field) else { continue };
+            RelationKind::ToOne {
+                target,
+                field,
+                references,
+                ..
+            } => {
+                let Some(fk) = model.field(field) else {
+                    continue;
+                };
                 if fk.nullable && !model.primary_key.contains(field) {
                     continue;
                 }
@@ -73,15 +87,30 @@ pub fn sample_row(schema: &Schema, model: &Model, n: usize, created: &HashMap<St
                     row.insert(fk.column.clone(), value);
                 }
             }
-            RelationKind::Polymorphic { targets, type_field, id_field, .. } => {
-                let Some(id) = model.field(id_field) else { continue };
+            RelationKind::Polymorphic {
+                targets,
+                type_field,
+                id_field,
+                ..
+            } => {
+                let Some(id) = model.field(id_field) else {
+                    continue;
+                };
                 if id.nullable {
                     continue;
                 }
-                if let (Some(parent), Some(type_field)) = (created.get(&targets[0]), model.field(type_field)) {
-                    let key = schema.model(&targets[0]).and_then(|t| t.primary_key.first().cloned()).unwrap_or_default();
+                if let (Some(parent), Some(type_field)) =
+                    (created.get(&targets[0]), model.field(type_field))
+                {
+                    let key = schema
+                        .model(&targets[0])
+                        .and_then(|t| t.primary_key.first().cloned())
+                        .unwrap_or_default();
                     row.insert(type_field.column.clone(), json!(targets[0]));
-                    row.insert(id.column.clone(), parent.get(&key).cloned().unwrap_or(Value::Null));
+                    row.insert(
+                        id.column.clone(),
+                        parent.get(&key).cloned().unwrap_or(Value::Null),
+                    );
                 }
             }
             _ => {}
@@ -118,12 +147,21 @@ fn scalar_value(schema: &Schema, field: &Field, n: usize) -> Value {
         ScalarType::Uuid => json!(format!("00000000-0000-4000-8000-{n:012}")),
         ScalarType::Text | ScalarType::Varchar(_) => json!(text_value(field, &rules, n)),
         s if s.is_integer() => {
-            let min = rules.iter().find_map(|r| match r { Rule::Min { value } => Some(*value), _ => None });
+            let min = rules.iter().find_map(|r| match r {
+                Rule::Min { value } => Some(*value),
+                _ => None,
+            });
             json!(min.map_or(1 + n as i64 % 1000, |m| m.ceil() as i64))
         }
         ScalarType::Decimal(_) | ScalarType::Float => {
-            let min = rules.iter().find_map(|r| match r { Rule::Min { value } => Some(*value), _ => None });
-            let max = rules.iter().find_map(|r| match r { Rule::Max { value } => Some(*value), _ => None });
+            let min = rules.iter().find_map(|r| match r {
+                Rule::Min { value } => Some(*value),
+                _ => None,
+            });
+            let max = rules.iter().find_map(|r| match r {
+                Rule::Max { value } => Some(*value),
+                _ => None,
+            });
             json!(match (min, max) {
                 (Some(lo), Some(hi)) => (lo + hi) / 2.0,
                 (Some(lo), None) => lo + 0.5,
@@ -133,8 +171,9 @@ fn scalar_value(schema: &Schema, field: &Field, n: usize) -> Value {
         }
         ScalarType::Bool => json!(true),
         ScalarType::Date => json!("2024-01-02"),
-        ScalarType::Time => json!("03:04:05"),
-        ScalarType::Timestamp | ScalarType::Timestamptz => json!("2024-01-02T03:04:05Z"),
+        ScalarType::Time => json!("03:04:05.000"),
+        ScalarType::Timestamp => json!(format!("2024-01-02T03:04:{:02}.000", n % 60)),
+        ScalarType::Timestamptz => json!(format!("2024-01-02T03:04:{:02}.000Z", n % 60)),
         ScalarType::Json | ScalarType::Jsonb => json!({ "sample": n }),
         ScalarType::Bytes => json!("\\x0102"),
         ScalarType::Enum(name) => schema
@@ -152,7 +191,10 @@ fn text_value(field: &Field, rules: &[&Rule], n: usize) -> String {
     if rules.iter().any(|r| matches!(r, Rule::Url)) {
         return format!("https://example.com/{n}");
     }
-    if let Some(values) = rules.iter().find_map(|r| match r { Rule::OneOf { values } => Some(values), _ => None }) {
+    if let Some(values) = rules.iter().find_map(|r| match r {
+        Rule::OneOf { values } => Some(values),
+        _ => None,
+    }) {
         return values.first().cloned().unwrap_or_default();
     }
     let candidates = [
@@ -162,10 +204,16 @@ fn text_value(field: &Field, rules: &[&Rule], n: usize) -> String {
         format!("{n}"),
         "A".repeat(1 + n % 5),
     ];
-    let pattern = rules.iter().find_map(|r| match r { Rule::Pattern { regex } => regex::Regex::new(regex).ok(), _ => None });
+    let pattern = rules.iter().find_map(|r| match r {
+        Rule::Pattern { regex } => regex::Regex::new(regex).ok(),
+        _ => None,
+    });
     let (min, max) = rules
         .iter()
-        .find_map(|r| match r { Rule::Length { min, max } => Some((min.unwrap_or(0), max.unwrap_or(u64::MAX))), _ => None })
+        .find_map(|r| match r {
+            Rule::Length { min, max } => Some((min.unwrap_or(0), max.unwrap_or(u64::MAX))),
+            _ => None,
+        })
         .unwrap_or((0, u64::MAX));
     let max_len = match field.ty.scalar {
         ScalarType::Varchar(n) => max.min(n as u64),
@@ -182,4 +230,148 @@ fn text_value(field: &Field, rules: &[&Rule], n: usize) -> String {
         })
         .find(|c| pattern.as_ref().is_none_or(|p| p.is_match(c)))
         .unwrap_or_else(|| format!("value{n}"))
+}
+
+/// [`sample_row`] with every optional to-one relation also pointing at the row created
+/// earlier for its target (when there is one), so that reads can embed it.
+pub fn linked_row(
+    schema: &Schema,
+    model: &Model,
+    n: usize,
+    created: &HashMap<String, Value>,
+) -> Map<String, Value> {
+    let mut row = sample_row(schema, model, n, created);
+    for relation in &model.relations {
+        match &relation.kind {
+            RelationKind::ToOne {
+                target,
+                field,
+                references,
+                ..
+            } => {
+                let Some(fk) = model.field(field) else {
+                    continue;
+                };
+                if row.contains_key(&fk.column) || fk.managed.is_some() {
+                    continue;
+                }
+                if let Some(value) = created
+                    .get(target)
+                    .and_then(|parent| parent.get(references))
+                {
+                    row.insert(fk.column.clone(), value.clone());
+                }
+            }
+            RelationKind::Polymorphic {
+                targets,
+                type_field,
+                id_field,
+                ..
+            } => {
+                let (Some(type_field), Some(id)) = (model.field(type_field), model.field(id_field))
+                else {
+                    continue;
+                };
+                if row.contains_key(&id.column) {
+                    continue;
+                }
+                let Some((target, parent)) =
+                    targets.iter().find_map(|t| created.get(t).map(|p| (t, p)))
+                else {
+                    continue;
+                };
+                let key = schema
+                    .model(target)
+                    .and_then(|t| t.primary_key.first().cloned())
+                    .unwrap_or_default();
+                if let Some(value) = parent.get(&key) {
+                    row.insert(type_field.column.clone(), json!(target));
+                    row.insert(id.column.clone(), value.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    row
+}
+
+/// A field a client may change with `PATCH` and a valid new value for it, differing from
+/// `current`: plain fields first (text, numbers, booleans, then the rest), never keys,
+/// foreign keys, managed, computed, read-only or hashed fields.
+pub fn patchable(
+    schema: &Schema,
+    model: &Model,
+    current: &Value,
+    n: usize,
+) -> Option<(String, Value)> {
+    let rank = |field: &Field| match &field.ty.scalar {
+        _ if field.ty.array => 5,
+        ScalarType::Text | ScalarType::Varchar(_) => 0,
+        s if s.is_integer() => 1,
+        ScalarType::Bool => 2,
+        ScalarType::Decimal(_) | ScalarType::Float => 3,
+        _ => 4,
+    };
+    let mut fields: Vec<&Field> = model
+        .fields
+        .iter()
+        .filter(|f| {
+            f.is_stored()
+                && f.managed.is_none()
+                && f.computed.is_none()
+                && !f.readonly
+                && f.hash.is_none()
+                && !f.secret
+                && f.relation.is_none()
+                && !f.ty.scalar.is_auto_increment()
+                && !model.primary_key.contains(&f.name)
+                && !model.relations.iter().any(|r| match &r.kind {
+                    RelationKind::ToOne { field, .. } => field == &f.name,
+                    RelationKind::Polymorphic {
+                        type_field,
+                        id_field,
+                        role_field,
+                        ..
+                    } => {
+                        type_field == &f.name
+                            || id_field == &f.name
+                            || role_field.as_ref() == Some(&f.name)
+                    }
+                    _ => false,
+                })
+                && model
+                    .behaviours
+                    .environment
+                    .as_ref()
+                    .is_none_or(|e| e.field != f.name)
+        })
+        .collect();
+    fields.sort_by_key(|f| rank(f));
+    for field in fields {
+        let old = current.get(&field.column).cloned().unwrap_or(Value::Null);
+        let mut candidates = vec![
+            sample_value(schema, field, n + 1000),
+            sample_value(schema, field, n + 2000),
+        ];
+        match &field.ty.scalar {
+            ScalarType::Bool if !field.ty.array => {
+                candidates.push(json!(!old.as_bool().unwrap_or(false)))
+            }
+            ScalarType::Enum(name) if !field.ty.array => {
+                if let Some(e) = schema.enum_by_name(name) {
+                    candidates.extend(e.values.iter().map(|v| json!(v.name)));
+                }
+            }
+            _ => {}
+        }
+        for rule in &field.validations {
+            if let Rule::OneOf { values } = &rule.rule {
+                candidates.extend(values.iter().map(|v| json!(v)));
+            }
+        }
+        if let Some(value) = candidates.into_iter().find(|c| c != &old && !c.is_null()) {
+            return Some((field.column.clone(), value));
+        }
+    }
+    None
 }

@@ -1,0 +1,10 @@
+//! Shared test support: a real server for any bundled app on a fresh database, and valid
+//! sample rows derived from the app's schema.
+
+#![allow(dead_code)]
+
+pub mod rows;
+pub mod server;
+pub mod walk;
+
+pub use server::{AppServer, Response};
