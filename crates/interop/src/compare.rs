@@ -17,7 +17,8 @@
 //!    `json_valid`, the enum's values, `IN (0, 1)` for booleans) and the default.
 //! 4. **Defaults compare as the SQL expression of the dialect** (`now()`,
 //!    `gen_random_uuid()`, literals), so `'0'` and `0` on an integer column differ only
-//!    when the database would see them differ.
+//!    when the database would see them differ. JSON object defaults compare with their
+//!    keys sorted: PostgreSQL's `jsonb` stores keys in its own order.
 //! 5. **What a database does not hold is not compared**: doc comments, transforms (trim,
 //!    hash), secret, computed and virtual fields, actor relations, access rules, and
 //!    validations other than numeric ranges (which are CHECKs). Behaviours the importers
@@ -93,7 +94,7 @@ fn column_line(table: &Table, name: &str) -> Option<String> {
         if c.nullable { "" } else { " NOT NULL" },
         c.default
             .as_deref()
-            .map(|d| format!(" DEFAULT {d}"))
+            .map(|d| format!(" DEFAULT {}", json_sorted(d)))
             .unwrap_or_default(),
         match c.generated {
             tessera_sql::catalog::Generated::No => "",
@@ -171,4 +172,34 @@ fn table_differences(out: &mut Vec<String>, expected: &Table, actual: &Table) {
             .collect()
     };
     set_differences(out, &context, triggers(expected), triggers(actual));
+}
+
+/// A quoted JSON object or array literal with its object keys sorted; other expressions
+/// unchanged.
+fn json_sorted(default: &str) -> String {
+    fn sort(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    let Some(inner) = default
+        .strip_prefix('\'')
+        .and_then(|d| d.strip_suffix('\''))
+    else {
+        return default.to_owned();
+    };
+    match serde_json::from_str::<serde_json::Value>(&inner.replace("''", "'")) {
+        Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            format!("'{}'", sort(value).to_string().replace('\'', "''"))
+        }
+        _ => default.to_owned(),
+    }
 }

@@ -31,6 +31,12 @@ pub struct LiveTable {
     pub primary_key: Vec<String>,
     pub foreign_keys: Vec<LiveForeignKey>,
     pub indexes: Vec<LiveIndex>,
+    /// The expressions of the table's CHECK constraints (without `CHECK`).
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// The `CREATE TRIGGER` statements of the table's triggers.
+    #[serde(default)]
+    pub triggers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +44,8 @@ pub struct LiveColumn {
     pub name: String,
     pub data_type: String,
     pub nullable: bool,
+    /// The default expression; `GENERATED … AS IDENTITY` for identity columns
+    /// (PostgreSQL) and `AUTOINCREMENT` for the key of an `AUTOINCREMENT` table (SQLite).
     pub default: Option<String>,
 }
 
@@ -58,6 +66,12 @@ pub struct LiveIndex {
     pub columns: Vec<String>,
     pub unique: bool,
     pub partial: bool,
+    /// The `WHERE` condition of a partial index.
+    #[serde(default)]
+    pub predicate: Option<String>,
+    /// Per column, whether it is sorted descending.
+    #[serde(default)]
+    pub descending: Vec<bool>,
 }
 
 impl LiveCatalog {
@@ -105,13 +119,15 @@ pub async fn introspect(database_url: &str) -> Result<LiveCatalog, IntrospectErr
 
 /// The catalog of the SQLite database on `conn` (internal `sqlite_*` tables excluded).
 pub async fn introspect_sqlite(conn: &mut SqliteConnection) -> Result<LiveCatalog, sqlx::Error> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    let names: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
     )
     .fetch_all(&mut *conn)
     .await?;
     let mut tables = Vec::new();
-    for name in names {
+    for (name, create_sql) in names {
+        let create_sql = create_sql.unwrap_or_default();
+        let autoincrement = create_sql.to_ascii_uppercase().contains("AUTOINCREMENT");
         let mut columns = Vec::new();
         let mut key: Vec<(i64, String)> = Vec::new();
         let rows = sqlx::query(
@@ -134,6 +150,11 @@ pub async fn introspect_sqlite(conn: &mut SqliteConnection) -> Result<LiveCatalo
             });
         }
         key.sort();
+        if autoincrement && key.len() == 1 {
+            if let Some(column) = columns.iter_mut().find(|c| c.name == key[0].1) {
+                column.default = Some("AUTOINCREMENT".to_owned());
+            }
+        }
         let mut foreign_keys: Vec<(i64, LiveForeignKey)> = Vec::new();
         let rows = sqlx::query(
             "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq",
@@ -164,31 +185,51 @@ pub async fn introspect_sqlite(conn: &mut SqliteConnection) -> Result<LiveCatalo
         }
         let mut indexes = Vec::new();
         let rows = sqlx::query(
-            "SELECT name, \"unique\", partial FROM pragma_index_list(?) WHERE origin <> 'pk' ORDER BY name",
+            "SELECT l.name, l.\"unique\", l.partial, m.sql FROM pragma_index_list(?) l \
+             LEFT JOIN sqlite_master m ON m.type = 'index' AND m.name = l.name \
+             WHERE l.origin <> 'pk' ORDER BY l.name",
         )
         .bind(&name)
         .fetch_all(&mut *conn)
         .await?;
         for row in rows {
             let index: String = row.try_get(0)?;
-            let columns: Vec<String> =
-                sqlx::query_scalar("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
-                    .bind(&index)
-                    .fetch_all(&mut *conn)
-                    .await?;
+            let keys: Vec<(Option<String>, i64)> = sqlx::query_as(
+                "SELECT name, \"desc\" FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+            )
+            .bind(&index)
+            .fetch_all(&mut *conn)
+            .await?;
+            let partial = row.try_get::<i64, _>(2)? != 0;
+            let index_sql: Option<String> = row.try_get(3)?;
             indexes.push(LiveIndex {
                 name: index,
-                columns,
+                columns: keys
+                    .iter()
+                    .map(|(c, _)| c.clone().unwrap_or_default())
+                    .collect(),
                 unique: row.try_get::<i64, _>(1)? != 0,
-                partial: row.try_get::<i64, _>(2)? != 0,
+                partial,
+                predicate: index_sql
+                    .filter(|_| partial)
+                    .and_then(|sql| sqlite_index_predicate(&sql)),
+                descending: keys.iter().map(|(_, d)| *d != 0).collect(),
             });
         }
+        let triggers: Vec<String> = sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+        )
+        .bind(&name)
+        .fetch_all(&mut *conn)
+        .await?;
         tables.push(LiveTable {
             name,
             columns,
             primary_key: key.into_iter().map(|(_, c)| c).collect(),
             foreign_keys: foreign_keys.into_iter().map(|(_, fk)| fk).collect(),
             indexes,
+            checks: sqlite_checks(&create_sql),
+            triggers,
         });
     }
     Ok(LiveCatalog {
@@ -239,6 +280,8 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
                 primary_key: Vec::new(),
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
+                checks: Vec::new(),
+                triggers: Vec::new(),
             }),
         }
     }
@@ -249,12 +292,12 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
                 coalesce(f.relname::text, ''), \
                 ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord) \
                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord), \
-                con.confdeltype::text \
+                con.confdeltype::text, pg_get_constraintdef(con.oid) \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class f ON f.oid = con.confrelid \
-         WHERE n.nspname = current_schema() AND con.contype IN ('p', 'f') \
+         WHERE n.nspname = current_schema() AND con.contype IN ('p', 'f', 'c') \
          ORDER BY c.relname, con.conname",
     )
     .fetch_all(&mut *conn)
@@ -268,6 +311,15 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
         let columns: Vec<String> = row.try_get(3)?;
         if kind == "p" {
             t.primary_key = columns;
+        } else if kind == "c" {
+            let definition: String = row.try_get(7)?;
+            let expr = definition
+                .trim()
+                .trim_end_matches(" NOT VALID")
+                .strip_prefix("CHECK ")
+                .unwrap_or(&definition)
+                .to_owned();
+            t.checks.push(expr);
         } else {
             let action: String = row.try_get(6)?;
             t.foreign_keys.push(LiveForeignKey {
@@ -289,7 +341,10 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
     let rows = sqlx::query(
         "SELECT t.relname::text, i.relname::text, ix.indisunique, ix.indpred IS NOT NULL, \
                 ARRAY(SELECT coalesce(a.attname::text, '') FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(num, ord) \
-                      LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.num ORDER BY k.ord) \
+                      LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.num ORDER BY k.ord), \
+                pg_get_expr(ix.indpred, ix.indrelid), \
+                ARRAY(SELECT (o.opt & 1) = 1 FROM unnest(ix.indoption::int2[]) WITH ORDINALITY o(opt, ord) \
+                      WHERE o.ord <= ix.indnkeyatts ORDER BY o.ord) \
          FROM pg_index ix \
          JOIN pg_class i ON i.oid = ix.indexrelid \
          JOIN pg_class t ON t.oid = ix.indrelid \
@@ -309,7 +364,22 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
             unique: row.try_get(2)?,
             partial: row.try_get(3)?,
             columns: row.try_get(4)?,
+            predicate: row.try_get(5)?,
+            descending: row.try_get(6)?,
         });
+    }
+    let rows = sqlx::query(
+        "SELECT c.relname::text, pg_get_triggerdef(tg.oid) FROM pg_trigger tg \
+         JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT tg.tgisinternal ORDER BY c.relname, tg.tgname",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let table: String = row.try_get(0)?;
+        if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+            t.triggers.push(row.try_get(1)?);
+        }
     }
     let rows = sqlx::query(
         "SELECT t.typname::text, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) \
@@ -332,4 +402,110 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
         tables,
         enums,
     })
+}
+
+/// The `WHERE` condition of a `CREATE INDEX` statement as SQLite stores it.
+fn sqlite_index_predicate(sql: &str) -> Option<String> {
+    let upper = sql.to_ascii_uppercase();
+    let at = upper.rfind(" WHERE ")?;
+    Some(sql[at + 7..].trim().to_owned())
+}
+
+/// The expressions of the `CHECK (…)` clauses of a `CREATE TABLE` statement (quotes and
+/// nested parentheses respected).
+fn sqlite_checks(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut quote: Option<char> = None;
+    while i < chars.len() {
+        let c = chars[i];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if matches!(c, '\'' | '"' | '`') {
+            quote = Some(c);
+            i += 1;
+            continue;
+        }
+        let word_start = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        let is_check = word_start
+            && chars.len() >= i + 5
+            && chars[i..i + 5]
+                .iter()
+                .collect::<String>()
+                .eq_ignore_ascii_case("check")
+            && chars
+                .get(i + 5)
+                .is_none_or(|n| !(n.is_alphanumeric() || *n == '_'));
+        if !is_check {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 5;
+        while j < chars.len() && chars[j].is_whitespace() {
+            j += 1;
+        }
+        if chars.get(j) != Some(&'(') {
+            i = j;
+            continue;
+        }
+        let (start, mut depth, mut k, mut inner_quote) = (j + 1, 0usize, j, None::<char>);
+        while k < chars.len() {
+            let d = chars[k];
+            match inner_quote {
+                Some(q) if d == q => inner_quote = None,
+                Some(_) => {}
+                None if matches!(d, '\'' | '"' | '`') => inner_quote = Some(d),
+                None if d == '(' => depth += 1,
+                None if d == ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                None => {}
+            }
+            k += 1;
+        }
+        out.push(
+            chars[start..k.min(chars.len())]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        );
+        i = k + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_checks_are_read_with_nested_parentheses_and_quotes() {
+        let sql = "CREATE TABLE \"t\" (\"a\" INTEGER CHECK (\"a\" IN (0, 1)), \"b\" TEXT, \
+                   CONSTRAINT \"t_b_check\" CHECK (length(\"b\") <= 5 AND \"b\" <> ')'))";
+        assert_eq!(
+            sqlite_checks(sql),
+            ["\"a\" IN (0, 1)", "length(\"b\") <= 5 AND \"b\" <> ')'"]
+        );
+    }
+
+    #[test]
+    fn sqlite_index_predicates_are_the_text_after_where() {
+        assert_eq!(
+            sqlite_index_predicate(
+                "CREATE UNIQUE INDEX \"i\" ON \"t\" (\"a\") WHERE \"deletedAt\" IS NULL"
+            )
+            .as_deref(),
+            Some("\"deletedAt\" IS NULL")
+        );
+    }
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use super::{EXIT_FINDINGS, EXIT_IO};
 
-/// Import a schema from SQL DDL or a Mermaid ER diagram and print it as a Tessera schema.
+/// Import a schema from SQL DDL, a Mermaid ER diagram or a live database and print it as a
+/// Tessera schema.
 /// Recognised patterns (timestamps, soft delete) are reported as notes; constructs with no
 /// Tessera equivalent (triggers, functions, views, policies, unsupported checks) are
 /// reported as warnings with their file:line:col.
@@ -15,6 +16,7 @@ use super::{EXIT_FINDINGS, EXIT_IO};
 ///   tessera import sql migrations/ --dialect postgres
 ///   tessera import sql docs/database.md        (reads its ```sql blocks)
 ///   tessera import mermaid docs/er-diagram.md
+///   tessera import db --database-url postgres://localhost/app -o schema.tsr
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -31,6 +33,16 @@ enum Source {
         /// The DDL's dialect: postgres, sqlite or mysql.
         #[arg(long, default_value = "postgres")]
         dialect: String,
+        /// Write the schema here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// The tables, types and constraints of a live PostgreSQL or SQLite database
+    /// (Tessera's own `_tessera_*` tables left out).
+    Db {
+        /// `postgres://USER@HOST/DB` or `sqlite://PATH`.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
         /// Write the schema here instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -60,6 +72,25 @@ pub fn run(args: Args) -> ExitCode {
         Source::Mermaid { path, output } => {
             (tessera_interop::import::mermaid::import_path(&path), output)
         }
+        Source::Db {
+            database_url,
+            output,
+        } => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("error: cannot start the async runtime: {error}");
+                    return ExitCode::from(EXIT_IO);
+                }
+            };
+            (
+                runtime.block_on(tessera_interop::import::db::import_database(&database_url)),
+                output,
+            )
+        }
     };
     match result {
         Ok(import) => {
@@ -79,6 +110,10 @@ pub fn run(args: Args) -> ExitCode {
         }
         Err(tessera_interop::InteropError::Read { path, source }) => {
             eprintln!("error: cannot read {}: {source}", path.display());
+            ExitCode::from(EXIT_IO)
+        }
+        Err(error @ tessera_interop::InteropError::Database(_)) => {
+            eprintln!("error: {error}");
             ExitCode::from(EXIT_IO)
         }
         Err(error) => {

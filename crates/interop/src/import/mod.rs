@@ -52,6 +52,7 @@ pub struct Import {
     pub notes: Vec<Note>,
 }
 
+pub mod db;
 pub mod draft;
 pub mod mermaid;
 pub mod source;

@@ -91,8 +91,18 @@ fn import_sources(
     sources: &[Source],
     dialect: Dialect,
 ) -> Result<Import, InteropError> {
+    import_sources_into(Draft::default(), name, sources, dialect)
+}
+
+/// Applies `sources` to `draft` (which may hold warnings already) and lowers the result.
+pub(crate) fn import_sources_into(
+    draft: Draft,
+    name: &str,
+    sources: &[Source],
+    dialect: Dialect,
+) -> Result<Import, InteropError> {
     let mut importer = Importer {
-        draft: Draft::default(),
+        draft,
         dialect,
         domains: Vec::new(),
         ignored_data: 0,
@@ -1341,6 +1351,8 @@ fn default_value(expr: &Expr, ty: &FieldType) -> Result<Option<DefaultKind>, Str
                 "now"
                 | "current_timestamp"
                 | "localtimestamp"
+                | "localtime"
+                | "current_time"
                 | "current_date"
                 | "transaction_timestamp"
                 | "statement_timestamp"
@@ -1365,9 +1377,8 @@ fn default_value(expr: &Expr, ty: &FieldType) -> Result<Option<DefaultKind>, Str
         Expr::Identifier(ident) => {
             let name = ident.value.to_ascii_lowercase();
             match name.as_str() {
-                "current_timestamp" | "localtimestamp" | "current_date" | "now" => {
-                    value(DefaultValue::Now)
-                }
+                "current_timestamp" | "localtimestamp" | "localtime" | "current_time"
+                | "current_date" | "now" => value(DefaultValue::Now),
                 "true" => value(DefaultValue::Bool(true)),
                 "false" => value(DefaultValue::Bool(false)),
                 _ => Err(format!("default {expr} not understood")),
