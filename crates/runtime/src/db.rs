@@ -73,6 +73,17 @@ impl Tx {
         .map_err(|e| map_sqlx_error(Some(&schema), None, e))
     }
 
+    /// Rolls the transaction back now (rather than when the connection is reused), so
+    /// its locks are released before the caller's next statement.
+    pub(crate) async fn rollback(self) -> Result<(), RuntimeError> {
+        let schema = self.schema.clone();
+        match self.conn {
+            Conn::Sqlite(tx) => tx.rollback().await,
+            Conn::Postgres(tx) => tx.rollback().await,
+        }
+        .map_err(|e| map_sqlx_error(Some(&schema), None, e))
+    }
+
     /// Runs a query and decodes each row's columns with the given types.
     pub(crate) async fn fetch<S: Statement>(
         &mut self,

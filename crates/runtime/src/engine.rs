@@ -170,6 +170,40 @@ impl Engine {
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
         crate::write::restore(self, ctx, req).await
     }
+
+    /// Publishes the environment content of one scope row (such as a project) from
+    /// `req.from` to the next environment: copies matched by lineage are updated, missing
+    /// ones inserted, copies whose source is gone deleted, all in one transaction. The run
+    /// is recorded in the scope's publish log (inserted as `running` before the copy,
+    /// finished as `success` with the counts or `failed` with the error); returns the log
+    /// row (or, without a log model, a summary of the run).
+    pub async fn publish(
+        &self,
+        ctx: &Context,
+        req: &crate::publish::PublishRequest,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        crate::publish::publish(self, ctx, req).await
+    }
+
+    /// Publishes the one live row of `scope_model` matching `filter` (404 when no row
+    /// matches, 400 when several do); see [`Engine::publish`].
+    pub async fn publish_matching(
+        &self,
+        ctx: &Context,
+        scope_model: &str,
+        filter: &[Condition],
+        from: &str,
+        to: &str,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        let scope_key = crate::publish::one_key(self, scope_model, filter).await?;
+        let req = crate::publish::PublishRequest {
+            scope_model: scope_model.to_owned(),
+            scope_key,
+            from: from.to_owned(),
+            to: to.to_owned(),
+        };
+        self.publish(ctx, &req).await
+    }
 }
 
 fn config_error(url: &str, error: sqlx::Error) -> RuntimeError {

@@ -9,7 +9,9 @@
 //! * writes ([`Engine::insert`], [`Engine::update`], [`Engine::delete`],
 //!   [`Engine::restore`]): defaults, transforms, validations with the schema's messages,
 //!   enums, password hashing, secret and virtual fields, engine-managed timestamps and
-//!   actor columns, import-hash dedup, upserts, soft delete with cascades and restore.
+//!   actor columns, import-hash dedup, upserts, soft delete with cascades and restore;
+//! * publishing ([`Engine::publish`]): environment content (`@@environment`) copied to the
+//!   next environment in one transaction, each run recorded in the publish log.
 //!
 //! [`parse_read`] and [`parse_filter`] turn PostgREST's URL grammar into requests.
 //! `docs/api.md` is the reference of the grammar and the semantics.
@@ -25,6 +27,7 @@ mod engine;
 mod error;
 mod parse;
 mod plan;
+mod publish;
 mod request;
 mod value;
 mod write;
@@ -32,6 +35,7 @@ mod write;
 pub use engine::{DialectKind, Engine, PoolStats};
 pub use error::{ErrorKind, FieldError, RuntimeError};
 pub use parse::{parse_filter, parse_read, parse_select};
+pub use publish::PublishRequest;
 pub use request::{
     Condition, Context, DeleteRequest, Deleted, Embed, Filter, FilterValue, InsertRequest,
     Operator, OrderTerm, ReadRequest, ReadResult, Resolution, RestoreRequest, Role, SelectItem,

@@ -138,7 +138,7 @@ fn body_field<'s>(model: &'s Model, key: &str) -> Option<&'s Field> {
 }
 
 /// The current time as a canonical value of a timestamp field.
-fn time_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Json {
+pub(crate) fn time_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Json {
     match field.ty.scalar {
         tessera_schema::ir::ScalarType::Timestamp => Json::String(fmt_ts(at.naive_utc())),
         tessera_schema::ir::ScalarType::Date => {
@@ -148,7 +148,11 @@ fn time_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Json {
     }
 }
 
-fn actor_value(schema: &Schema, field: &Field, ctx: &Context) -> Result<Json, RuntimeError> {
+pub(crate) fn actor_value(
+    schema: &Schema,
+    field: &Field,
+    ctx: &Context,
+) -> Result<Json, RuntimeError> {
     match &ctx.actor {
         None => Ok(Json::Null),
         Some(actor) => coerce(schema, field, &Json::String(actor.clone())).map_err(|(_, m)| {
@@ -346,7 +350,7 @@ fn prepare<'s>(
     Ok(out)
 }
 
-fn pk_types(model: &Model) -> Vec<FieldType> {
+pub(crate) fn pk_types(model: &Model) -> Vec<FieldType> {
     model.primary_key_fields().map(|f| f.ty.clone()).collect()
 }
 
@@ -460,7 +464,7 @@ async fn matching_keys(
         .collect())
 }
 
-fn select_col(sql: &SqlBuilder, alias: &str, f: &Field) -> SimpleExpr {
+pub(crate) fn select_col(sql: &SqlBuilder, alias: &str, f: &Field) -> SimpleExpr {
     if sql.dialect == DialectKind::Postgres && f.ty.array {
         crate::value::custom(sql.dialect, "to_jsonb(?)", vec![col(alias, f)])
     } else {
@@ -960,7 +964,7 @@ async fn children(
     Ok(keys)
 }
 
-fn soft_delete<'a>(
+pub(crate) fn soft_delete<'a>(
     tx: &'a mut Tx,
     schema: &'a Schema,
     model: &'a Model,
