@@ -1,13 +1,33 @@
-//! The tour-builder app through the HTTP API, on SQLite and PostgreSQL.
+//! The tour-builder app through the HTTP API, on SQLite and PostgreSQL: every model
+//! round-trips, and every rule of the Tour Builder document (seed 001) holds.
 
 mod support;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use support::walk::walk_every_model;
 use support::AppServer;
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "tour-builder";
+
+async fn project(server: &AppServer, slug: &str) -> Value {
+    server
+        .create("projects", json!({ "name": "Tour", "slug": slug }))
+        .await
+}
+
+async fn user(server: &AppServer, email: &str) -> Value {
+    server
+        .create(
+            "users",
+            json!({ "email": email, "password": "s3cret-pass" }),
+        )
+        .await
+}
+
+fn id(row: &Value) -> &str {
+    row["id"].as_str().expect("an id")
+}
 
 engine_tests! {
     /// Every model can be created, read back with all its relations embedded, updated and
@@ -16,5 +36,396 @@ engine_tests! {
         let server = AppServer::start(APP, &db).await;
         let failures = walk_every_model(&server).await;
         assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    async fn project_slug_is_unique(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        project(&server, "tour").await;
+        let again = server.post("/rest/v1/projects", json!({ "name": "Other", "slug": "tour" })).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        assert_eq!(again.body["code"], "23505");
+    }
+
+    async fn project_slug_allows_only_letters_digits_dashes_and_underscores(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/projects", json!({ "name": "Tour", "slug": "my tour!" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, r, _)| f == "slug" && r == "pattern"), "{}", bad.body);
+        server.create("projects", json!({ "name": "Tour", "slug": "My_tour-2" })).await;
+    }
+
+    async fn project_name_length_fails_with_the_documented_message(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let long = "x".repeat(256);
+        let bad = server.post("/rest/v1/projects", json!({ "name": long, "slug": "tour" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(
+            bad.errors().iter().any(|(f, r, m)| f == "name" && r == "len" && m == "Name must be between 1 and 255 characters"),
+            "{}",
+            bad.body
+        );
+    }
+
+    async fn user_email_must_be_valid_with_the_documented_message(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/users", json!({ "email": "not-an-email", "password": "pw" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, _, m)| f == "email" && m == "Must be a valid email address"), "{}", bad.body);
+    }
+
+    async fn user_email_must_not_be_empty_with_the_documented_message(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/users", json!({ "email": "", "password": "pw" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, _, m)| f == "email" && m == "Email is required"), "{}", bad.body);
+    }
+
+    async fn user_email_is_unique(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        user(&server, "ada@example.com").await;
+        let again = server.post("/rest/v1/users", json!({ "email": "ada@example.com", "password": "pw" })).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+    }
+
+    async fn user_first_and_last_names_are_trimmed(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = server
+            .create("users", json!({ "email": "a@example.com", "password": "pw", "firstName": "  Ada ", "lastName": "\tLovelace  " }))
+            .await;
+        assert_eq!(row["firstName"], "Ada");
+        assert_eq!(row["lastName"], "Lovelace");
+    }
+
+    async fn user_password_is_hashed_and_never_returned(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = user(&server, "a@example.com").await;
+        assert!(row.get("password").is_none(), "{row}");
+        let read = server.get("/rest/v1/users").await;
+        assert!(read.row().get("password").is_none(), "{}", read.body);
+        let selected = server.get("/rest/v1/users?select=password").await;
+        assert_eq!(selected.status, 400, "{}", selected.body);
+        let pool = db.pool().await.expect("connect");
+        let hashed = pool
+            .fetch_i64("SELECT count(*) FROM users WHERE password LIKE '$argon2id$%'")
+            .await
+            .expect("count");
+        assert_eq!(hashed, 1);
+    }
+
+    async fn user_password_keeps_an_imported_bcrypt_hash(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bcrypt = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        server.create("users", json!({ "email": "a@example.com", "password": bcrypt })).await;
+        let pool = db.pool().await.expect("connect");
+        let kept = pool
+            .fetch_i64(&format!("SELECT count(*) FROM users WHERE password = '{bcrypt}'"))
+            .await
+            .expect("count");
+        assert_eq!(kept, 1);
+    }
+
+    async fn user_verification_and_reset_tokens_are_never_returned(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = server
+            .create("users", json!({ "email": "a@example.com", "password": "pw", "emailVerificationToken": "t1", "passwordResetToken": "t2" }))
+            .await;
+        assert!(row.get("emailVerificationToken").is_none() && row.get("passwordResetToken").is_none(), "{row}");
+    }
+
+    async fn user_defaults_to_a_local_enabled_unverified_account(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = user(&server, "a@example.com").await;
+        assert_eq!((&row["provider"], &row["disabled"], &row["emailVerified"]), (&json!("local"), &json!(false), &json!(false)));
+    }
+
+    async fn deleting_a_user_soft_deletes_it(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = user(&server, "a@example.com").await;
+        server.delete(&format!("/rest/v1/users?id=eq.{}", id(&row))).await.expect(200, "delete");
+        assert!(server.get("/rest/v1/users").await.rows().is_empty());
+        let deleted = server.get("/rest/v1/users?_deleted=only").await;
+        assert_eq!(deleted.rows().len(), 1, "{}", deleted.body);
+        assert!(!deleted.row()["deletedAt"].is_null());
+    }
+
+    async fn writes_record_no_client_chosen_actor(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let author = user(&server, "a@example.com").await;
+        let forged = server
+            .post("/rest/v1/projects", json!({ "name": "Tour", "slug": "t", "createdById": id(&author) }))
+            .await;
+        assert_eq!(forged.status, 422, "{}", forged.body);
+        assert!(forged.errors().iter().any(|(f, r, _)| f == "createdById" && r == "managed"), "{}", forged.body);
+    }
+
+    async fn import_hash_is_unique(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        server.create("projects", json!({ "name": "A", "slug": "a", "importHash": "h1" })).await;
+        let again = server.post("/rest/v1/projects", json!({ "name": "B", "slug": "b", "importHash": "h1" })).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+    }
+
+    async fn tour_page_slug_is_unique_per_project_and_environment(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let page = json!({ "name": "Home", "slug": "home", "projectId": id(&p) });
+        server.create("tour_pages", page.clone()).await;
+        let again = server.post("/rest/v1/tour_pages", page).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p), "environment": "stage" })).await;
+        let other = project(&server, "q").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&other) })).await;
+    }
+
+    async fn tour_page_slug_allows_only_letters_digits_and_dashes(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/tour_pages", json!({ "name": "Home", "slug": "home_page" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, r, _)| f == "slug" && r == "pattern"), "{}", bad.body);
+    }
+
+    async fn tour_page_defaults_to_dev_first_without_auth(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = server.create("tour_pages", json!({ "name": "Home", "slug": "home" })).await;
+        assert_eq!(row["environment"], "dev");
+        assert_eq!(row["sort_order"], 0);
+        assert_eq!(row["background_loop"], false);
+        assert_eq!(row["requires_auth"], false);
+    }
+
+    async fn tour_page_environment_rejects_unknown_values(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/tour_pages", json!({ "name": "Home", "slug": "home", "environment": "qa" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, r, _)| f == "environment" && r == "enum"), "{}", bad.body);
+    }
+
+    async fn deleting_a_project_soft_deletes_its_pages(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        server.delete(&format!("/rest/v1/projects?id=eq.{}", id(&p))).await.expect(200, "delete project");
+        assert!(server.get("/rest/v1/tour_pages").await.rows().is_empty());
+        let deleted = server.get("/rest/v1/tour_pages?_deleted=only").await;
+        assert_eq!(deleted.rows().len(), 1, "{}", deleted.body);
+    }
+
+    async fn restoring_a_project_restores_the_pages_its_delete_took(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        server.delete(&format!("/rest/v1/projects?id=eq.{}", id(&p))).await.expect(200, "delete project");
+        let restored = support::server::send(
+            server.request(reqwest::Method::POST, &format!("/rest/v1/projects/restore?id=eq.{}", id(&p))),
+        )
+        .await;
+        assert!(restored.status < 300, "{}", restored.body);
+        assert_eq!(server.get("/rest/v1/tour_pages").await.rows().len(), 1);
+    }
+
+    async fn deleting_a_role_clears_its_users_app_role(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let role = server.create("roles", json!({ "name": "Admin" })).await;
+        let u = server
+            .create("users", json!({ "email": "a@example.com", "password": "pw", "app_roleId": id(&role) }))
+            .await;
+        server.delete(&format!("/rest/v1/roles?id=eq.{}", id(&role))).await.expect(200, "delete role");
+        let read = server.get(&format!("/rest/v1/users?id=eq.{}", id(&u))).await;
+        assert_eq!(read.row()["app_roleId"], Value::Null, "{}", read.body);
+    }
+
+    async fn deleting_an_element_type_default_clears_the_overrides_copied_from_it(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let global = server.create("element_type_defaults", json!({ "element_type": "button", "name": "Button" })).await;
+        let local = server
+            .create("project_element_defaults", json!({ "element_type": "button", "projectId": id(&p), "source_element_id": id(&global) }))
+            .await;
+        server.delete(&format!("/rest/v1/element_type_defaults?id=eq.{}", id(&global))).await.expect(200, "delete");
+        let read = server.get(&format!("/rest/v1/project_element_defaults?id=eq.{}", id(&local))).await;
+        assert_eq!(read.rows().len(), 1, "{}", read.body);
+        assert_eq!(read.row()["source_element_id"], Value::Null, "{}", read.body);
+    }
+
+    async fn element_type_default_is_always_active(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        server.create("element_type_defaults", json!({ "element_type": "button", "name": "Button" })).await;
+        let read = server.get("/rest/v1/element_type_defaults").await;
+        assert_eq!(read.row()["is_active"], true, "{}", read.body);
+        let written = server
+            .post("/rest/v1/element_type_defaults", json!({ "element_type": "link", "name": "Link", "is_active": false }))
+            .await;
+        assert_eq!(written.status, 422, "{}", written.body);
+    }
+
+    async fn element_type_is_unique(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        server.create("element_type_defaults", json!({ "element_type": "button", "name": "Button" })).await;
+        let again = server.post("/rest/v1/element_type_defaults", json!({ "element_type": "button", "name": "Other" })).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+    }
+
+    async fn project_element_default_is_unique_per_project_and_element_type(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let row = json!({ "element_type": "button", "projectId": id(&p) });
+        server.create("project_element_defaults", row.clone()).await;
+        let again = server.post("/rest/v1/project_element_defaults", row).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+    }
+
+    async fn project_membership_is_unique_per_project_and_user(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let u = user(&server, "a@example.com").await;
+        let row = json!({ "projectId": id(&p), "userId": id(&u) });
+        let first = server.create("project_memberships", row.clone()).await;
+        assert_eq!((&first["access_level"], &first["is_active"]), (&json!("viewer"), &json!(false)));
+        let again = server.post("/rest/v1/project_memberships", row).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+    }
+
+    async fn presentation_access_is_unique_per_project_and_user_among_live_rows(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let u = user(&server, "a@example.com").await;
+        let row = json!({ "projectId": id(&p), "userId": id(&u) });
+        let grant = server.create("production_presentation_access", row.clone()).await;
+        let again = server.post("/rest/v1/production_presentation_access", row.clone()).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        server
+            .delete(&format!("/rest/v1/production_presentation_access?id=eq.{}", id(&grant)))
+            .await
+            .expect(200, "revoke");
+        server.create("production_presentation_access", row).await;
+    }
+
+    async fn deleting_a_user_soft_deletes_their_presentation_access(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let u = user(&server, "a@example.com").await;
+        server.create("production_presentation_access", json!({ "projectId": id(&p), "userId": id(&u) })).await;
+        server.delete(&format!("/rest/v1/users?id=eq.{}", id(&u))).await.expect(200, "delete user");
+        assert!(server.get("/rest/v1/production_presentation_access").await.rows().is_empty());
+    }
+
+    async fn transition_settings_are_unique_per_project_and_environment_among_live_rows(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let row = json!({ "projectId": id(&p), "environment": "dev" });
+        let first = server.create("project_transition_settings", row.clone()).await;
+        let again = server.post("/rest/v1/project_transition_settings", row.clone()).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        server.delete(&format!("/rest/v1/project_transition_settings?id=eq.{}", id(&first))).await.expect(200, "delete");
+        server.create("project_transition_settings", row).await;
+    }
+
+    async fn transition_settings_default_to_a_700_ms_black_fade(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let row = server.create("project_transition_settings", json!({ "projectId": id(&p), "environment": "dev" })).await;
+        assert_eq!(row["transition_type"], "fade");
+        assert_eq!(row["duration_ms"], 700);
+        assert_eq!(row["easing"], "ease-in-out");
+        assert_eq!(row["overlay_color"], "#000000");
+    }
+
+    async fn ui_control_settings_are_unique_per_project_and_environment_among_live_rows(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let row = json!({ "projectId": id(&p), "environment": "stage" });
+        let first = server.create("project_ui_control_settings", row.clone()).await;
+        let again = server.post("/rest/v1/project_ui_control_settings", row.clone()).await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        server.delete(&format!("/rest/v1/project_ui_control_settings?id=eq.{}", id(&first))).await.expect(200, "delete");
+        server.create("project_ui_control_settings", row).await;
+    }
+
+    async fn audio_track_volume_is_between_0_and_1_with_the_documented_messages(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let low = server.post("/rest/v1/project_audio_tracks", json!({ "volume": -0.1 })).await;
+        assert!(low.errors().iter().any(|(f, _, m)| f == "volume" && m == "Volume must be at least 0"), "{}", low.body);
+        let high = server.post("/rest/v1/project_audio_tracks", json!({ "volume": 1.5 })).await;
+        assert!(high.errors().iter().any(|(f, _, m)| f == "volume" && m == "Volume must be at most 1"), "{}", high.body);
+        server.create("project_audio_tracks", json!({ "volume": 0.5 })).await;
+    }
+
+    async fn asset_variant_cdn_url_must_be_a_url_or_empty(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/asset_variants", json!({ "cdn_url": "ftp://x" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, _, m)| f == "cdn_url" && m == "CDN URL must be a valid URL"), "{}", bad.body);
+        server.create("asset_variants", json!({ "cdn_url": "" })).await;
+        server.create("asset_variants", json!({ "cdn_url": "https://cdn.example.com/a.webp" })).await;
+    }
+
+    async fn asset_variant_dimensions_are_not_negative(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/asset_variants", json!({ "width_px": -1 })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, r, _)| f == "width_px" && r == "min"), "{}", bad.body);
+    }
+
+    async fn asset_type_rejects_unknown_values(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/assets", json!({ "asset_type": "hologram" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        let row = server.create("assets", json!({ "asset_type": "image" })).await;
+        assert_eq!((&row["type"], &row["is_public"]), (&json!("general"), &json!(false)));
+    }
+
+    async fn deleting_an_asset_soft_deletes_its_variants(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let asset = server.create("assets", json!({ "asset_type": "image" })).await;
+        server.create("asset_variants", json!({ "assetId": id(&asset), "variant_type": "thumbnail" })).await;
+        server.delete(&format!("/rest/v1/assets?id=eq.{}", id(&asset))).await.expect(200, "delete");
+        assert!(server.get("/rest/v1/asset_variants").await.rows().is_empty());
+        assert_eq!(server.get("/rest/v1/asset_variants?_deleted=only").await.rows().len(), 1);
+    }
+
+    async fn access_log_records_the_time_of_access_by_default(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let row = server.create("access_logs", json!({ "environment": "admin" })).await;
+        assert!(row["accessed_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{row}");
+        let bad = server.post("/rest/v1/access_logs", json!({ "environment": "dev" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+    }
+
+    async fn roles_and_custom_permissions_embed_through_their_join_tables(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let role = server.create("roles", json!({ "name": "Editor" })).await;
+        let perm = server.create("permissions", json!({ "name": "READ_USERS" })).await;
+        server.create("rolesPermissionsPermissions", json!({ "roleId": id(&role), "permissionId": id(&perm) })).await;
+        let u = server.create("users", json!({ "email": "a@example.com", "password": "pw", "app_roleId": id(&role) })).await;
+        server
+            .create("usersCustom_permissionsPermissions", json!({ "userId": id(&u), "permissionId": id(&perm) }))
+            .await;
+        let read = server
+            .get("/rest/v1/users?select=email,app_role(name,permissions(name)),custom_permissions(name)")
+            .await
+            .expect(200, "embed");
+        assert_eq!(read.row()["app_role"]["permissions"][0]["name"], "READ_USERS", "{}", read.body);
+        assert_eq!(read.row()["custom_permissions"][0]["name"], "READ_USERS", "{}", read.body);
+    }
+
+    async fn user_avatar_embeds_the_files_attached_to_the_user_as_avatar(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let u = user(&server, "a@example.com").await;
+        let file = |name: &str, role: &str| {
+            json!({ "name": name, "publicUrl": format!("https://cdn.example.com/{name}"),
+                    "belongsTo": "users", "belongsToId": id(&u), "belongsToColumn": role })
+        };
+        server.create("file", file("me.png", "avatar")).await;
+        server.create("file", file("cv.pdf", "resume")).await;
+        let read = server.get("/rest/v1/users?select=email,avatar(name)").await.expect(200, "embed avatar");
+        assert_eq!(read.row()["avatar"], json!([{ "name": "me.png" }]), "{}", read.body);
+    }
+
+    async fn file_name_and_public_url_must_not_be_empty(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let bad = server.post("/rest/v1/file", json!({ "name": "", "publicUrl": "" })).await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        let fields: Vec<String> = bad.errors().into_iter().map(|(f, _, _)| f).collect();
+        assert!(fields.contains(&"name".to_string()) && fields.contains(&"publicUrl".to_string()), "{}", bad.body);
     }
 }
