@@ -6,6 +6,7 @@ mod delete;
 mod insert;
 pub mod media;
 pub mod prefer;
+mod publish;
 pub mod range;
 mod read;
 mod restore;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(delete::delete),
         )
         .route("/rest/v1/{model}/restore", post(restore::restore))
+        .route("/rest/v1/{model}/publish", post(publish::publish))
         // As PostgREST does, the root of the API describes it.
         .route("/rest/v1", get(crate::handlers::openapi::openapi))
         .route("/rest/v1/", get(crate::handlers::openapi::openapi))
