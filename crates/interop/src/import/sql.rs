@@ -107,8 +107,11 @@ pub(crate) fn import_sources_into(
         domains: Vec::new(),
         ignored_data: 0,
     };
+    let mut placeholders = 0;
     for source in sources {
-        for statement in source::split_statements(&source.text, source.first_line) {
+        let (text, count) = expand_placeholders(&source.text);
+        placeholders += count;
+        for statement in source::split_statements(&text, source.first_line) {
             importer.statement(&source.file, &statement);
         }
         if importer.ignored_data > 0 {
@@ -124,6 +127,11 @@ pub(crate) fn import_sources_into(
             importer.ignored_data = 0;
         }
     }
+    if placeholders > 0 {
+        importer.draft.note(format!(
+            "{placeholders} template placeholder(s) `{{{{ … }}}}` read as the default schema (before `.`) or as a name"
+        ));
+    }
     if importer.draft.tables.is_empty() {
         return Err(InteropError::NothingToImport {
             file: name.to_string(),
@@ -131,6 +139,36 @@ pub(crate) fn import_sources_into(
         });
     }
     draft::lower(importer.draft, name)
+}
+
+/// `ALTER TABLE [ONLY] parent ATTACH PARTITION child …`: (parent, child).
+fn attached_partition(text: &str) -> Option<(String, String)> {
+    let re = regex::Regex::new(
+        r#"(?is)^\s*ALTER\s+TABLE\s+(?:ONLY\s+)?(?:[\w"]+\.)?"?(\w+)"?\s+ATTACH\s+PARTITION\s+(?:[\w"]+\.)?"?(\w+)"?"#,
+    )
+    .ok()?;
+    let caps = re.captures(text)?;
+    Some((caps[1].to_string(), caps[2].to_string()))
+}
+
+/// Migrations written as Go templates (gobuffalo/pop, as in supabase/auth) qualify names
+/// with `{{ index .Options "Namespace" }}.`: such a qualifier is dropped (the default
+/// schema); any other `{{ … }}` becomes the name `template_value`. Lines keep their
+/// numbers. Returns the text and the number of placeholders.
+fn expand_placeholders(text: &str) -> (String, usize) {
+    if !text.contains("{{") {
+        return (text.to_string(), 0);
+    }
+    let (Ok(qualifier), Ok(other)) = (
+        regex::Regex::new(r"\{\{[^}\n]*\}\}\s*\."),
+        regex::Regex::new(r"\{\{[^}\n]*\}\}"),
+    ) else {
+        return (text.to_string(), 0);
+    };
+    let count = other.find_iter(text).count();
+    let text = qualifier.replace_all(text, "");
+    let text = other.replace_all(&text, "template_value");
+    (text.into_owned(), count)
 }
 
 struct Importer {
@@ -291,6 +329,23 @@ impl Importer {
             );
             return;
         }
+        if let Some((parent, child)) = attached_partition(&statement.text) {
+            let removed = self.draft.table(&child).is_some();
+            self.draft
+                .tables
+                .retain(|t| !t.name.eq_ignore_ascii_case(&child));
+            if removed {
+                self.draft.warn(
+                    Some(at),
+                    format!("`{child}` is a partition of `{parent}`: its rows are rows of `{parent}`; not imported as a model"),
+                );
+            }
+            return;
+        }
+        if upper.starts_with("DO ") || upper.starts_with("DO$") {
+            self.do_block(file, statement, at);
+            return;
+        }
         if upper.starts_with("CREATE DOMAIN") {
             self.domain(statement, at);
             return;
@@ -318,6 +373,11 @@ impl Importer {
         // Tessera's SQLite spellings of a generated uuid and of the uuid shape check
         // (sqlparser reads neither `GLOB` nor the concatenation as a default).
         let uuid = tessera_sql::DialectKind::Sqlite.dialect().uuid_expr();
+        // PostgreSQL 18's virtual generated columns (sqlparser reads `STORED` only); they
+        // are imported as plain columns, with a warning, either way.
+        if let Ok(re) = regex::Regex::new(r"(?is)(GENERATED\s+ALWAYS\s+AS\s*\(.*?\))\s+VIRTUAL\b") {
+            out = re.replace_all(&out, "$1 STORED").into_owned();
+        }
         if out.contains(&uuid) {
             out = out.replace(&uuid, "gen_random_uuid()");
         }
@@ -335,7 +395,7 @@ impl Importer {
                 .into_owned();
         }
         for (name, ty) in &self.domains {
-            let pattern = format!(r"(?i)\b{}\b", regex::escape(name));
+            let pattern = format!(r#"(?i)(?:[\w"]+\.)?\b{}\b"#, regex::escape(name));
             if let Ok(re) = regex::Regex::new(&pattern) {
                 let replacement = match &ty.scalar {
                     ScalarType::Varchar(n) => format!("varchar({n})"),
@@ -348,6 +408,59 @@ impl Importer {
             }
         }
         out
+    }
+
+    /// A `DO $$ … $$` block: its procedural code is not imported, but migrations often
+    /// wrap DDL in one (`CREATE TYPE … EXCEPTION WHEN duplicate_object`, `IF NOT EXISTS …
+    /// THEN ALTER TABLE …`); those DDL statements are applied as if unconditional.
+    fn do_block(&mut self, file: &str, statement: &Statement, at: Location) {
+        let text = &statement.text;
+        let body = text
+            .find("$$")
+            .and_then(|open| {
+                text.rfind("$$")
+                    .filter(|close| *close > open + 1)
+                    .map(|close| &text[open + 2..close])
+            })
+            .unwrap_or("");
+        let Ok(prefix) = regex::Regex::new(
+            r"(?is)^\s*(?:declare\b.*?\bbegin\b|begin\b|if\b.*?\bthen\b|elsif\b.*?\bthen\b|else\b|exception\b.*?\bthen\b)\s*",
+        ) else {
+            return;
+        };
+        let ddl = [
+            "CREATE TYPE",
+            "CREATE TABLE",
+            "ALTER TABLE",
+            "CREATE INDEX",
+            "CREATE UNIQUE INDEX",
+            "ALTER TYPE",
+            "COMMENT ON",
+        ];
+        let mut applied = 0;
+        for inner in source::split_statements(body, statement.line) {
+            let mut rest = inner.text.as_str();
+            while let Some(m) = prefix.find(rest) {
+                if m.end() == 0 {
+                    break;
+                }
+                rest = &rest[m.end()..];
+            }
+            let upper = rest.trim_start().to_ascii_uppercase();
+            if ddl.iter().any(|k| upper.starts_with(k)) {
+                let piece = Statement {
+                    text: rest.trim().to_string(),
+                    line: inner.line,
+                    column: inner.column,
+                };
+                self.statement(file, &piece);
+                applied += 1;
+            }
+        }
+        self.draft.warn(
+            Some(at),
+            format!("DO block: procedural code has no Tessera equivalent; {applied} DDL statement(s) inside it applied as if unconditional"),
+        );
     }
 
     /// Tessera's SQLite trigger filling a serial column that is not the key
@@ -1364,9 +1477,8 @@ fn default_value(expr: &Expr, ty: &FieldType) -> Result<Option<DefaultKind>, Str
                 | "date"
                 | "time"
                 | "strftime" => value(DefaultValue::Now),
-                "uuid_generate_v4" | "gen_random_uuid" | "uuid" | "uuid_generate_v1" | "newid" => {
-                    value(DefaultValue::GeneratedUuid)
-                }
+                "uuid_generate_v4" | "gen_random_uuid" | "uuid" | "uuid_generate_v1" | "uuidv4"
+                | "uuidv7" | "newid" => value(DefaultValue::GeneratedUuid),
                 "nextval" => Ok(Some(DefaultKind::Sequence)),
                 _ => Err(format!(
                     "default {expr} is a function call Tessera cannot evaluate"
