@@ -42,4 +42,7 @@ pub use request::{
     UpdateRequest, WriteQuery,
 };
 pub use tessera_schema::Schema;
-pub use write::{hash_password, is_bcrypt_hash, verify_password};
+pub use write::{
+    hash_password, hash_password_blocking, is_bcrypt_hash, verify_password,
+    verify_password_blocking,
+};

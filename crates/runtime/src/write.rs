@@ -40,8 +40,9 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password with argon2id (OWASP parameters).
-pub fn hash_password(plain: &str) -> Result<String, RuntimeError> {
+/// Hashes a password with argon2id (OWASP parameters), on the calling thread. Hashing
+/// is deliberately slow (tens of milliseconds): async code calls [`hash_password`].
+pub fn hash_password_blocking(plain: &str) -> Result<String, RuntimeError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
         .hash_password(plain.as_bytes(), &salt)
@@ -49,12 +50,73 @@ pub fn hash_password(plain: &str) -> Result<String, RuntimeError> {
         .map_err(|e| RuntimeError::internal(format!("hashing failed: {e}")))
 }
 
-/// Whether `plain` matches a stored argon2 hash. (Imported bcrypt hashes are recognised by
-/// [`is_bcrypt_hash`]; verifying them needs a bcrypt implementation at the auth layer.)
-pub fn verify_password(stored: &str, plain: &str) -> bool {
+/// Hashes a password with argon2id on tokio's blocking pool, so that request threads
+/// keep serving while it works.
+pub async fn hash_password(plain: &str) -> Result<String, RuntimeError> {
+    let plain = plain.to_owned();
+    tokio::task::spawn_blocking(move || hash_password_blocking(&plain))
+        .await
+        .map_err(|e| RuntimeError::internal(format!("hashing task failed: {e}")))?
+}
+
+/// Whether `plain` matches a stored hash: argon2 (PHC string, as Tessera writes them) or
+/// bcrypt (`$2a$`, `$2b$`, `$2y$`, as imported from other systems). Anything else, and a
+/// malformed hash, never matches. Runs on the calling thread; async code calls
+/// [`verify_password`].
+pub fn verify_password_blocking(stored: &str, plain: &str) -> bool {
+    if is_bcrypt_hash(stored) {
+        return bcrypt::verify(plain, stored).unwrap_or(false);
+    }
     PasswordHash::new(stored)
         .map(|h| argon2().verify_password(plain.as_bytes(), &h).is_ok())
         .unwrap_or(false)
+}
+
+/// [`verify_password_blocking`] on tokio's blocking pool.
+pub async fn verify_password(stored: &str, plain: &str) -> Result<bool, RuntimeError> {
+    let (stored, plain) = (stored.to_owned(), plain.to_owned());
+    tokio::task::spawn_blocking(move || verify_password_blocking(&stored, &plain))
+        .await
+        .map_err(|e| RuntimeError::internal(format!("password check failed: {e}")))
+}
+
+/// Whether a validated value of `field` is a plain password still to be hashed (bcrypt
+/// hashes given to `@hash(bcrypt)` fields are kept as they are).
+fn needs_hashing(field: &Field, value: &Json) -> bool {
+    match (field.hash, value.as_str()) {
+        (Some(HashAlgorithm::Bcrypt), Some(s)) => !is_bcrypt_hash(s),
+        (Some(_), Some(_)) => true,
+        _ => false,
+    }
+}
+
+/// Hashes the plain passwords of checked rows, all in one blocking task.
+async fn hash_rows(rows: &mut [Prepared<'_>]) -> Result<(), RuntimeError> {
+    let mut slots = Vec::new();
+    let mut plains = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        for (i, (field, value)) in row.iter().enumerate() {
+            if needs_hashing(field, value) {
+                slots.push((r, i));
+                plains.push(value.as_str().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    if plains.is_empty() {
+        return Ok(());
+    }
+    let hashed = tokio::task::spawn_blocking(move || {
+        plains
+            .iter()
+            .map(|p| hash_password_blocking(p))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| RuntimeError::internal(format!("hashing task failed: {e}")))??;
+    for ((r, i), h) in slots.into_iter().zip(hashed) {
+        rows[r][i].1 = Json::String(h);
+    }
+    Ok(())
 }
 
 /// `$2a$`, `$2b$` or `$2y$` bcrypt hashes (60 characters), accepted as they are by
@@ -200,7 +262,6 @@ fn prepare<'s>(
         ));
     };
     let mut out: Prepared = Vec::new();
-    let mut to_hash: Vec<usize> = Vec::new();
     for (key, raw) in obj {
         let Some(field) = body_field(model, key) else {
             return Err(RuntimeError::bad_request(
@@ -306,20 +367,10 @@ fn prepare<'s>(
         if failed {
             continue;
         }
-        if field.hash.is_some() && !is_hash_input {
-            to_hash.push(out.len());
-        }
         out.push((field, value));
     }
-    // Hash after every check passed (hashing is deliberately slow).
-    if errors.is_empty() {
-        for i in to_hash {
-            if let Some(plain) = out[i].1.as_str().map(str::to_owned) {
-                let hashed = hash_password(&plain)?;
-                out[i].1 = Json::String(hashed);
-            }
-        }
-    }
+    // Passwords are hashed by the caller once every row passed its checks (hashing is
+    // deliberately slow, and runs off the request threads).
     // Engine-managed fields and, on insert, defaults and required fields.
     for field in model.stored_fields() {
         let given = out.iter().any(|(f, _)| f.name == field.name);
@@ -529,6 +580,7 @@ pub(crate) async fn insert(
     if !errors.is_empty() {
         return Err(RuntimeError::validation(errors));
     }
+    hash_rows(&mut rows).await?;
     let conflict_fields: Vec<&Field> = match &req.on_conflict {
         Some(names) => names
             .iter()
@@ -692,7 +744,7 @@ pub(crate) async fn update(
     )?;
     let at = now();
     let mut errors = Vec::new();
-    let changes = prepare(
+    let mut changes = prepare(
         schema,
         model,
         &req.body,
@@ -705,6 +757,7 @@ pub(crate) async fn update(
     if !errors.is_empty() {
         return Err(RuntimeError::validation(errors));
     }
+    hash_rows(std::slice::from_mut(&mut changes)).await?;
     let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
     let dialect = tx.dialect();
     let merge_fields: Vec<&Field> = if req.json_merge {

@@ -66,10 +66,45 @@ engine_tests! {
             tessera_testkit::Pool::Postgres(p) => sqlx::query_scalar("SELECT password FROM users ORDER BY email").fetch_all(p).await.expect("rows"),
         };
         assert!(stored[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored[0]);
-        assert!(tessera_runtime::verify_password(&stored[0], "plain-secret"));
+        assert!(tessera_runtime::verify_password(&stored[0], "plain-secret").await.expect("verify"));
+        assert!(!tessera_runtime::verify_password(&stored[0], "wrong").await.expect("verify"));
         assert_eq!(stored[1], bcrypt);
         let rows = get(&engine, "users", "").await;
         assert!(rows.iter().all(|r| r.get("password").is_none()));
+    }
+
+    /// Imported bcrypt hashes ($2a$, $2b$, $2y$) are kept and verify; malformed hashes never match.
+    async fn imported_bcrypt_hashes_verify(db: Database) {
+        let engine = engine(&db).await;
+        let b = bcrypt::hash("imported-pw", 4).expect("bcrypt");
+        let a = b.replacen("$2b$", "$2a$", 1);
+        let y = b.replacen("$2b$", "$2y$", 1);
+        insert(&engine, "users", json!([
+            {"email": "b@example.com", "password": b, "name": "B"},
+            {"email": "a@example.com", "password": a, "name": "A"},
+            {"email": "y@example.com", "password": y, "name": "Y"}
+        ])).await;
+        let pool = db.pool().await.expect("pool");
+        let stored: Vec<String> = match &pool {
+            tessera_testkit::Pool::Sqlite(p) => sqlx::query_scalar("SELECT password FROM users ORDER BY email").fetch_all(p).await.expect("rows"),
+            tessera_testkit::Pool::Postgres(p) => sqlx::query_scalar("SELECT password FROM users ORDER BY email").fetch_all(p).await.expect("rows"),
+        };
+        assert_eq!(stored, vec![a, b, y]);
+        for hash in &stored {
+            assert!(tessera_runtime::verify_password(hash, "imported-pw").await.expect("verify"), "{hash}");
+            assert!(!tessera_runtime::verify_password(hash, "imported-pw ").await.expect("verify"), "{hash}");
+        }
+        for malformed in ["", "plain", "$2b$10$short", "$2b$10$abcdefghijklmnopqrstuuJ0bq9Nq2b6zKcJ4bP7j0QxVwzGQ7a1e", "$argon2id$v=19$broken"] {
+            assert!(!tessera_runtime::verify_password_blocking(malformed, "imported-pw"), "{malformed}");
+        }
+        // A password changed through an update is hashed with argon2id too.
+        engine.update(&ctx(), &update("users", "email=eq.b@example.com", json!({"password": "new-pw"}))).await.expect("update");
+        let stored: String = match &pool {
+            tessera_testkit::Pool::Sqlite(p) => sqlx::query_scalar("SELECT password FROM users WHERE email = 'b@example.com'").fetch_one(p).await.expect("row"),
+            tessera_testkit::Pool::Postgres(p) => sqlx::query_scalar("SELECT password FROM users WHERE email = 'b@example.com'").fetch_one(p).await.expect("row"),
+        };
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(tessera_runtime::verify_password(&stored, "new-pw").await.expect("verify"));
     }
 
     /// Clients cannot write managed, virtual or readonly fields; actors come from the context.
