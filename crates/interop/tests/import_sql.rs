@@ -82,7 +82,7 @@ fn range_checks_become_min_and_max_and_others_warn_with_their_position() {
         "CREATE TABLE t (
            id serial PRIMARY KEY,
            volume numeric CHECK (volume >= 0 AND volume <= 1),
-           code text CHECK (code ~ '^[a-z]+$')
+           code text CHECK (code <> lower(code))
          );",
     );
     let t = import.schema.model("t").expect("t");
@@ -136,4 +136,36 @@ fn migrations_apply_in_order() {
     let columns: Vec<&str> = a.fields.iter().map(|f| f.column.as_str()).collect();
     assert_eq!(columns, ["id", "new", "tags"]);
     assert!(import.schema.model("b").is_none());
+}
+
+#[test]
+fn regex_checks_become_patterns_and_unreadable_regexes_warn() {
+    let import = import(
+        "CREATE TABLE pages (
+           id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+           slug text NOT NULL CHECK (slug ~ '^[a-z0-9-]+$'),
+           code text,
+           CONSTRAINT pages_code_check CHECK (code ~ '^[A-Z]{3}$'),
+           odd text CHECK (odd ~ '(?<=x)y')
+         );",
+    );
+    let pages = import.schema.model("pages").expect("pages");
+    let pattern = |field: &str| {
+        pages
+            .field(field)
+            .expect("field")
+            .validations
+            .iter()
+            .find_map(|v| match &v.rule {
+                Rule::Pattern { regex } => Some(regex.clone()),
+                _ => None,
+            })
+    };
+    assert_eq!(pattern("slug").as_deref(), Some("^[a-z0-9-]+$"));
+    assert_eq!(pattern("code").as_deref(), Some("^[A-Z]{3}$"));
+    assert_eq!(pattern("odd"), None);
+    assert!(import
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("pages.odd: CHECK") && w.location.is_some()));
 }

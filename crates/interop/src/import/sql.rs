@@ -1298,7 +1298,7 @@ fn storage_shape(expr: &Expr) -> Option<(String, Shape)> {
             let column = length_of(left)?;
             let n = number_of(right)?;
             (n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX))
-                .then(|| (column, Shape::MaxLength(n as u32)))
+                .then_some((column, Shape::MaxLength(n as u32)))
         }
         Expr::InList {
             expr,
@@ -1599,7 +1599,9 @@ fn check_rules_table(
         };
         let fits = match &rule {
             Rule::Min { .. } | Rule::Max { .. } => ty.scalar.is_numeric(),
-            Rule::Length { .. } | Rule::OneOf { .. } | Rule::NotEmpty => ty.scalar.is_textual(),
+            Rule::Length { .. } | Rule::OneOf { .. } | Rule::NotEmpty | Rule::Pattern { .. } => {
+                ty.scalar.is_textual()
+            }
             _ => true,
         };
         if !fits || ty.array {
@@ -1627,6 +1629,32 @@ fn check_rules(
             op: Op::And,
             right,
         } => check_rules(left, column, ty, out) && check_rules(right, column, ty, out),
+        // `col ~ 'regex'` (PostgreSQL): a pattern, when Tessera's regex engine reads it.
+        Expr::BinaryOp {
+            left,
+            op: Op::PGRegexMatch,
+            right,
+        } => {
+            let (Some(name), Expr::Value(v)) = (ident_of(left), right.as_ref()) else {
+                return false;
+            };
+            let Value::SingleQuotedString(regex) = &v.value else {
+                return false;
+            };
+            if column.is_some_and(|c| !c.eq_ignore_ascii_case(&name))
+                || (column.is_some() && !ty.scalar.is_textual())
+                || regex::Regex::new(regex).is_err()
+            {
+                return false;
+            }
+            out.push((
+                name,
+                Rule::Pattern {
+                    regex: regex.clone(),
+                },
+            ));
+            true
+        }
         Expr::BinaryOp { left, op, right } => {
             let (name, n, op, length) =
                 if let (Some(name), Some(n)) = (ident_of(left), number_of(right)) {
