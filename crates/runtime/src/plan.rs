@@ -47,6 +47,9 @@ enum Out<'s> {
     Field(String, usize),
     Virtual(String, &'s Field),
     Embed(String, usize),
+    /// A polymorphic to-one embed: one embed per target model; the row's type column
+    /// says which one holds the owner.
+    Polymorphic(String, Vec<usize>),
 }
 
 pub(crate) enum Cond<'s> {
@@ -66,6 +69,15 @@ struct EmbedPlan<'s> {
     link: Link<'s>,
     inner: bool,
     plan: Plan<'s>,
+    /// Polymorphic to-one embeds: only parent rows whose type column holds this model
+    /// name have a child here; `group` numbers the embeds of one polymorphic relation.
+    parent_type: Option<PolyTarget<'s>>,
+}
+
+struct PolyTarget<'s> {
+    type_field: &'s Field,
+    model: String,
+    group: usize,
 }
 
 /// How child rows attach to parent rows.
@@ -213,6 +225,100 @@ fn plan_level<'s>(
                 plan.push_field(alias.clone().unwrap_or_else(|| name.clone()), field);
             }
             SelectItem::Embed(embed) => {
+                if let Some(RelationKind::Polymorphic {
+                    targets,
+                    type_field,
+                    id_field,
+                    ..
+                }) = model.relation(&embed.relation).map(|r| &r.kind)
+                {
+                    let type_field = field_of(model, type_field)?;
+                    let id_field = field_of(model, id_field)?;
+                    for f in [type_field, id_field] {
+                        if !plan.fetch.iter().any(|g| g.name == f.name) {
+                            plan.fetch.push(f);
+                        }
+                    }
+                    let group = plan.output.len();
+                    let mut indexes = Vec::new();
+                    let target_models = targets
+                        .iter()
+                        .map(|t| model_of(schema, t))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // Each target reads the items of the select it has (`owner(id,email)`
+                    // reads `email` of users only); an item no target has is an error.
+                    let mut selects: Vec<Vec<SelectItem>> = vec![Vec::new(); targets.len()];
+                    for item in &embed.select {
+                        let mut first_error = None;
+                        let mut used = false;
+                        for (i, t) in target_models.iter().enumerate() {
+                            let one = std::slice::from_ref(item);
+                            match plan_level(schema, t, one, &[], &[], None, None) {
+                                Ok(_) => {
+                                    selects[i].push(item.clone());
+                                    used = true;
+                                }
+                                Err(e) => {
+                                    first_error.get_or_insert(e);
+                                }
+                            }
+                        }
+                        if let (false, Some(e)) = (used, first_error) {
+                            return Err(e);
+                        }
+                    }
+                    for (t, mut select) in target_models.into_iter().zip(selects) {
+                        if select.is_empty() && !embed.select.is_empty() {
+                            // None of the items: the owner's key still shows it exists.
+                            select = t
+                                .primary_key
+                                .iter()
+                                .map(|name| SelectItem::Field {
+                                    name: name.clone(),
+                                    alias: None,
+                                })
+                                .collect();
+                        }
+                        let [pk] = t.primary_key.as_slice() else {
+                            return Err(RuntimeError::bad_request(
+                                "PGRST200",
+                                format!(
+                                    "relation {}.{} cannot be embedded: {} has a composite key",
+                                    model.name, embed.relation, t.name
+                                ),
+                            ));
+                        };
+                        let child = plan_level(
+                            schema,
+                            t,
+                            &select,
+                            &embed.filter,
+                            &embed.order,
+                            embed.limit,
+                            embed.offset,
+                        )?;
+                        indexes.push(plan.embeds.len());
+                        plan.embeds.push(EmbedPlan {
+                            link: Link {
+                                parent_key: id_field,
+                                child_key: field_of(t, pk)?,
+                                through: None,
+                                extra: Vec::new(),
+                                many: false,
+                            },
+                            inner: embed.inner,
+                            plan: child,
+                            parent_type: Some(PolyTarget {
+                                type_field,
+                                model: t.name.clone(),
+                                group,
+                            }),
+                        });
+                    }
+                    plan.output
+                        .push(Out::Polymorphic(embed.key().to_owned(), indexes));
+                    continue;
+                }
                 let link = resolve_link(schema, model, embed)?;
                 let target = link_target(schema, &link)?;
                 let child = plan_level(
@@ -233,6 +339,7 @@ fn plan_level<'s>(
                     link,
                     inner: embed.inner,
                     plan: child,
+                    parent_type: None,
                 });
             }
         }
@@ -480,10 +587,7 @@ fn resolve_link<'s>(
         }
         return Err(RuntimeError::bad_request(
             "PGRST200",
-            format!(
-                "relation {}.{} cannot be embedded (polymorphic to-one relations are not embeddable)",
-                model.name, rel.name
-            ),
+            format!("relation {}.{} cannot be embedded", model.name, rel.name),
         ));
     }
     let target = schema
@@ -1126,10 +1230,22 @@ impl<'s> SqlBuilder<'s> {
         for c in &plan.filter {
             out.push(self.cond(alias, c)?);
         }
+        let mut groups: Vec<(usize, SqCond)> = Vec::new();
         for e in &plan.embeds {
-            if e.inner {
-                out.push(self.exists(alias, e)?);
+            if !e.inner {
+                continue;
             }
+            let exists = self.exists(alias, e)?;
+            match &e.parent_type {
+                None => out.push(exists),
+                Some(p) => match groups.iter_mut().find(|(g, _)| *g == p.group) {
+                    Some((_, any)) => *any = std::mem::replace(any, SqCond::any()).add(exists),
+                    None => groups.push((p.group, SqCond::any().add(exists))),
+                },
+            }
+        }
+        for (_, any) in groups {
+            out.push(all_to_expr(any));
         }
         if let Some(keys) = &plan.keys {
             out.push(self.keys_in(alias, plan.model, keys));
@@ -1178,6 +1294,9 @@ impl<'s> SqlBuilder<'s> {
         )));
         for (f, v) in &e.link.extra {
             q.and_where(Expr::expr(col(&alias, f)).eq(v.clone()));
+        }
+        if let Some(p) = &e.parent_type {
+            q.and_where(Expr::expr(col(parent_alias, p.type_field)).eq(p.model.clone()));
         }
         for c in self.conditions(&alias, &e.plan)? {
             q.and_where(c);
@@ -1424,11 +1543,27 @@ fn load_embeds<'a>(
                 .iter()
                 .position(|f| f.name == e.link.parent_key.name)
                 .ok_or_else(|| RuntimeError::internal("embed key not fetched"))?;
+            // Polymorphic targets: only the rows whose type column names this target.
+            let type_idx = match &e.parent_type {
+                Some(p) => Some((
+                    plan.fetch
+                        .iter()
+                        .position(|f| f.name == p.type_field.name)
+                        .ok_or_else(|| RuntimeError::internal("embed type not fetched"))?,
+                    Json::String(p.model.clone()),
+                )),
+                None => None,
+            };
+            let applies = |r: &Row| {
+                type_idx
+                    .as_ref()
+                    .is_none_or(|(i, model)| r.values[*i] == *model)
+            };
             let mut keys: Vec<Json> = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for r in &level.rows {
                 let v = &r.values[key_idx];
-                if !v.is_null() && seen.insert(v.to_string()) {
+                if !v.is_null() && applies(r) && seen.insert(v.to_string()) {
                     keys.push(v.clone());
                 }
             }
@@ -1448,7 +1583,7 @@ fn load_embeds<'a>(
             }
             for r in &mut level.rows {
                 let v = &r.values[key_idx];
-                let mut list = if v.is_null() {
+                let mut list = if v.is_null() || !applies(r) {
                     Vec::new()
                 } else {
                     groups.get(&v.to_string()).cloned().unwrap_or_default()
@@ -1526,6 +1661,17 @@ fn render(plan: &Plan, level: &Level, row: &Row) -> Json {
             }
             Out::Virtual(key, field) => {
                 obj.insert(key.clone(), computed(plan, row, field));
+            }
+            Out::Polymorphic(key, indexes) => {
+                let value = indexes
+                    .iter()
+                    .find_map(|&ei| {
+                        let child = &level.children[ei];
+                        let first = *row.embeds.get(ei)?.first()?;
+                        Some(render(&plan.embeds[ei].plan, child, &child.rows[first]))
+                    })
+                    .unwrap_or(Json::Null);
+                obj.insert(key.clone(), value);
             }
             Out::Embed(key, ei) => {
                 let e = &plan.embeds[*ei];

@@ -345,6 +345,24 @@ fn prepare<'s>(
             out.push((field, value));
             continue;
         }
+        if let Some(targets) = polymorphic_targets(model, &field.name) {
+            if value
+                .as_str()
+                .is_some_and(|t| !targets.iter().any(|m| m == t))
+            {
+                errors.push(field_error(
+                    field,
+                    "enum",
+                    format!(
+                        "{} must name one of the models {}",
+                        field.name,
+                        targets.join(", ")
+                    ),
+                    row,
+                ));
+                continue;
+            }
+        }
         let mut failed = false;
         let is_hash_input =
             field.hash == Some(HashAlgorithm::Bcrypt) && value.as_str().is_some_and(is_bcrypt_hash);
@@ -697,9 +715,155 @@ pub(crate) async fn insert(
         let returned = tx.fetch(Some(model), &q, &pk_types(model)).await?;
         keys.extend(returned);
     }
+    check_polymorphic(&mut tx, schema, model, &keys).await?;
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// The target models of the polymorphic relation whose type column is `field`.
+fn polymorphic_targets<'s>(model: &'s Model, field: &str) -> Option<&'s [String]> {
+    model.relations.iter().find_map(|r| match &r.kind {
+        RelationKind::Polymorphic {
+            targets,
+            type_field,
+            ..
+        } if type_field == field => Some(targets.as_slice()),
+        _ => None,
+    })
+}
+
+fn is_polymorphic_column(model: &Model, field: &str) -> bool {
+    model.relations.iter().any(|r| {
+        matches!(&r.kind, RelationKind::Polymorphic { type_field, id_field, .. }
+            if type_field == field || id_field == field)
+    })
+}
+
+/// Polymorphic references have no database foreign key: checks that the written rows'
+/// type and id columns are both set (or both empty) and name a live row of that model.
+async fn check_polymorphic(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    keys: &[Vec<Json>],
+) -> Result<(), RuntimeError> {
+    for rel in &model.relations {
+        let RelationKind::Polymorphic {
+            type_field,
+            id_field,
+            ..
+        } = &rel.kind
+        else {
+            continue;
+        };
+        let (Some(tf), Some(idf)) = (model.field(type_field), model.field(id_field)) else {
+            continue;
+        };
+        let sql = SqlBuilder::new(schema, tx.dialect());
+        let mut wanted: Vec<(String, Json)> = Vec::new();
+        for chunk in keys.chunks(2000) {
+            let mut q = Query::select();
+            q.expr(col(&model.table, tf));
+            q.expr(col(&model.table, idf));
+            q.from(Alias::new(&model.table));
+            q.and_where(sql.keys_in(&model.table, model, chunk));
+            let types = [tf.ty.clone(), idf.ty.clone()];
+            for row in tx.fetch(Some(model), &q, &types).await? {
+                match (&row[0], &row[1]) {
+                    (Json::Null, Json::Null) => {}
+                    (Json::String(t), id) if !id.is_null() => {
+                        if !wanted.iter().any(|(wt, wid)| wt == t && wid == id) {
+                            wanted.push((t.clone(), id.clone()));
+                        }
+                    }
+                    _ => {
+                        return Err(RuntimeError::validation(vec![FieldError {
+                            field: rel.name.clone(),
+                            rule: "required".into(),
+                            message: format!(
+                                "{} needs both {} and {} (or neither)",
+                                rel.name, tf.name, idf.name
+                            ),
+                            row: None,
+                        }]))
+                    }
+                }
+            }
+        }
+        let mut by_model: Vec<(&str, Vec<&Json>)> = Vec::new();
+        for (t, id) in &wanted {
+            match by_model.iter_mut().find(|(m, _)| m == t) {
+                Some((_, ids)) => ids.push(id),
+                None => by_model.push((t, vec![id])),
+            }
+        }
+        for (target_name, ids) in by_model {
+            let missing = |id: &Json| {
+                RuntimeError::new(
+                    ErrorKind::Conflict,
+                    "23503",
+                    format!(
+                        "{}.{} references {target_name} {}, which does not exist",
+                        model.name,
+                        rel.name,
+                        match id {
+                            Json::String(s) => s.clone(),
+                            other => other.to_string(),
+                        }
+                    ),
+                )
+                .with_details(format!(
+                    "polymorphic relation {}.{} ({}, {})",
+                    model.name, rel.name, tf.name, idf.name
+                ))
+            };
+            let target = find_model(schema, target_name)?;
+            let [pk_name] = target.primary_key.as_slice() else {
+                continue;
+            };
+            let Some(pk) = target.field(pk_name) else {
+                continue;
+            };
+            let mut canonical = Vec::new();
+            for id in &ids {
+                let value = coerce(schema, pk, id).map_err(|_| missing(id))?;
+                canonical.push(value);
+            }
+            let mut found = HashSet::new();
+            for chunk in canonical.chunks(2000) {
+                let mut q = Query::select();
+                q.expr(col(&target.table, pk));
+                q.from(Alias::new(&target.table));
+                q.and_where(
+                    Expr::expr(col(&target.table, pk)).is_in(
+                        chunk
+                            .iter()
+                            .map(|v| bind_scalar(&pk.ty.scalar, v, sql.dialect))
+                            .collect::<Vec<_>>(),
+                    ),
+                );
+                if let Some(live) = sql.live(&target.table, target, Deleted::Exclude) {
+                    q.and_where(live);
+                }
+                for row in tx
+                    .fetch(Some(target), &q, std::slice::from_ref(&pk.ty))
+                    .await?
+                {
+                    if let Some(v) = row.into_iter().next() {
+                        found.insert(v.to_string());
+                    }
+                }
+            }
+            if let Some(i) = canonical
+                .iter()
+                .position(|v| !found.contains(&v.to_string()))
+            {
+                return Err(missing(ids[i]));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn conflict_is_partial(model: &Model, fields: &[&Field]) -> bool {
@@ -813,6 +977,12 @@ pub(crate) async fn update(
                 tx.execute(Some(model), &q).await?;
             }
         }
+    }
+    if changes
+        .iter()
+        .any(|(f, _)| is_polymorphic_column(model, &f.name))
+    {
+        check_polymorphic(&mut tx, schema, model, &keys).await?;
     }
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
     tx.commit().await?;
