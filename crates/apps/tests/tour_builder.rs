@@ -428,4 +428,88 @@ engine_tests! {
         let fields: Vec<String> = bad.errors().into_iter().map(|(f, _, _)| f).collect();
         assert!(fields.contains(&"name".to_string()) && fields.contains(&"publicUrl".to_string()), "{}", bad.body);
     }
+
+    async fn publishing_copies_a_projects_dev_content_to_stage(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let home = server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        server.create("tour_pages", json!({ "name": "About", "slug": "about", "projectId": id(&p), "sort_order": 1 })).await;
+        server.create("project_transition_settings", json!({ "projectId": id(&p), "environment": "dev", "duration_ms": 300 })).await;
+        let run = publish(&server, &p, "dev", "stage").await.expect(200, "publish");
+        assert_eq!(run.body["status"], "success", "{}", run.body);
+        assert_eq!(run.body["pages_copied"], 2, "{}", run.body);
+        assert_eq!(run.body["transitions_copied"], 1, "{}", run.body);
+        let stage = server.get("/rest/v1/tour_pages?environment=eq.stage&order=sort_order").await;
+        assert_eq!(stage.rows().len(), 2, "{}", stage.body);
+        assert_eq!(stage.row()["slug"], "home");
+        assert_eq!(stage.row()["source_key"], id(&home), "{}", stage.body);
+        assert_ne!(stage.row()["id"], home["id"]);
+        let settings = server.get("/rest/v1/project_transition_settings?environment=eq.stage").await;
+        assert_eq!(settings.row()["duration_ms"], 300, "{}", settings.body);
+        assert_eq!(server.get("/rest/v1/tour_pages?environment=eq.dev").await.rows().len(), 2);
+    }
+
+    async fn publishing_again_updates_the_copies_instead_of_duplicating_them(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let home = server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        publish(&server, &p, "dev", "stage").await.expect(200, "first publish");
+        server.patch(&format!("/rest/v1/tour_pages?id=eq.{}", id(&home)), json!({ "name": "Welcome" })).await.expect(200, "edit");
+        publish(&server, &p, "dev", "stage").await.expect(200, "second publish");
+        let stage = server.get("/rest/v1/tour_pages?environment=eq.stage").await;
+        assert_eq!(stage.rows().len(), 1, "{}", stage.body);
+        assert_eq!(stage.row()["name"], "Welcome");
+    }
+
+    async fn publishing_from_stage_reaches_production(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        publish(&server, &p, "dev", "stage").await.expect(200, "to stage");
+        publish(&server, &p, "stage", "production").await.expect(200, "to production");
+        assert_eq!(server.get("/rest/v1/tour_pages?environment=eq.production").await.rows().len(), 1);
+    }
+
+    async fn publishing_skips_no_environment(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        let skipped = publish(&server, &p, "dev", "production").await;
+        assert!((400..500).contains(&skipped.status), "{}", skipped.body);
+        assert!(server.get("/rest/v1/tour_pages?environment=eq.production").await.rows().is_empty());
+    }
+
+    async fn a_failed_publish_changes_no_content_and_is_logged_as_failed(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        server.create("tour_pages", json!({ "name": "Home", "slug": "home", "projectId": id(&p) })).await;
+        server.create("tour_pages", json!({ "name": "About", "slug": "about", "projectId": id(&p) })).await;
+        // A page made directly in stage holds the slug the copy of "home" needs.
+        server
+            .create("tour_pages", json!({ "name": "Manual", "slug": "home", "projectId": id(&p), "environment": "stage" }))
+            .await;
+        let failed = publish(&server, &p, "dev", "stage").await;
+        assert_eq!(failed.status, 409, "{}", failed.body);
+        let stage = server.get("/rest/v1/tour_pages?environment=eq.stage").await;
+        assert_eq!(stage.rows().len(), 1, "{}", stage.body);
+        assert_eq!(stage.row()["name"], "Manual");
+        let log = server.get(&format!("/rest/v1/publish_events?projectId=eq.{}", id(&p))).await;
+        assert_eq!(log.rows().len(), 1, "{}", log.body);
+        assert_eq!(log.row()["status"], "failed", "{}", log.body);
+        assert!(log.row()["error_message"].as_str().is_some_and(|m| !m.is_empty()), "{}", log.body);
+        assert!(!log.row()["finished_at"].is_null(), "{}", log.body);
+    }
+}
+
+/// `POST /rest/v1/projects/publish?id=eq.X` with `{"from": .., "to": ..}`.
+async fn publish(server: &AppServer, project: &Value, from: &str, to: &str) -> support::Response {
+    support::server::send(
+        server
+            .request(
+                reqwest::Method::POST,
+                &format!("/rest/v1/projects/publish?id=eq.{}", id(project)),
+            )
+            .json(&json!({ "from": from, "to": to })),
+    )
+    .await
 }
