@@ -241,4 +241,14 @@ engine_tests! {
             .expect(200, "embed");
         assert_eq!(read.row()["backgroundProcesses"], json!([{ "type": "render" }]), "{}", read.body);
     }
+
+    async fn background_process_owner_type_must_be_one_of_its_owner_models(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let setting = server.create("Setting", json!({ "key": "theme" })).await;
+        let bad = server
+            .post("/rest/v1/BackgroundProcess", json!({ "type": "export", "ownerType": "Setting", "ownerId": id(&setting) }))
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, _, _)| f == "ownerType"), "{}", bad.body);
+    }
 }

@@ -421,6 +421,16 @@ engine_tests! {
         assert_eq!(read.row()["avatar"], json!([{ "name": "me.png" }]), "{}", read.body);
     }
 
+    async fn file_owner_type_must_be_a_model_that_owns_files(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let p = project(&server, "p").await;
+        let bad = server
+            .post("/rest/v1/file", json!({ "name": "x.png", "publicUrl": "https://c/x.png", "belongsTo": "projects", "belongsToId": id(&p) }))
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.errors().iter().any(|(f, _, _)| f == "belongsTo"), "{}", bad.body);
+    }
+
     async fn file_name_and_public_url_must_not_be_empty(db: Database) {
         let server = AppServer::start(APP, &db).await;
         let bad = server.post("/rest/v1/file", json!({ "name": "", "publicUrl": "" })).await;
