@@ -1,7 +1,7 @@
 //! A deterministic SVG rendering of the ER diagram, for documents read where Mermaid is not
 //! rendered. Layout: entities in declaration order on a grid of `ceil(sqrt(n))` columns, each
 //! a box with the entity name and its columns; relations as straight lines between box
-//! centres, drawn beneath the boxes, labelled at their midpoint. No randomness and no
+//! centres, drawn beneath the boxes, labelled at their midpoint (labels beneath the boxes too, so a box's columns stay legible). No randomness and no
 //! measurement of fonts: the same schema always gives the same bytes.
 
 use std::fmt::Write;
@@ -16,7 +16,8 @@ const ROW: u32 = 18;
 const GAP_X: u32 = 80;
 const GAP_Y: u32 = 60;
 const MARGIN: u32 = 20;
-const MAX_CHARS: usize = 38;
+/// Characters that fit a box row: 12px monospace is 7.2px a character, 8px padding each side.
+const MAX_CHARS: usize = 33;
 
 struct Placed {
     name: String,
@@ -96,7 +97,7 @@ pub fn svg(schema: &Schema) -> String {
                     );
                     let _ = writeln!(
                         labels,
-                        r##"  <text x="{}" y="{y1}" fill="#475569">{}</text>"##,
+                        r##"  <text x="{}" y="{y1}" fill="#475569" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
                         x + 4,
                         escape(&relation.name)
                     );
@@ -108,7 +109,7 @@ pub fn svg(schema: &Schema) -> String {
                 );
                 let _ = writeln!(
                     labels,
-                    r##"  <text x="{}" y="{}" fill="#475569" text-anchor="middle">{}</text>"##,
+                    r##"  <text x="{}" y="{}" fill="#475569" stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="middle">{}</text>"##,
                     (x1 + x2) / 2,
                     (y1 + y2) / 2 - 3,
                     escape(&relation.name)
@@ -117,6 +118,9 @@ pub fn svg(schema: &Schema) -> String {
         }
     }
     out.push_str("  </g>\n");
+    // Labels go beneath the boxes too: a label whose midpoint falls inside a box is hidden
+    // rather than written over the box's columns.
+    out.push_str(&labels);
     for (model, place) in models.iter().zip(&placed) {
         let _ = writeln!(out, r#"  <g id="{}">"#, escape(&model.name));
         let _ = writeln!(
@@ -165,7 +169,6 @@ pub fn svg(schema: &Schema) -> String {
         }
         out.push_str("  </g>\n");
     }
-    out.push_str(&labels);
     out.push_str("</svg>\n");
     out
 }
