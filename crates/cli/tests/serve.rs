@@ -36,13 +36,24 @@ struct Server {
 
 impl Server {
     fn start(schema: &Path) -> Server {
+        let dir = schema.parent().unwrap_or(Path::new("."));
+        Server::spawn(&[schema.as_os_str()], dir)
+    }
+
+    /// `tessera serve --app NAME`, run in `dir`.
+    fn start_app(app: &str, dir: &Path) -> Server {
+        Server::spawn(&["--app".as_ref(), app.as_ref()], dir)
+    }
+
+    fn spawn(args: &[&std::ffi::OsStr], dir: &Path) -> Server {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .arg("serve")
-            .arg(schema)
+            .args(args)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
             .env_remove("TESSERA_SERVICE_KEY")
-            .env_remove("TESSERA_DATABASE_URL")
+            .env_remove("DATABASE_URL")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -248,4 +259,45 @@ fn serve_refuses_pending_destructive_steps() {
     assert!(!status.success());
     assert!(stderr.contains("notes"), "the step is named:\n{stderr}");
     assert!(stderr.contains("tessera migrate"), "{stderr}");
+}
+
+#[test]
+fn serve_app_runs_a_bundled_app_with_no_schema_file() {
+    let dir = fresh_dir("bundled_app");
+    let mut server = Server::start_app("securecam", &dir);
+    assert!(
+        server.wait_ready(),
+        "serve --app did not come up:\n{}",
+        server.lines.join("\n")
+    );
+    let key = server.printed_key().expect("the generated key is printed");
+    assert_eq!(
+        get(server.port, "/rest/v1/devices?select=id", Some(&key)),
+        (200, "[]".to_owned())
+    );
+    assert!(
+        dir.join("securecam.db").exists(),
+        "the database is created in the working directory"
+    );
+    let written: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("securecam.db"))
+        .collect();
+    assert!(
+        written.is_empty(),
+        "nothing but the database is written: {written:?}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn serve_app_with_an_unknown_name_lists_the_bundled_apps() {
+    let dir = fresh_dir("unknown_app");
+    let server = Server::start_app("nonexistent", &dir);
+    let (status, stderr) = server.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("no bundled app `nonexistent`"), "{stderr}");
+    assert!(stderr.contains("tour-builder"), "{stderr}");
 }

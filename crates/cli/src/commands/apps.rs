@@ -9,7 +9,11 @@ use std::process::ExitCode;
 pub struct Args {}
 
 pub fn run(_args: Args) -> ExitCode {
-    let width = tessera_apps::APPS.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    let width = tessera_apps::APPS
+        .iter()
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(0);
     for app in tessera_apps::APPS {
         let models = app
             .checked()

@@ -17,14 +17,20 @@ use super::{read_schema, stderr_color, EXIT_FINDINGS, EXIT_IO};
 /// key: `TESSERA_SERVICE_KEY`, or a key generated at the first start, stored in the
 /// database and printed once.
 ///
-/// Example: tessera serve apps/tour-builder/schema.tsr --listen 127.0.0.1:8080
+/// Examples:
+///   tessera serve apps/tour-builder/schema.tsr --listen 127.0.0.1:8080
+///   tessera serve --app securecam
 #[derive(clap::Args)]
 pub struct Args {
     /// The schema file.
-    schema: PathBuf,
+    #[arg(required_unless_present = "app")]
+    schema: Option<PathBuf>,
+    /// Serve a bundled application instead of a schema file (see `tessera apps`).
+    #[arg(long, conflicts_with = "schema")]
+    app: Option<String>,
     /// Database URL (sqlite://PATH or postgres://...). Default: the SQLite file
-    /// `tessera.db` beside the schema.
-    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    /// `tessera.db` beside the schema, or `<app>.db` in the current directory with --app.
+    #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "TESSERA_LISTEN")]
@@ -73,13 +79,60 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Where the schema of a `serve` run comes from.
+struct Source {
+    /// How diagnostics name the schema.
+    name: String,
+    text: String,
+    default_database_url: String,
+    /// The project's migrations folder, honoured as by `tessera migrate`.
+    migrations: Option<PathBuf>,
+}
+
+fn source(args: &Args) -> Result<Source, ExitCode> {
+    if let Some(name) = &args.app {
+        let Some(app) = tessera_apps::find(name) else {
+            eprintln!(
+                "error: no bundled app `{name}`; the apps are: {}",
+                tessera_apps::names().join(", ")
+            );
+            return Err(ExitCode::from(EXIT_FINDINGS));
+        };
+        return Ok(Source {
+            name: app.schema_path(),
+            text: app.schema.to_string(),
+            default_database_url: format!("sqlite://{}.db?mode=rwc", app.name),
+            migrations: None,
+        });
+    }
+    let Some(path) = &args.schema else {
+        eprintln!("error: give a schema file or --app NAME");
+        return Err(ExitCode::from(EXIT_FINDINGS));
+    };
+    let Some(text) = read_schema(path) else {
+        return Err(ExitCode::from(EXIT_IO));
+    };
+    let migrations = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("migrations");
+    Ok(Source {
+        name: path.display().to_string(),
+        text,
+        default_database_url: default_database_url(path),
+        migrations: migrations.is_dir().then_some(migrations),
+    })
+}
+
 pub fn run(args: Args) -> ExitCode {
     init_logging(args.log_format);
-    let Some(source) = read_schema(&args.schema) else {
-        return ExitCode::from(EXIT_IO);
+    let source = match source(&args) {
+        Ok(source) => source,
+        Err(exit) => return exit,
     };
-    let name = args.schema.display().to_string();
-    let schema = match tessera_schema::check_source(&name, &source) {
+    let name = source.name.clone();
+    let schema = match tessera_schema::check_source(&name, &source.text) {
         Ok(checked) => {
             eprint!("{}", checked.warnings.render(stderr_color()));
             checked.schema
@@ -97,7 +150,7 @@ pub fn run(args: Args) -> ExitCode {
     let database_url = args
         .database_url
         .clone()
-        .unwrap_or_else(|| default_database_url(&args.schema));
+        .unwrap_or_else(|| source.default_database_url.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -108,7 +161,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_IO);
         }
     };
-    match runtime.block_on(serve(args, schema, database_url)) {
+    match runtime.block_on(serve(args, schema, database_url, source.migrations)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -121,10 +174,11 @@ async fn serve(
     args: Args,
     schema: tessera_schema::Schema,
     database_url: String,
+    migrations: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
 
-    migrate(&schema, &args.schema, &database_url).await?;
+    migrate(&schema, migrations, &database_url).await?;
 
     let service_key = match std::env::var(SERVICE_KEY_ENV) {
         Ok(key) if !key.trim().is_empty() => ServiceKey::new(key.trim()),
@@ -169,19 +223,13 @@ async fn serve(
     Ok(())
 }
 
-/// Brings the database to the schema when that is safe. The project's migrations folder
-/// (`migrations/` beside the schema), when there is one, is honoured as by `tessera migrate`.
+/// Brings the database to the schema when that is safe, honouring the project's migrations
+/// folder when there is one.
 async fn migrate(
     schema: &tessera_schema::Schema,
-    schema_path: &Path,
+    dir: Option<PathBuf>,
     database_url: &str,
 ) -> anyhow::Result<()> {
-    let dir = schema_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join("migrations");
-    let dir = dir.is_dir().then_some(dir);
     let done = tessera_server::migrate::migrate_for_serve_in(schema, database_url, dir).await?;
     if done.applied.is_empty() {
         tracing::info!("database is up to date with the schema");
