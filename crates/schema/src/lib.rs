@@ -16,8 +16,8 @@ mod parser;
 mod print;
 pub mod span;
 
-pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use checker::index_name;
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use format::format_file;
 pub use ir::Schema;
 pub use parser::parse;
