@@ -1,0 +1,66 @@
+//! The apps table of the root README stays true to the schemas and the test files.
+
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `(app, models, tests)` for each row of the README's apps table.
+fn table() -> Vec<(String, usize, usize)> {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    readme
+        .lines()
+        .filter(|line| line.starts_with("| [") && line.contains("](apps/"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells[1]
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let number = |cell: &str| {
+                cell.parse::<usize>()
+                    .unwrap_or_else(|_| panic!("not a number: {line}"))
+            };
+            (name, number(cells[3]), number(cells[4]))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_bundled_app_once() {
+    let mut listed: Vec<String> = table().into_iter().map(|(name, _, _)| name).collect();
+    listed.sort();
+    let mut bundled = tessera_apps::names();
+    bundled.sort();
+    assert_eq!(listed, bundled);
+}
+
+#[test]
+fn the_readme_model_counts_match_the_schemas() {
+    for (name, models, _) in table() {
+        let app = tessera_apps::find(&name).expect("a bundled app");
+        let schema = app.checked().expect("checks").schema;
+        let declared = schema
+            .models
+            .iter()
+            .filter(|m| m.kind == tessera_schema::ir::ModelKind::Declared)
+            .count();
+        assert_eq!(models, declared, "README.md model count of {name}");
+    }
+}
+
+#[test]
+fn the_readme_test_counts_match_the_test_files() {
+    for (name, _, tests) in table() {
+        let path = root().join(format!("crates/apps/tests/{}.rs", name.replace('-', "_")));
+        let source = std::fs::read_to_string(&path).expect("the app's test file");
+        let count = source
+            .lines()
+            .filter(|l| l.starts_with("    async fn "))
+            .count();
+        assert_eq!(tests, count, "README.md test count of {name}");
+    }
+}
