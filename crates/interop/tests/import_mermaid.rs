@@ -6,7 +6,11 @@ use tessera_interop::import::mermaid::{import_path, import_str};
 use tessera_schema::ir::RelationKind;
 
 fn seed(name: &str) -> Option<tessera_interop::Import> {
-    let path = Path::new("/work/shared/seeds").join(name);
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/seeds"
+    ))
+    .join(name);
     path.exists().then(|| import_path(&path).expect("imports"))
 }
 

@@ -11,7 +11,10 @@ fn import(sql: &str) -> tessera_interop::Import {
 
 #[test]
 fn seed_004_markdown_sql_blocks_import_and_check() {
-    let path = Path::new("/work/shared/seeds/004_146118f93b17e25a.txt");
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/seeds/004_146118f93b17e25a.txt"
+    ));
     if !path.exists() {
         return;
     }

@@ -9,7 +9,11 @@ use tessera_testkit::{engine_tests, Database};
 
 /// The seed file, when the seed documents are present on this machine.
 fn seed(name: &str) -> Option<std::path::PathBuf> {
-    let path = Path::new("/work/shared/seeds").join(name);
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/seeds"
+    ))
+    .join(name);
     path.exists().then_some(path)
 }
 
