@@ -305,8 +305,8 @@ engine_tests! {
         let h = home(&server).await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let updated = server.patch(&format!("/rest/v1/devices?id=eq.{}", id(&h.phone)), json!({ "status": "online" })).await;
-        let after = updated.row()["updated_at"].as_str().unwrap_or_default().to_string();
-        assert!(after > h.phone["updated_at"].as_str().unwrap_or_default().to_string(), "{}", updated.body);
+        let after = updated.row()["updated_at"].as_str().unwrap_or_default();
+        assert!(after > h.phone["updated_at"].as_str().unwrap_or_default(), "{}", updated.body);
         assert_eq!(updated.row()["created_at"], h.phone["created_at"]);
     }
 }

@@ -7,4 +7,5 @@ pub mod rows;
 pub mod server;
 pub mod walk;
 
+#[allow(unused_imports)]
 pub use server::{AppServer, Response};
