@@ -46,7 +46,7 @@ pub(crate) fn map_sqlx_error(
         .unwrap_or_else(|| "row".to_owned());
     let fields = columns.join(", ");
     let name = constraint.clone().unwrap_or_default();
-    match db.kind() {
+    match effective_kind(db.kind(), &message) {
         DbKind::UniqueViolation => RuntimeError::new(
             ErrorKind::Conflict,
             "23505",
@@ -114,6 +114,17 @@ pub(crate) fn map_sqlx_error(
                 RuntimeError::internal("database error")
             }
         },
+    }
+}
+
+/// sqlx's kind, corrected for SQLite's `ON DELETE RESTRICT`, which SQLite reports as a
+/// trigger constraint (extended code 1811) rather than a foreign-key one (787).
+fn effective_kind(kind: DbKind, message: &str) -> DbKind {
+    match kind {
+        DbKind::Other if message.contains("FOREIGN KEY constraint failed") => {
+            DbKind::ForeignKeyViolation
+        }
+        kind => kind,
     }
 }
 

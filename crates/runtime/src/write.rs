@@ -262,6 +262,9 @@ fn prepare<'s>(
         ));
     };
     let mut out: Prepared = Vec::new();
+    // Fields present in the body, valid or not: a present but invalid field is not also
+    // reported as missing.
+    let mut present: Vec<&str> = Vec::new();
     for (key, raw) in obj {
         let Some(field) = body_field(model, key) else {
             return Err(RuntimeError::bad_request(
@@ -272,12 +275,13 @@ fn prepare<'s>(
                 ),
             ));
         };
-        if out.iter().any(|(f, _)| f.name == field.name) {
+        if present.contains(&field.name.as_str()) {
             return Err(RuntimeError::bad_request(
                 "PGRST102",
                 format!("field {} is given twice", field.name),
             ));
         }
+        present.push(&field.name);
         if field.computed.is_some() {
             errors.push(field_error(
                 field,
@@ -391,7 +395,7 @@ fn prepare<'s>(
     // deliberately slow, and runs off the request threads).
     // Engine-managed fields and, on insert, defaults and required fields.
     for field in model.stored_fields() {
-        let given = out.iter().any(|(f, _)| f.name == field.name);
+        let given = present.contains(&field.name.as_str());
         match field.managed {
             Some(Managed::CreatedAt) if mode == Mode::Insert => {
                 out.push((field, time_value(field, at)))

@@ -52,6 +52,19 @@ engine_tests! {
         assert!(got.iter().any(|(f, r, _)| f == "password" && r == "required"), "{got:?}");
     }
 
+    /// A field that is present but invalid is reported for its rule, not also as missing.
+    async fn an_invalid_field_is_not_also_reported_as_missing(db: Database) {
+        let engine = engine(&db).await;
+        let err = engine.insert(&ctx(), &InsertRequest {
+            model: "users".into(),
+            body: json!({"email": "nope", "password": "pw", "name": "far too long a name"}),
+            ..InsertRequest::default()
+        }).await.expect_err("invalid");
+        let rules: Vec<(String, String)> = err.errors.iter().map(|e| (e.field.clone(), e.rule.clone())).collect();
+        assert!(rules.contains(&("email".into(), "email".into())), "{rules:?}");
+        assert!(!rules.iter().any(|(_, rule)| rule == "required"), "{rules:?}");
+    }
+
     /// Passwords are stored as argon2id hashes (bcrypt hashes kept), never returned.
     async fn passwords_are_hashed_and_secret(db: Database) {
         let engine = engine(&db).await;
