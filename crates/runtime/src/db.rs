@@ -3,6 +3,7 @@
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
 use sea_query_binder::SqlxBinder;
 use serde_json::Value as Json;
+use sqlx::pool::PoolConnection;
 use std::sync::Arc;
 
 use tessera_schema::ir::{FieldType, Model};
@@ -16,6 +17,16 @@ use crate::value::{decode_pg, decode_sqlite};
 pub(crate) enum Conn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// A pooled connection without a transaction, for a read of one statement (which is
+    /// atomic on its own): it saves the BEGIN and COMMIT round trips.
+    SqliteSingle(PoolConnection<sqlx::Sqlite>),
+    PostgresSingle(PoolConnection<sqlx::Postgres>),
+}
+
+/// The connection a statement runs on, whatever holds it.
+enum Executor<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
 }
 
 pub(crate) struct Tx {
@@ -41,6 +52,35 @@ impl Tx {
         Ok(Tx { conn, schema })
     }
 
+    /// A connection for a read that is one statement: no transaction needed.
+    pub(crate) async fn read_single(
+        pool: &DbPool,
+        schema: Arc<Schema>,
+    ) -> Result<Tx, RuntimeError> {
+        let conn = match pool {
+            DbPool::Sqlite(p) => Conn::SqliteSingle(
+                p.acquire()
+                    .await
+                    .map_err(|e| map_sqlx_error(None, None, e))?,
+            ),
+            DbPool::Postgres(p) => Conn::PostgresSingle(
+                p.acquire()
+                    .await
+                    .map_err(|e| map_sqlx_error(None, None, e))?,
+            ),
+        };
+        Ok(Tx { conn, schema })
+    }
+
+    fn executor(&mut self) -> Executor<'_> {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => Executor::Sqlite(&mut **tx),
+            Conn::SqliteSingle(conn) => Executor::Sqlite(&mut **conn),
+            Conn::Postgres(tx) => Executor::Postgres(&mut **tx),
+            Conn::PostgresSingle(conn) => Executor::Postgres(&mut **conn),
+        }
+    }
+
     /// A write transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers wait for the
     /// lock instead of failing on upgrade).
     pub(crate) async fn write(pool: &DbPool, schema: Arc<Schema>) -> Result<Tx, RuntimeError> {
@@ -59,8 +99,8 @@ impl Tx {
 
     pub(crate) fn dialect(&self) -> DialectKind {
         match self.conn {
-            Conn::Sqlite(_) => DialectKind::Sqlite,
-            Conn::Postgres(_) => DialectKind::Postgres,
+            Conn::Sqlite(_) | Conn::SqliteSingle(_) => DialectKind::Sqlite,
+            Conn::Postgres(_) | Conn::PostgresSingle(_) => DialectKind::Postgres,
         }
     }
 
@@ -69,6 +109,7 @@ impl Tx {
         match self.conn {
             Conn::Sqlite(tx) => tx.commit().await,
             Conn::Postgres(tx) => tx.commit().await,
+            Conn::SqliteSingle(_) | Conn::PostgresSingle(_) => Ok(()),
         }
         .map_err(|e| map_sqlx_error(Some(&schema), None, e))
     }
@@ -80,6 +121,7 @@ impl Tx {
         match self.conn {
             Conn::Sqlite(tx) => tx.rollback().await,
             Conn::Postgres(tx) => tx.rollback().await,
+            Conn::SqliteSingle(_) | Conn::PostgresSingle(_) => Ok(()),
         }
         .map_err(|e| map_sqlx_error(Some(&schema), None, e))
     }
@@ -91,13 +133,14 @@ impl Tx {
         stmt: &S,
         types: &[FieldType],
     ) -> Result<Vec<Vec<Json>>, RuntimeError> {
-        let schema = &self.schema;
-        match &mut self.conn {
-            Conn::Sqlite(tx) => {
+        let schema = self.schema.clone();
+        let schema = &schema;
+        match self.executor() {
+            Executor::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 tracing::debug!(%sql, "query");
                 let rows = sqlx::query_with(&sql, values)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
                 rows.iter()
@@ -110,11 +153,11 @@ impl Tx {
                     })
                     .collect()
             }
-            Conn::Postgres(tx) => {
+            Executor::Postgres(tx) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 tracing::debug!(%sql, "query");
                 let rows = sqlx::query_with(&sql, values)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
                 rows.iter()
@@ -136,22 +179,23 @@ impl Tx {
         model: Option<&Model>,
         stmt: &S,
     ) -> Result<u64, RuntimeError> {
-        let schema = &self.schema;
-        match &mut self.conn {
-            Conn::Sqlite(tx) => {
+        let schema = self.schema.clone();
+        let schema = &schema;
+        match self.executor() {
+            Executor::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 tracing::debug!(%sql, "execute");
                 sqlx::query_with(&sql, values)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await
                     .map(|r| r.rows_affected())
                     .map_err(|e| map_sqlx_error(Some(schema), model, e))
             }
-            Conn::Postgres(tx) => {
+            Executor::Postgres(tx) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
                 tracing::debug!(%sql, "execute");
                 sqlx::query_with(&sql, values)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await
                     .map(|r| r.rows_affected())
                     .map_err(|e| map_sqlx_error(Some(schema), model, e))

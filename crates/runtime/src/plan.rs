@@ -1424,7 +1424,12 @@ pub(crate) async fn read(
 ) -> Result<ReadResult, RuntimeError> {
     let schema = engine.schema();
     let plan = build(schema, req)?;
-    let mut tx = Tx::read(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    // Embeds and counts take several statements, which must see one snapshot.
+    let mut tx = if plan.embeds.is_empty() && !req.count {
+        Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?
+    } else {
+        Tx::read(&engine.inner.pool, engine.inner.schema.clone()).await?
+    };
     let result = run_read(&mut tx, schema, &plan, req.count).await?;
     tx.commit().await?;
     Ok(result)
