@@ -74,10 +74,10 @@ impl Tx {
 
     fn executor(&mut self) -> Executor<'_> {
         match &mut self.conn {
-            Conn::Sqlite(tx) => Executor::Sqlite(&mut **tx),
-            Conn::SqliteSingle(conn) => Executor::Sqlite(&mut **conn),
-            Conn::Postgres(tx) => Executor::Postgres(&mut **tx),
-            Conn::PostgresSingle(conn) => Executor::Postgres(&mut **conn),
+            Conn::Sqlite(tx) => Executor::Sqlite(tx),
+            Conn::SqliteSingle(conn) => Executor::Sqlite(conn),
+            Conn::Postgres(tx) => Executor::Postgres(tx),
+            Conn::PostgresSingle(conn) => Executor::Postgres(conn),
         }
     }
 
