@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: a request allocates many small short-lived
+/// values, and glibc's malloc showed up as a sixth of the server's time in profiles.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tessera: a schema-first backend engine. Write a schema, check it, migrate a database to
 /// it and serve a REST API over it.
 #[derive(Parser)]
