@@ -24,4 +24,4 @@ pub use export::mermaid::mermaid;
 pub use export::openapi::openapi;
 pub use export::sql::sql;
 pub use export::svg::svg;
-pub use import::{Import, Location, Note, Warning};
+pub use import::{Construct, Import, Location, Note, Warning, WarningKind};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use tessera_interop::import::sql::{import_path, Dialect};
-use tessera_interop::Import;
+use tessera_interop::{Construct, Import, WarningKind};
 use tessera_migrate::{migrate_to, MigrateOptions};
 use tessera_testkit::{engine_tests, Database};
 
@@ -38,6 +38,30 @@ async fn migrates_and_serves(import: Import, model: &str, db: Database) {
     let result = engine.read(&ctx, &request).await.expect("reads");
     assert!(result.rows.is_empty(), "a fresh database has no rows");
     engine.close().await;
+}
+
+/// Every warning is about a construct Tessera has no equivalent for: none says the
+/// importer failed to read or apply something. Returns the constructs reported.
+fn only_no_equivalent_warnings(import: &Import) -> Vec<Construct> {
+    let others: Vec<String> = import
+        .warnings
+        .iter()
+        .filter(|w| !w.is_no_equivalent())
+        .map(|w| format!("{:?}: {w}", w.kind))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "warnings that are not about constructs without an equivalent:\n  {}",
+        others.join("\n  ")
+    );
+    import
+        .warnings
+        .iter()
+        .filter_map(|w| match w.kind {
+            WarningKind::NoEquivalent { construct } => Some(construct),
+            _ => None,
+        })
+        .collect()
 }
 
 fn warned(import: &Import, text: &str) -> bool {
@@ -135,6 +159,43 @@ fn supabase_auth_migrations_import_in_order() {
         "row-level security has no Tessera equivalent"
     ));
     assert!(warned(&import, "function has no Tessera equivalent"));
+}
+
+#[test]
+fn pagila_warns_only_about_constructs_without_an_equivalent() {
+    let constructs = only_no_equivalent_warnings(&import("pagila/pagila-schema.sql"));
+    for expected in [
+        Construct::Function,
+        Construct::Trigger,
+        Construct::View,
+        Construct::MaterializedView,
+        Construct::Partition,
+        Construct::Type,
+        Construct::OperatorClass,
+    ] {
+        assert!(constructs.contains(&expected), "{expected} reported");
+    }
+}
+
+#[test]
+fn chinook_warns_only_about_constructs_without_an_equivalent() {
+    let constructs = only_no_equivalent_warnings(&import("chinook/chinook-schema.sql"));
+    assert_eq!(constructs, [Construct::Database], "CREATE DATABASE only");
+}
+
+#[test]
+fn supabase_auth_warns_only_about_constructs_without_an_equivalent() {
+    let constructs = only_no_equivalent_warnings(&import("supabase-auth/migrations"));
+    for expected in [
+        Construct::Function,
+        Construct::RowLevelSecurity,
+        Construct::ProceduralCode,
+        Construct::OperatorClass,
+        Construct::Comment,
+        Construct::ExpressionIndex,
+    ] {
+        assert!(constructs.contains(&expected), "{expected} reported");
+    }
 }
 
 engine_tests! {

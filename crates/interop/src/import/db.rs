@@ -14,7 +14,7 @@ use tessera_sql::DialectKind;
 use super::draft::Draft;
 use super::source::Source;
 use super::sql::{import_sources_into, Dialect};
-use super::{Import, Location};
+use super::{Construct, Import, Location};
 use crate::InteropError;
 
 /// Tables Tessera keeps for itself (migration history, settings, sessions…).
@@ -88,12 +88,13 @@ pub fn import_catalog(name: &str, catalog: &LiveCatalog) -> Result<Import, Inter
                 continue;
             }
             if index.columns.iter().any(String::is_empty) {
-                draft.warn(
+                draft.no_equivalent(
                     Some(Location {
                         file: format!("{name}:{}", table.name),
                         line: 1,
                         column: 1,
                     }),
+                    Construct::ExpressionIndex,
                     format!(
                         "{}: index {} is on an expression, which Tessera cannot express; not imported",
                         table.name, index.name

@@ -10,7 +10,7 @@ use tessera_schema::ir::{
     ModelKind, Naming, OnDelete, Relation, RelationKind, ScalarType, Schema, Validation,
 };
 
-use super::{Import, Location, Note, Warning};
+use super::{Construct, Import, Location, Note, Warning, WarningKind};
 use crate::InteropError;
 
 #[derive(Debug, Clone, Default)]
@@ -76,11 +76,27 @@ pub struct DraftIndex {
 }
 
 impl Draft {
-    pub fn warn(&mut self, location: Option<Location>, message: impl Into<String>) {
+    pub fn warn(
+        &mut self,
+        location: Option<Location>,
+        kind: WarningKind,
+        message: impl Into<String>,
+    ) {
         self.warnings.push(Warning {
             location,
+            kind,
             message: message.into(),
         });
+    }
+
+    /// Reports `construct`, which has no Tessera equivalent.
+    pub fn no_equivalent(
+        &mut self,
+        location: Option<Location>,
+        construct: Construct,
+        message: impl Into<String>,
+    ) {
+        self.warn(location, WarningKind::NoEquivalent { construct }, message);
     }
 
     pub fn note(&mut self, message: impl Into<String>) {
@@ -214,9 +230,8 @@ pub fn map_type(name: &str) -> Result<Option<FieldType>, String> {
         "inet" | "cidr" | "macaddr" | "macaddr8" | "interval" | "tsvector" | "tsquery" | "xml"
         | "point" | "line" | "lseg" | "box" | "path" | "polygon" | "circle" | "int4range"
         | "int8range" | "numrange" | "tsrange" | "tstzrange" | "daterange" | "oid" | "year"
-        | "set" | "geometry" | "geography" | "hstore" | "ltree" | "name" | "regclass" => {
-            return Err(base)
-        }
+        | "set" | "geometry" | "geography" | "hstore" | "ltree" | "name" | "regclass"
+        | "vector" | "halfvec" | "sparsevec" => return Err(base),
         _ => return Ok(None),
     };
     Ok(Some(FieldType { scalar, array }))
@@ -422,6 +437,9 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             if value != *v {
                 draft.warnings.push(Warning {
                     location: None,
+                    kind: WarningKind::NoEquivalent {
+                        construct: Construct::EnumLabel,
+                    },
                     message: format!(
                         "enum `{}`: value `{v}` is not an identifier; imported as `{value}`",
                         e.name
@@ -462,6 +480,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             let Some(target) = draft.table(&fk.target) else {
                 warnings.push(Warning {
                     location: fk.location.clone(),
+                    kind: WarningKind::Unsupported,
                     message: format!(
                         "{}: foreign key ({}) references unknown table `{}`; kept as plain columns",
                         table.name,
@@ -474,6 +493,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             if fk.columns.len() != 1 {
                 warnings.push(Warning {
                     location: fk.location.clone(),
+                    kind: WarningKind::NoEquivalent { construct: Construct::CompositeForeignKey },
                     message: format!(
                         "{}: composite foreign key ({}) → {} has no Tessera equivalent (relations have one column); kept as plain columns",
                         table.name,
@@ -506,6 +526,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
                 _ => {
                     warnings.push(Warning {
                         location: fk.location.clone(),
+                        kind: WarningKind::NoEquivalent { construct: Construct::ForeignKeyTarget },
                         message: format!(
                             "{}.{column}: references {}({}), which is not a single-column key or unique column; kept as a plain column",
                             table.name,
@@ -546,6 +567,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
                 if !enum_names.contains(e) {
                     warnings.push(Warning {
                         location: table.location.clone(),
+                        kind: WarningKind::Unsupported,
                         message: format!(
                             "{model_name}.{}: type `{e}` is an enum whose values are unknown; imported as text",
                             column.name
@@ -559,6 +581,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
                     Ok(d) => field.default = Some(d),
                     Err(reason) => warnings.push(Warning {
                         location: table.location.clone(),
+                        kind: WarningKind::Unsupported,
                         message: format!("{model_name}.{}: {reason}; dropped", column.name),
                     }),
                 }
@@ -668,6 +691,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             } else {
                 warnings.push(Warning {
                     location: table.location.clone(),
+                    kind: WarningKind::Unsupported,
                     message: format!(
                         "{model_name}: `{}` looks like a soft-delete column but is not spelled per the schema's naming; imported as a plain field",
                         fields[d].column
@@ -690,6 +714,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             if fields.iter().any(|f| f.name == "id") {
                 warnings.push(Warning {
                     location: table.location.clone(),
+                    kind: WarningKind::NoEquivalent { construct: Construct::MissingPrimaryKey },
                     message: format!(
                         "{model_name}: no primary key and a column named `id` that is not one; `id` becomes the key"
                     ),
@@ -698,6 +723,9 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             } else {
                 warnings.push(Warning {
                     location: table.location.clone(),
+                    kind: WarningKind::NoEquivalent {
+                        construct: Construct::MissingPrimaryKey,
+                    },
                     message: format!(
                         "{model_name}: no primary key; Tessera adds `id uuid` (a new column)"
                     ),
@@ -754,6 +782,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             if index_fields.len() != index.columns.len() || index_fields.is_empty() {
                 warnings.push(Warning {
                     location: index.location.clone(),
+                    kind: WarningKind::Unsupported,
                     message: format!(
                         "{model_name}: index {} is on unknown columns or expressions; skipped",
                         index.name.as_deref().unwrap_or("(unnamed)")
@@ -775,6 +804,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
                 } else {
                     warnings.push(Warning {
                         location: index.location.clone(),
+                        kind: WarningKind::NoEquivalent { construct: Construct::IndexCondition },
                         message: format!(
                             "{model_name}: partial index {} has condition `{predicate}`, which Tessera cannot express; {}",
                             index.name.as_deref().unwrap_or("(unnamed)"),

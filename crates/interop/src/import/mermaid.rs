@@ -17,7 +17,7 @@ use std::path::Path;
 use tessera_schema::ir::{DefaultValue, FieldType, ScalarType};
 
 use super::draft::{self, Draft, DraftColumn, DraftForeignKey, DraftIndex, DraftTable};
-use super::{source, Import, Location};
+use super::{source, Construct, Import, Location, WarningKind};
 use crate::InteropError;
 
 #[derive(Debug, Clone)]
@@ -301,7 +301,7 @@ pub fn import_str(file: &str, text: &str) -> Result<Import, InteropError> {
                             }
                         }
                         Err(base) => {
-                            draft.warn(Some(at.clone()), format!("{name}.{column}: type `{base}` has no Tessera equivalent; imported as text"));
+                            draft.no_equivalent(Some(at.clone()), Construct::Type, format!("{name}.{column}: type `{base}` has no Tessera equivalent; imported as text"));
                             FieldType {
                                 scalar: ScalarType::Text,
                                 array: false,
@@ -370,11 +370,12 @@ pub fn import_str(file: &str, text: &str) -> Result<Import, InteropError> {
     for (at, table, column, ty) in unknown_types {
         draft.warn(
             Some(at),
+            WarningKind::Assumed,
             format!("{table}.{column}: type `{ty}` is not defined in the diagram (an enum whose values are unknown?); imported as text"),
         );
     }
     if attributes_seen {
-        draft.warn(None, "Mermaid diagrams do not record nullability: non-key attributes are imported as nullable");
+        draft.warn(None, WarningKind::Assumed, "Mermaid diagrams do not record nullability: non-key attributes are imported as nullable");
     }
     resolve_foreign_keys(&mut draft, &mut relationships);
     let described: Vec<String> = draft
@@ -540,6 +541,7 @@ fn resolve_foreign_keys(draft: &mut Draft, relationships: &mut [Relationship]) {
                     let (_, parent, _, unique) = sides(&relationships[line]).unwrap_or_default();
                     warnings.push((
                         fk.location.clone(),
+                        WarningKind::Assumed,
                         format!("{table_name}.{}: target not evident from the name; assumed `{parent}` from the relationship line at {}", fk.columns[0], relationships[line].location),
                     ));
                     fk.target = parent;
@@ -547,6 +549,7 @@ fn resolve_foreign_keys(draft: &mut Draft, relationships: &mut [Relationship]) {
                 }
                 None => warnings.push((
                     fk.location.clone(),
+                    WarningKind::Unsupported,
                     format!("{table_name}.{}: marked FK but no entity or relationship identifies its target; kept as a plain column", fk.columns[0]),
                 )),
             }
@@ -557,8 +560,8 @@ fn resolve_foreign_keys(draft: &mut Draft, relationships: &mut [Relationship]) {
             t.foreign_keys = fks;
         }
     }
-    for (location, message) in warnings {
-        draft.warn(location, message);
+    for (location, kind, message) in warnings {
+        draft.warn(location, kind, message);
     }
 }
 
@@ -566,8 +569,9 @@ fn resolve_foreign_keys(draft: &mut Draft, relationships: &mut [Relationship]) {
 /// line defines the relation; otherwise it is reported.
 fn relation_from_line(draft: &mut Draft, r: &Relationship, described: &[String]) {
     let Some((child, parent, optional, unique)) = sides(r) else {
-        draft.warn(
+        draft.no_equivalent(
             Some(r.location.clone()),
+            Construct::ManyToMany,
             format!(
                 "many-to-many relationship {} {}--{} {} is not imported: declare a join model",
                 r.left, r.left_card, r.right_card, r.right
@@ -579,6 +583,7 @@ fn relation_from_line(draft: &mut Draft, r: &Relationship, described: &[String])
     if has_attributes {
         draft.warn(
             Some(r.location.clone()),
+            WarningKind::Unsupported,
             format!(
                 "relationship {} → {} ({}) has no FK attribute in `{child}`; not imported",
                 child, parent, r.label

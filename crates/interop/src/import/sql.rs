@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CommentObject, DataType,
-    Expr, ObjectName, ObjectType, ReferentialAction, Statement as Sql, TableConstraint,
-    UnaryOperator, UserDefinedTypeRepresentation, Value,
+    AlterColumnOperation, AlterTableOperation, AlterType, AlterTypeAddValuePosition,
+    AlterTypeOperation, ColumnDef, ColumnOption, CommentObject, DataType, Expr, ObjectName,
+    ObjectType, ReferentialAction, Statement as Sql, TableConstraint, UnaryOperator,
+    UserDefinedTypeRepresentation, Value,
 };
 use sqlparser::dialect::{GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
@@ -14,7 +15,7 @@ use tessera_schema::ir::{DefaultValue, FieldType, OnDelete, Rule, ScalarType, Va
 
 use super::draft::{self, Draft, DraftColumn, DraftEnum, DraftForeignKey, DraftIndex, DraftTable};
 use super::source::{self, Source, Statement};
-use super::{Import, Location};
+use super::{Construct, Import, Location, WarningKind};
 use crate::InteropError;
 
 /// The SQL dialect the DDL is written in.
@@ -105,6 +106,9 @@ pub(crate) fn import_sources_into(
         draft,
         dialect,
         domains: Vec::new(),
+        composites: Vec::new(),
+        partitions: Vec::new(),
+        views: Vec::new(),
         ignored_data: 0,
     };
     let mut placeholders = 0;
@@ -116,12 +120,13 @@ pub(crate) fn import_sources_into(
         }
         if importer.ignored_data > 0 {
             let count = importer.ignored_data;
-            importer.draft.warn(
+            importer.draft.no_equivalent(
                 Some(Location {
                     file: source.file.clone(),
                     line: source.first_line,
                     column: 1,
                 }),
+                Construct::Data,
                 format!("{count} data statement(s) (INSERT, UPDATE, DELETE, COPY) ignored: import reads structure only"),
             );
             importer.ignored_data = 0;
@@ -139,6 +144,49 @@ pub(crate) fn import_sources_into(
         });
     }
     draft::lower(importer.draft, name)
+}
+
+/// `ALTER TABLE t VALIDATE CONSTRAINT c`: checks existing rows against a constraint added
+/// `NOT VALID`; the schema does not change.
+fn validates_constraint(text: &str) -> bool {
+    regex::Regex::new(
+        r#"(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?[\w".]+\s+VALIDATE\s+CONSTRAINT\s+[\w"]+\s*;?\s*$"#,
+    )
+    .is_ok_and(|re| re.is_match(text))
+}
+
+/// `ALTER TABLE t [NO] FORCE ROW LEVEL SECURITY` (which sqlparser does not read): `t`.
+fn forces_row_level_security(text: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r#"(?is)^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?:[\w"]+\.)?"?(\w+)"?\s+(?:NO\s+)?FORCE\s+ROW\s+LEVEL\s+SECURITY\s*;?\s*$"#,
+    )
+    .ok()?;
+    Some(re.captures(text)?[1].to_string())
+}
+
+/// The name of the view a `CREATE [OR REPLACE] [MATERIALIZED] VIEW` statement creates.
+fn view_name(text: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r#"(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:[\w"]+\.)?"?(\w+)"?"#,
+    )
+    .ok()?;
+    Some(re.captures(text)?[1].to_string())
+}
+
+/// A `CREATE INDEX` statement without its operator classes (`email text_pattern_ops`,
+/// `embedding public.vector_cosine_ops`), which sqlparser does not read, and the classes.
+fn without_operator_classes(text: &str) -> (String, Vec<String>) {
+    let Ok(re) = regex::Regex::new(
+        r#"(?i)(\S)\s+((?:[\w"]+\.)?"?\w+_ops"?)(\s*[,)]|\s+(?:ASC|DESC|NULLS)\b)"#,
+    ) else {
+        return (text.to_string(), Vec::new());
+    };
+    let mut classes = Vec::new();
+    let out = re.replace_all(text, |caps: &regex::Captures| {
+        classes.push(caps[2].trim_matches('"').to_string());
+        format!("{}{}", &caps[1], &caps[3])
+    });
+    (out.into_owned(), classes)
 }
 
 /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child …`: (parent, child).
@@ -176,6 +224,14 @@ struct Importer {
     dialect: Dialect,
     /// `CREATE DOMAIN` names and their base types.
     domains: Vec<(String, FieldType)>,
+    /// Composite types (`CREATE TYPE t AS (…)`), reported and not imported.
+    composites: Vec<String>,
+    /// Partitions attached to a parent (child, parent): not models; statements on them
+    /// (indexes, constraints) go with them.
+    partitions: Vec<(String, String)>,
+    /// Views and materialized views, reported and not imported; their indexes go with
+    /// them.
+    views: Vec<String>,
     ignored_data: usize,
 }
 
@@ -262,6 +318,7 @@ impl Importer {
             "ROLLBACK",
             "PRAGMA",
             "SELECT PG_CATALOG",
+            "DROP DATABASE",
             "\\",
         ];
         let upper_all = statement.text.to_ascii_uppercase();
@@ -269,6 +326,7 @@ impl Importer {
         if ignore.iter().any(|p| head.starts_with(p))
             || ownership
             || head.starts_with("ALTER SCHEMA")
+            || validates_constraint(&statement.text)
         {
             return;
         }
@@ -279,39 +337,67 @@ impl Importer {
             self.ignored_data += 1;
             return;
         }
-        let kinds: &[(&str, &str)] = &[
-            ("CREATE FUNCTION", "function"),
-            ("CREATE OR REPLACE FUNCTION", "function"),
-            ("CREATE PROCEDURE", "procedure"),
-            ("CREATE OR REPLACE PROCEDURE", "procedure"),
-            ("CREATE TRIGGER", "trigger"),
-            ("CREATE OR REPLACE TRIGGER", "trigger"),
-            ("CREATE CONSTRAINT TRIGGER", "trigger"),
-            ("CREATE VIEW", "view"),
-            ("CREATE OR REPLACE VIEW", "view"),
-            ("CREATE MATERIALIZED VIEW", "materialized view"),
-            ("CREATE POLICY", "row-level security policy"),
-            ("CREATE RULE", "rule"),
-            ("CREATE AGGREGATE", "aggregate"),
-            ("CREATE SEQUENCE", "sequence"),
-            ("CREATE EXTENSION", "extension"),
-            ("CREATE SCHEMA", "schema"),
-            ("GRANT", "privilege grant"),
-            ("REVOKE", "privilege revocation"),
-            ("ALTER SEQUENCE", "sequence change"),
-            ("ALTER FUNCTION", "function change"),
-            ("DROP FUNCTION", "function drop"),
-            ("DROP TRIGGER", "trigger drop"),
-            ("DROP VIEW", "view drop"),
+        // Statements that change nothing the import holds: sequences back serial columns
+        // (read through `nextval` defaults); a drop of something never imported (a
+        // function, a trigger, a view) removes nothing.
+        let silent = [
+            "CREATE SEQUENCE",
+            "ALTER SEQUENCE",
+            "DROP SEQUENCE",
+            "DROP FUNCTION",
+            "DROP PROCEDURE",
+            "DROP TRIGGER",
+            "DROP VIEW",
+            "DROP MATERIALIZED VIEW",
+            "DROP POLICY",
+            "DROP RULE",
+            "DROP AGGREGATE",
+            "DROP EXTENSION",
+            "DROP SCHEMA",
+        ];
+        let kinds: &[(&str, Construct)] = &[
+            ("CREATE FUNCTION", Construct::Function),
+            ("CREATE OR REPLACE FUNCTION", Construct::Function),
+            ("CREATE PROCEDURE", Construct::Procedure),
+            ("CREATE OR REPLACE PROCEDURE", Construct::Procedure),
+            ("CREATE TRIGGER", Construct::Trigger),
+            ("CREATE OR REPLACE TRIGGER", Construct::Trigger),
+            ("CREATE CONSTRAINT TRIGGER", Construct::Trigger),
+            ("CREATE VIEW", Construct::View),
+            ("CREATE OR REPLACE VIEW", Construct::View),
+            ("CREATE MATERIALIZED VIEW", Construct::MaterializedView),
+            ("CREATE POLICY", Construct::Policy),
+            ("ALTER POLICY", Construct::Policy),
+            ("CREATE RULE", Construct::Rule),
+            ("CREATE OR REPLACE RULE", Construct::Rule),
+            ("CREATE AGGREGATE", Construct::Aggregate),
+            ("CREATE OR REPLACE AGGREGATE", Construct::Aggregate),
+            ("CREATE EXTENSION", Construct::Extension),
+            ("CREATE SCHEMA", Construct::Schema),
+            ("CREATE DATABASE", Construct::Database),
+            ("GRANT", Construct::Grant),
+            ("REVOKE", Construct::Grant),
+            ("ALTER DEFAULT PRIVILEGES", Construct::Grant),
+            ("ALTER FUNCTION", Construct::Function),
+            ("ALTER PROCEDURE", Construct::Procedure),
+            ("ALTER VIEW", Construct::View),
+            ("ALTER MATERIALIZED VIEW", Construct::MaterializedView),
+            ("ALTER TRIGGER", Construct::Trigger),
+            ("ALTER EXTENSION", Construct::Extension),
+            ("REFRESH MATERIALIZED VIEW", Construct::MaterializedView),
         ];
         let upper = statement.text.trim_start().to_ascii_uppercase();
         if upper.starts_with("CREATE TRIGGER") && self.serial_trigger(&statement.text) {
             return;
         }
-        if let Some((_, kind)) = kinds.iter().find(|(p, _)| upper.starts_with(p)) {
-            if *kind == "sequence" || *kind == "sequence change" {
-                // Sequences back serial columns (handled through nextval defaults).
-                return;
+        if silent.iter().any(|p| upper.starts_with(p)) {
+            return;
+        }
+        if let Some((_, construct)) = kinds.iter().find(|(p, _)| upper.starts_with(p)) {
+            if matches!(construct, Construct::View | Construct::MaterializedView) {
+                if let Some(name) = view_name(&statement.text) {
+                    self.views.push(name);
+                }
             }
             let name = statement
                 .text
@@ -320,12 +406,24 @@ impl Importer {
                 .take(3)
                 .collect::<Vec<_>>()
                 .join(" ");
-            self.draft.warn(
+            self.draft.no_equivalent(
                 Some(at),
+                *construct,
                 format!(
-                    "{kind} has no Tessera equivalent; not imported ({})",
+                    "{construct} has no Tessera equivalent; not imported ({})",
                     truncate(&name, 60)
                 ),
+            );
+            return;
+        }
+        if upper.starts_with("COMMENT ON") && self.comment_without_equivalent(statement, &at) {
+            return;
+        }
+        if let Some(table) = forces_row_level_security(&statement.text) {
+            self.draft.no_equivalent(
+                Some(at),
+                Construct::RowLevelSecurity,
+                format!("{table}: row-level security has no Tessera equivalent (use the schema's access rules)"),
             );
             return;
         }
@@ -334,10 +432,12 @@ impl Importer {
             self.draft
                 .tables
                 .retain(|t| !t.name.eq_ignore_ascii_case(&child));
+            self.partitions.push((child.clone(), parent.clone()));
             if removed {
-                self.draft.warn(
+                self.draft.no_equivalent(
                     Some(at),
-                    format!("`{child}` is a partition of `{parent}`: its rows are rows of `{parent}`; not imported as a model"),
+                    Construct::Partition,
+                    format!("`{child}` is a partition of `{parent}`: its rows are rows of `{parent}`; not imported as a model (nor its own indexes and constraints)"),
                 );
             }
             return;
@@ -350,12 +450,24 @@ impl Importer {
             self.domain(statement, at);
             return;
         }
-        let text = self.rewrite(&statement.text);
+        let mut text = self.rewrite(&statement.text);
+        if upper.starts_with("CREATE INDEX") || upper.starts_with("CREATE UNIQUE INDEX") {
+            let (without, classes) = without_operator_classes(&text);
+            for class in classes {
+                self.draft.no_equivalent(
+                    Some(at.clone()),
+                    Construct::OperatorClass,
+                    format!("index operator class `{class}` has no Tessera equivalent; the index is imported on its columns without it"),
+                );
+            }
+            text = without;
+        }
         let parsed = match self.parse(&text) {
             Ok(parsed) => parsed,
             Err(error) => {
                 self.draft.warn(
                     Some(at),
+                    WarningKind::Unparsed,
                     format!("cannot parse `{}`: {error}; skipped", truncate(&head, 40)),
                 );
                 return;
@@ -366,8 +478,9 @@ impl Importer {
         }
     }
 
-    /// Rewrites what sqlparser does not read into what it does: domain types into their
-    /// base types; MySQL `COMMENT 'x'` on columns is read by the MySQL dialect.
+    /// Rewrites what sqlparser does not read into what it does (Tessera's SQLite uuid
+    /// check, virtual generated columns, `NOT VALID`). Domain types are resolved where a
+    /// type is expected ([`column_type`]), not here.
     fn rewrite(&self, text: &str) -> String {
         let mut out = text.to_string();
         // Tessera's SQLite spellings of a generated uuid and of the uuid shape check
@@ -394,20 +507,79 @@ impl Importer {
                 })
                 .into_owned();
         }
-        for (name, ty) in &self.domains {
-            let pattern = format!(r#"(?i)(?:[\w"]+\.)?\b{}\b"#, regex::escape(name));
-            if let Ok(re) = regex::Regex::new(&pattern) {
-                let replacement = match &ty.scalar {
-                    ScalarType::Varchar(n) => format!("varchar({n})"),
-                    ScalarType::Decimal(Some((p, s))) => format!("numeric({p},{s})"),
-                    ScalarType::Decimal(None) => "numeric".into(),
-                    ScalarType::Float => "double precision".into(),
-                    other => other.to_string(),
-                };
-                out = re.replace_all(&out, replacement.as_str()).into_owned();
-            }
+        // `ADD CONSTRAINT … NOT VALID` (PostgreSQL): the constraint is not checked
+        // against existing rows; it holds for new ones, which is what the schema states.
+        if let Ok(re) = regex::Regex::new(
+            r"(?is)^(\s*ALTER\s+TABLE\b.*\bADD\s+CONSTRAINT\b.*?)\s+NOT\s+VALID\b",
+        ) {
+            out = re.replace_all(&out, "$1").into_owned();
         }
         out
+    }
+
+    /// Whether `name` is a partition or a view, which statements on it go with.
+    fn is_partition_or_view(&self, name: &str) -> bool {
+        self.partitions
+            .iter()
+            .any(|(child, _)| child.eq_ignore_ascii_case(name))
+            || self.views.iter().any(|v| v.eq_ignore_ascii_case(name))
+    }
+
+    /// `COMMENT ON` an object sqlparser does not read there. A comment on something that
+    /// is not imported (a function, a trigger, a view, a policy…) goes with it: that
+    /// object is reported where it is created. A comment on an imported object that cannot
+    /// carry one (an index, a constraint, a domain) is reported. A comment on an enum
+    /// becomes its doc comment. Returns whether the statement was handled.
+    fn comment_without_equivalent(&mut self, statement: &Statement, at: &Location) -> bool {
+        let Ok(re) = regex::Regex::new(
+            r#"(?is)^\s*COMMENT\s+ON\s+(FUNCTION|PROCEDURE|ROUTINE|AGGREGATE|TRIGGER|VIEW|MATERIALIZED\s+VIEW|POLICY|RULE|SEQUENCE|EXTENSION|SCHEMA|DATABASE|ROLE|INDEX|CONSTRAINT|DOMAIN|TYPE)\s+(?:[\w"]+\.)?"?(\w+)"?"#,
+        ) else {
+            return false;
+        };
+        let Some(caps) = re.captures(&statement.text) else {
+            return false;
+        };
+        let object = caps[1]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_uppercase();
+        let name = caps[2].to_string();
+        match object.as_str() {
+            "INDEX" | "CONSTRAINT" | "DOMAIN" => {
+                self.draft.no_equivalent(
+                    Some(at.clone()),
+                    Construct::Comment,
+                    format!(
+                        "comment on {} `{name}`: Tessera keeps doc comments on models, fields and enums only; not imported",
+                        object.to_ascii_lowercase()
+                    ),
+                );
+            }
+            "TYPE" => {
+                let comment = regex::Regex::new(r"(?is)\bIS\s+'((?:[^']|'')*)'\s*;?\s*$")
+                    .ok()
+                    .and_then(|re| {
+                        re.captures(&statement.text)
+                            .map(|c| c[1].replace("''", "'"))
+                    });
+                match self
+                    .draft
+                    .enums
+                    .iter_mut()
+                    .find(|e| e.name.eq_ignore_ascii_case(&name))
+                {
+                    Some(e) => e.doc = comment,
+                    None => self.draft.no_equivalent(
+                        Some(at.clone()),
+                        Construct::Comment,
+                        format!("comment on type `{name}`, which is not an enum; not imported"),
+                    ),
+                }
+            }
+            _ => {}
+        }
+        true
     }
 
     /// A `DO $$ … $$` block: its procedural code is not imported, but migrations often
@@ -457,8 +629,9 @@ impl Importer {
                 applied += 1;
             }
         }
-        self.draft.warn(
+        self.draft.no_equivalent(
             Some(at),
+            Construct::ProceduralCode,
             format!("DO block: procedural code has no Tessera equivalent; {applied} DDL statement(s) inside it applied as if unconditional"),
         );
     }
@@ -506,22 +679,31 @@ impl Importer {
                 match draft::map_type(&caps[2]) {
                     Ok(Some(ty)) => {
                         if statement.text.to_ascii_uppercase().contains("CHECK") {
-                            self.draft.warn(
+                            self.draft.no_equivalent(
                                 Some(at),
+                                Construct::Check,
                                 format!("domain `{name}`: its CHECK constraint is not imported; columns use the base type {ty}"),
                             );
                         }
                         self.domains.push((name, ty));
                     }
-                    _ => self.draft.warn(
+                    Err(base) => self.draft.no_equivalent(
                         Some(at),
-                        format!("domain `{name}` has an unsupported base type; not imported"),
+                        Construct::Type,
+                        format!("domain `{name}`: its base type `{base}` has no Tessera equivalent; columns of the domain are imported as text"),
+                    ),
+                    Ok(None) => self.draft.warn(
+                        Some(at),
+                        WarningKind::Unsupported,
+                        format!("domain `{name}` has an unknown base type; columns of the domain are imported as text"),
                     ),
                 }
             }
-            None => self
-                .draft
-                .warn(Some(at), "CREATE DOMAIN not understood; not imported"),
+            None => self.draft.warn(
+                Some(at),
+                WarningKind::Unparsed,
+                "CREATE DOMAIN not understood; not imported",
+            ),
         }
     }
 
@@ -534,6 +716,7 @@ impl Importer {
                     if !create.if_not_exists {
                         self.draft.warn(
                             Some(at),
+                            WarningKind::Unsupported,
                             format!(
                                 "table `{name}` is created twice; the first definition is kept"
                             ),
@@ -580,8 +763,10 @@ impl Importer {
                         });
                     }
                     UserDefinedTypeRepresentation::Composite { .. } => {
-                        self.draft.warn(
+                        self.composites.push(name.clone());
+                        self.draft.no_equivalent(
                             Some(at),
+                            Construct::CompositeType,
                             format!(
                                 "composite type `{name}` has no Tessera equivalent; not imported"
                             ),
@@ -602,7 +787,7 @@ impl Importer {
                             column.options.asc == Some(false),
                         )),
                         _ => {
-                            self.draft.warn(Some(at.clone()), format!("index on expression `{}` of `{table_name}` has no Tessera equivalent; not imported", column.expr));
+                            self.draft.no_equivalent(Some(at.clone()), Construct::ExpressionIndex, format!("index on expression `{}` of `{table_name}` has no Tessera equivalent; not imported", column.expr));
                             return;
                         }
                     }
@@ -614,10 +799,14 @@ impl Importer {
                     predicate: index.predicate.as_ref().map(|p| p.to_string()),
                     location: Some(at.clone()),
                 };
+                let goes_with_other = self.is_partition_or_view(&table_name);
                 match self.draft.table_mut(&table_name) {
                     Some(table) => table.indexes.push(draft_index),
+                    // Goes with the partition or view it indexes (reported there).
+                    None if goes_with_other => {}
                     None => self.draft.warn(
                         Some(at),
+                        WarningKind::Unsupported,
                         format!("index on unknown table `{table_name}`; skipped"),
                     ),
                 }
@@ -627,10 +816,13 @@ impl Importer {
             } => {
                 let table_name = last_name(&name);
                 if self.draft.table(&table_name).is_none() {
-                    self.draft.warn(
-                        Some(at),
-                        format!("ALTER TABLE of unknown table `{table_name}`; skipped"),
-                    );
+                    if !self.is_partition_or_view(&table_name) {
+                        self.draft.warn(
+                            Some(at),
+                            WarningKind::Unsupported,
+                            format!("ALTER TABLE of unknown table `{table_name}`; skipped"),
+                        );
+                    }
                     return;
                 }
                 for operation in operations {
@@ -658,10 +850,8 @@ impl Importer {
                             .draft
                             .enums
                             .retain(|e| !e.name.eq_ignore_ascii_case(&name)),
-                        _ => self.draft.warn(
-                            Some(at.clone()),
-                            format!("DROP {object_type} {name} not applied"),
-                        ),
+                        // Views, sequences, schemas…: never imported, nothing to remove.
+                        _ => {}
                     }
                 }
             }
@@ -694,15 +884,74 @@ impl Importer {
                             column.doc = comment;
                         }
                     }
+                    // Extensions, schemas, databases, roles: dropped with what they
+                    // comment on, which is reported where it is created.
                     _ => {}
+                }
+            }
+            Sql::AlterType(AlterType { name, operation }) => {
+                let name = last_name(&name);
+                match (
+                    operation,
+                    self.draft
+                        .enums
+                        .iter_mut()
+                        .find(|e| e.name.eq_ignore_ascii_case(&name)),
+                ) {
+                    (AlterTypeOperation::AddValue(add), Some(e)) => {
+                        let value = unquote(&add.value);
+                        if !e.values.contains(&value) {
+                            let at = match &add.position {
+                                Some(AlterTypeAddValuePosition::Before(v)) => {
+                                    e.values.iter().position(|x| *x == v.value)
+                                }
+                                Some(AlterTypeAddValuePosition::After(v)) => {
+                                    e.values.iter().position(|x| *x == v.value).map(|i| i + 1)
+                                }
+                                None => None,
+                            };
+                            let at = at.unwrap_or(e.values.len());
+                            e.values.insert(at, value);
+                        }
+                    }
+                    (AlterTypeOperation::RenameValue(rename), Some(e)) => {
+                        let (from, to) = (unquote(&rename.from), unquote(&rename.to));
+                        for v in &mut e.values {
+                            if *v == from {
+                                *v = to.clone();
+                            }
+                        }
+                    }
+                    (AlterTypeOperation::Rename(rename), Some(e)) => {
+                        let new = unquote(&rename.new_name);
+                        let (old_id, new_id) =
+                            (draft::identifier(&e.name), draft::identifier(&new));
+                        e.name = new;
+                        for column in self
+                            .draft
+                            .tables
+                            .iter_mut()
+                            .flat_map(|t| t.columns.iter_mut())
+                        {
+                            if column.ty.scalar == ScalarType::Enum(old_id.clone()) {
+                                column.ty.scalar = ScalarType::Enum(new_id.clone());
+                            }
+                        }
+                    }
+                    (_, None) => self.draft.warn(
+                        Some(at),
+                        WarningKind::Unsupported,
+                        format!("ALTER TYPE of unknown enum `{name}`; skipped"),
+                    ),
                 }
             }
             other => {
                 let text = other.to_string();
                 self.draft.warn(
                     Some(at),
+                    WarningKind::Unsupported,
                     format!(
-                        "`{}` has no Tessera equivalent; not imported",
+                        "`{}` is not a statement the importer applies; not imported",
                         truncate(&text, 60)
                     ),
                 );
@@ -791,6 +1040,7 @@ impl Importer {
                 let mut problem = None;
                 let domains = self.domains.clone();
                 let enums = self.draft.enums.clone();
+                let composites = self.composites.clone();
                 if let Some(column) = table.column_mut(&name) {
                     match op {
                         AlterColumnOperation::SetNotNull => column.nullable = false,
@@ -801,16 +1051,28 @@ impl Importer {
                                 Ok(Some(DefaultKind::Value(v))) => column.default = Some(v),
                                 Ok(Some(DefaultKind::Sequence)) => serial = true,
                                 Ok(None) => column.default = None,
-                                Err(reason) => problem = Some(reason),
+                                Err(reason) => {
+                                    problem = Some((
+                                        WarningKind::NoEquivalent {
+                                            construct: Construct::Default,
+                                        },
+                                        reason,
+                                    ))
+                                }
                             }
                         }
                         AlterColumnOperation::SetDataType { data_type, .. } => {
-                            match column_type(&data_type, &domains, &enums) {
+                            match column_type(&data_type, &domains, &enums, &composites) {
                                 Ok(ty) => column.ty = ty,
-                                Err(reason) => problem = Some(reason),
+                                Err((kind, reason)) => problem = Some((kind, reason)),
                             }
                         }
-                        other => problem = Some(format!("ALTER COLUMN {other} not applied")),
+                        other => {
+                            problem = Some((
+                                WarningKind::Unsupported,
+                                format!("ALTER COLUMN {other} not applied"),
+                            ))
+                        }
                     }
                     if serial {
                         column.ty.scalar = match column.ty.scalar {
@@ -820,9 +1082,9 @@ impl Importer {
                         column.default = None;
                     }
                 }
-                if let Some(problem) = problem {
+                if let Some((kind, problem)) = problem {
                     self.draft
-                        .warn(Some(at), format!("{table_name}.{name}: {problem}"));
+                        .warn(Some(at), kind, format!("{table_name}.{name}: {problem}"));
                 }
             }
             AlterTableOperation::DropConstraint { name, .. } => {
@@ -833,11 +1095,13 @@ impl Importer {
             }
             AlterTableOperation::EnableRowLevelSecurity
             | AlterTableOperation::DisableRowLevelSecurity => {
-                self.draft.warn(Some(at), format!("{table_name}: row-level security has no Tessera equivalent (use the schema's access rules)"));
+                self.draft.no_equivalent(Some(at), Construct::RowLevelSecurity, format!("{table_name}: row-level security has no Tessera equivalent (use the schema's access rules)"));
             }
-            other => self
-                .draft
-                .warn(Some(at), format!("{table_name}: `{other}` not applied")),
+            other => self.draft.warn(
+                Some(at),
+                WarningKind::Unsupported,
+                format!("{table_name}: `{other}` not applied"),
+            ),
         }
         if let Some(slot) = self.draft.table_mut(table_name) {
             *slot = table;
@@ -878,11 +1142,12 @@ impl Importer {
                     array: false,
                 }
             }
-            other => match column_type(other, &self.domains, &self.draft.enums) {
+            other => match column_type(other, &self.domains, &self.draft.enums, &self.composites) {
                 Ok(ty) => ty,
-                Err(reason) => {
+                Err((kind, reason)) => {
                     self.draft.warn(
                         Some(at.clone()),
+                        kind,
                         format!("{}.{name}: {reason}; imported as text", table.name),
                     );
                     FieldType {
@@ -914,8 +1179,9 @@ impl Importer {
                         };
                     }
                     Ok(None) => {}
-                    Err(reason) => self.draft.warn(
+                    Err(reason) => self.draft.no_equivalent(
                         Some(at.clone()),
+                        Construct::Default,
                         format!("{}.{name}: {reason}; default not imported", table.name),
                     ),
                 },
@@ -956,8 +1222,9 @@ impl Importer {
                     {
                         ty = shape;
                     } else if !check_rules(expr, Some(&name), &ty, &mut rules) {
-                        self.draft.warn(
+                        self.draft.no_equivalent(
                             Some(at.clone()),
+                            Construct::Check,
                             format!(
                                 "{}.{name}: CHECK ({expr}) has no Tessera equivalent; not imported",
                                 table.name
@@ -1009,8 +1276,9 @@ impl Importer {
                     generation_expr: Some(expr),
                     ..
                 } => {
-                    self.draft.warn(
+                    self.draft.no_equivalent(
                         Some(at.clone()),
+                        Construct::GeneratedColumn,
                         format!(
                             "{}.{name}: generated column ({expr}) imported as a plain column",
                             table.name
@@ -1018,8 +1286,9 @@ impl Importer {
                     );
                 }
                 ColumnOption::OnUpdate(expr) => {
-                    self.draft.warn(
+                    self.draft.no_equivalent(
                         Some(at.clone()),
+                        Construct::OnUpdate,
                         format!(
                             "{}.{name}: ON UPDATE {expr} not imported (use @updated_at)",
                             table.name
@@ -1031,6 +1300,7 @@ impl Importer {
                 | ColumnOption::OnConflict(_) => {}
                 other => self.draft.warn(
                     Some(at.clone()),
+                    WarningKind::Unsupported,
                     format!(
                         "{}.{name}: column option `{other}` not imported",
                         table.name
@@ -1195,8 +1465,9 @@ impl Importer {
                         }
                     }
                 } else {
-                    self.draft.warn(
+                    self.draft.no_equivalent(
                         Some(at),
+                        Construct::Check,
                         format!(
                             "{}: CHECK ({expr}) has no Tessera equivalent; not imported",
                             table.name
@@ -1206,6 +1477,7 @@ impl Importer {
             }
             other => self.draft.warn(
                 Some(at),
+                WarningKind::Unsupported,
                 format!("{}: constraint `{other}` not imported", table.name),
             ),
         }
@@ -1348,34 +1620,66 @@ fn action(action: ReferentialAction) -> OnDelete {
     }
 }
 
+/// The Tessera type of a column's SQL type: a domain (by name, qualified or not, also as
+/// an array) is its base type; then built-in types; then enums. `Err` says why not, and
+/// whether the type is one Tessera has no equivalent for.
 fn column_type(
     data_type: &DataType,
     domains: &[(String, FieldType)],
     enums: &[DraftEnum],
-) -> Result<FieldType, String> {
+    composites: &[String],
+) -> Result<FieldType, (WarningKind, String)> {
+    let no_equivalent = |construct| WarningKind::NoEquivalent { construct };
     let text = data_type.to_string();
-    match draft::map_type(&text) {
+    let (base, array) = match text.strip_suffix("[]") {
+        Some(base) => (base.trim().trim_matches('"').to_string(), true),
+        None => (text.trim_matches('"').to_string(), false),
+    };
+    // `schema.name`, `"schema"."name"`, `schema.name(20)`: the name without the schema.
+    let unqualified = {
+        let (name, args) = match base.find('(') {
+            Some(open) => base.split_at(open),
+            None => (base.as_str(), ""),
+        };
+        let name = name.rsplit('.').next().unwrap_or(name).trim_matches('"');
+        format!("{name}{args}")
+    };
+    let base_name = unqualified
+        .split('(')
+        .next()
+        .unwrap_or(&unqualified)
+        .trim()
+        .to_string();
+    if let Some((_, ty)) = domains
+        .iter()
+        .find(|(d, _)| d.eq_ignore_ascii_case(&base_name))
+    {
+        return Ok(FieldType {
+            scalar: ty.scalar.clone(),
+            array: array || ty.array,
+        });
+    }
+    let mapped = match draft::map_type(&text) {
+        Ok(None) if unqualified != base => {
+            draft::map_type(&format!("{unqualified}{}", if array { "[]" } else { "" }))
+        }
+        other => other,
+    };
+    match mapped {
         Ok(Some(ty)) => Ok(ty),
-        Err(name) => Err(format!("type `{name}` has no Tessera equivalent")),
+        Err(name) => Err((
+            no_equivalent(Construct::Type),
+            format!("type `{name}` has no Tessera equivalent"),
+        )),
         Ok(None) => {
-            let (base, array) = match text.strip_suffix("[]") {
-                Some(base) => (base.trim().trim_matches('"').to_string(), true),
-                None => (text.trim_matches('"').to_string(), false),
-            };
-            let base_name = base
-                .rsplit('.')
-                .next()
-                .unwrap_or(&base)
-                .trim_matches('"')
-                .to_string();
-            if let Some((_, ty)) = domains
+            if composites
                 .iter()
-                .find(|(d, _)| d.eq_ignore_ascii_case(&base_name))
+                .any(|c| c.eq_ignore_ascii_case(&base_name))
             {
-                return Ok(FieldType {
-                    scalar: ty.scalar.clone(),
-                    array: array || ty.array,
-                });
+                return Err((
+                    no_equivalent(Construct::CompositeType),
+                    format!("type `{text}` is a composite type, which has no Tessera equivalent"),
+                ));
             }
             if let Some(e) = enums
                 .iter()
@@ -1386,7 +1690,7 @@ fn column_type(
                     array,
                 });
             }
-            Err(format!("unknown type `{text}`"))
+            Err((WarningKind::Unsupported, format!("unknown type `{text}`")))
         }
     }
 }
