@@ -172,3 +172,42 @@ fn regex_checks_become_patterns_and_unreadable_regexes_warn() {
         .iter()
         .any(|w| w.message.contains("pages.odd: CHECK") && w.location.is_some()));
 }
+
+#[test]
+fn domains_resolve_in_type_position_only_not_in_column_names() {
+    let import = import(
+        "CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901);
+         CREATE DOMAIN short_code AS varchar(8);
+         CREATE TABLE film (
+           film_id serial PRIMARY KEY,
+           year text NOT NULL DEFAULT 'unknown',
+           release_year public.year,
+           codes short_code[],
+           code short_code NOT NULL,
+           CHECK (char_length(year) <= 20)
+         );
+         ALTER TABLE film ALTER COLUMN year SET DEFAULT 'n/a';",
+    );
+    let film = import.schema.model("film").expect("film");
+    let year = film.field("year").expect("a column named like the domain");
+    assert_eq!(year.ty.scalar, ScalarType::Text, "{}", import.text);
+    assert_eq!(year.default, Some(DefaultValue::String("n/a".into())));
+    assert!(year
+        .validations
+        .iter()
+        .any(|v| matches!(v.rule, Rule::Length { max: Some(20), .. })));
+    let release = film.field("release_year").expect("release_year");
+    assert_eq!(release.ty.scalar, ScalarType::Int);
+    let codes = film.field("codes").expect("codes");
+    assert_eq!(codes.ty.scalar, ScalarType::Varchar(8));
+    assert!(codes.ty.array);
+    assert_eq!(
+        film.field("code").map(|f| &f.ty.scalar),
+        Some(&ScalarType::Varchar(8))
+    );
+    assert!(
+        import.warnings.iter().all(|w| w.is_no_equivalent()),
+        "only the domain's CHECK is reported: {:?}",
+        import.warnings
+    );
+}
