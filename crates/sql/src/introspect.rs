@@ -16,6 +16,30 @@ pub struct LiveCatalog {
     pub tables: Vec<LiveTable>,
     /// Enum types with their values in order (PostgreSQL).
     pub enums: Vec<LiveEnum>,
+    /// Views, materialized views, functions, procedures and row-level security policies
+    /// (PostgreSQL): what the schema holds besides tables and types.
+    #[serde(default)]
+    pub objects: Vec<LiveObject>,
+}
+
+/// A database object that is not a table, a column, a key, an index or a type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveObject {
+    pub kind: LiveObjectKind,
+    /// The object's name; for a function or procedure with its argument types
+    /// (`add(integer, integer)`).
+    pub name: String,
+    /// The table a policy is on.
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveObjectKind {
+    View,
+    MaterializedView,
+    Function,
+    Procedure,
+    Policy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +61,9 @@ pub struct LiveTable {
     /// The `CREATE TRIGGER` statements of the table's triggers.
     #[serde(default)]
     pub triggers: Vec<String>,
+    /// The partitioned table this table is a partition of (PostgreSQL).
+    #[serde(default)]
+    pub partition_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,13 +257,61 @@ pub async fn introspect_sqlite(conn: &mut SqliteConnection) -> Result<LiveCatalo
             indexes,
             checks: sqlite_checks(&create_sql),
             triggers,
+            partition_of: None,
         });
     }
     Ok(LiveCatalog {
         dialect: DialectKind::Sqlite,
+        objects: Vec::new(),
         tables,
         enums: Vec::new(),
     })
+}
+
+/// The views, materialized views, functions, procedures and policies of the current
+/// schema. Functions that belong to an extension (`pgcrypto`'s `gen_random_bytes`) are
+/// the extension's, not the schema's, and are left out.
+async fn postgres_objects(conn: &mut PgConnection) -> Result<Vec<LiveObject>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT kind, name, tab FROM ( \
+           SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END AS kind, \
+                  c.relname::text AS name, NULL::text AS tab \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm') \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                             AND d.objid = c.oid AND d.deptype = 'e') \
+           UNION ALL \
+           SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, \
+                  p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL \
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+           WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p', 'a', 'w') \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+                             AND d.objid = p.oid AND d.deptype = 'e') \
+           UNION ALL \
+           SELECT 'policy', pol.polname::text, c.relname::text \
+           FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE n.nspname = current_schema() \
+         ) o ORDER BY kind, name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut objects = Vec::new();
+    for row in rows {
+        let kind: String = row.try_get(0)?;
+        objects.push(LiveObject {
+            kind: match kind.as_str() {
+                "view" => LiveObjectKind::View,
+                "materialized view" => LiveObjectKind::MaterializedView,
+                "procedure" => LiveObjectKind::Procedure,
+                "policy" => LiveObjectKind::Policy,
+                _ => LiveObjectKind::Function,
+            },
+            name: row.try_get(1)?,
+            table: row.try_get(2)?,
+        });
+    }
+    Ok(objects)
 }
 
 /// The catalog of the current schema (`current_schema()`) of the PostgreSQL database on
@@ -282,6 +357,7 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
                 indexes: Vec::new(),
                 checks: Vec::new(),
                 triggers: Vec::new(),
+                partition_of: None,
             }),
         }
     }
@@ -397,10 +473,26 @@ pub async fn introspect_postgres(conn: &mut PgConnection) -> Result<LiveCatalog,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
+    let rows = sqlx::query(
+        "SELECT c.relname::text, p.relname::text FROM pg_inherits i \
+         JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relispartition ORDER BY c.relname",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let table: String = row.try_get(0)?;
+        if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+            t.partition_of = Some(row.try_get(1)?);
+        }
+    }
+    let objects = postgres_objects(conn).await?;
     Ok(LiveCatalog {
         dialect: DialectKind::Postgres,
         tables,
         enums,
+        objects,
     })
 }
 

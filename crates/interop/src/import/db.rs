@@ -5,9 +5,11 @@
 //! catalog describes and read by the SQL importer, so a live database and a DDL file are
 //! understood the same way: types, defaults, serial and identity columns, storage CHECKs,
 //! behaviours (timestamps, soft delete), partial indexes and naming all come from one
-//! place. Tessera's own tables (`_tessera_*`) are left out.
+//! place. Tessera's own tables (`_tessera_*`) are left out; so are partitions (their
+//! partitioned parent is the model). Views, materialized views, functions, procedures,
+//! triggers and row-level security policies are reported by name.
 
-use tessera_sql::introspect::{LiveCatalog, LiveTable};
+use tessera_sql::introspect::{LiveCatalog, LiveObjectKind, LiveTable};
 use tessera_sql::quote::{ident, ident_list, literal};
 use tessera_sql::DialectKind;
 
@@ -49,10 +51,51 @@ pub fn import_catalog(name: &str, catalog: &LiveCatalog) -> Result<Import, Inter
         DialectKind::Sqlite => Dialect::Sqlite,
     };
     let mut draft = Draft::default();
+    let at = |object: &str| {
+        Some(Location {
+            file: format!("{name}:{object}"),
+            line: 1,
+            column: 1,
+        })
+    };
+    for partition in &catalog.tables {
+        if let Some(parent) = &partition.partition_of {
+            draft.no_equivalent(
+                at(&partition.name),
+                Construct::Partition,
+                format!(
+                    "`{}` is a partition of `{parent}`: its rows are rows of `{parent}`; not imported as a model (nor its own indexes and constraints)",
+                    partition.name
+                ),
+            );
+        }
+    }
+    for object in &catalog.objects {
+        let (construct, what) = match object.kind {
+            LiveObjectKind::View => (Construct::View, "view"),
+            LiveObjectKind::MaterializedView => (Construct::MaterializedView, "materialized view"),
+            LiveObjectKind::Function => (Construct::Function, "function"),
+            LiveObjectKind::Procedure => (Construct::Procedure, "procedure"),
+            LiveObjectKind::Policy => (Construct::Policy, "row-level security policy"),
+        };
+        let on = object
+            .table
+            .as_deref()
+            .map(|t| format!(" on `{t}`"))
+            .unwrap_or_default();
+        draft.no_equivalent(
+            at(object.table.as_deref().unwrap_or(&object.name)),
+            construct,
+            format!(
+                "{what} `{}`{on} has no Tessera equivalent; not imported",
+                object.name
+            ),
+        );
+    }
     let tables: Vec<&LiveTable> = catalog
         .tables
         .iter()
-        .filter(|t| !t.name.starts_with(OWN_TABLE_PREFIX))
+        .filter(|t| !t.name.starts_with(OWN_TABLE_PREFIX) && t.partition_of.is_none())
         .collect();
     if tables.is_empty() {
         return Err(InteropError::NothingToImport {
