@@ -110,6 +110,25 @@ fn openapi_never_exposes_secret_fields_in_responses() {
 }
 
 #[test]
+fn openapi_lists_restore_for_soft_deleted_models_and_publish_for_content_scopes() {
+    let doc = openapi(&app("tour-builder"));
+    let paths = &doc["paths"];
+    assert!(paths.get("/rest/v1/tour_pages/restore").is_some());
+    let publish = &paths["/rest/v1/projects/publish"]["post"];
+    assert_eq!(
+        publish["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/publish_events"
+    );
+    assert!(paths.get("/rest/v1/tour_pages/publish").is_none());
+    let plain = openapi(&shop());
+    assert!(plain["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .all(|p| !p.ends_with("/publish")));
+}
+
+#[test]
 fn every_app_exports_to_every_format() {
     for name in APPS {
         let schema = app(name);

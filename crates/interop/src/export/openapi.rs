@@ -35,6 +35,18 @@ pub fn openapi(schema: &Schema) -> Value {
         }
         tags.push(Value::Object(tag));
         paths.insert(format!("/rest/v1/{}", model.name), model_path(model));
+        if model.behaviours.soft_delete.is_some() {
+            paths.insert(
+                format!("/rest/v1/{}/restore", model.name),
+                restore_path(model),
+            );
+        }
+        if publishes(schema, model) {
+            paths.insert(
+                format!("/rest/v1/{}/publish", model.name),
+                publish_path(schema, model),
+            );
+        }
     }
     schemas.insert("Error".into(), error_schema());
     json!({
@@ -307,6 +319,99 @@ fn model_path(model: &Model) -> Value {
             "summary": delete_summary,
             "parameters": with(vec![param_ref("select"), param_ref("prefer")]),
             "responses": delete_responses,
+        }
+    })
+}
+
+/// The model a to-one relation `relation` of `model` points at.
+fn relation_target<'s>(model: &'s Model, relation: &str) -> Option<&'s str> {
+    model.relation(relation).and_then(|r| match &r.kind {
+        tessera_schema::ir::RelationKind::ToOne { target, .. } => Some(target.as_str()),
+        _ => None,
+    })
+}
+
+/// Whether some environment-scoped content belongs to rows of `scope`.
+fn publishes(schema: &Schema, scope: &Model) -> bool {
+    schema.models.iter().any(|m| {
+        m.behaviours
+            .environment
+            .as_ref()
+            .is_some_and(|env| relation_target(m, &env.scope) == Some(scope.name.as_str()))
+    })
+}
+
+fn restore_path(model: &Model) -> Value {
+    let name = &model.name;
+    let mut params = vec![param_ref("select"), param_ref("prefer")];
+    params.extend(filters(model));
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({"description": "Restored rows, with what their delete cascaded to (with `Prefer: return=representation`).", "content": {"application/json": {"schema": rows(model)}}}),
+    );
+    responses.insert("204".into(), json!({"description": "Restored."}));
+    errors(
+        &mut responses,
+        &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("409", "Conflict"),
+        ],
+    );
+    json!({
+        "post": {
+            "tags": [name],
+            "operationId": format!("restore_{name}"),
+            "summary": format!("Restore soft-deleted `{name}` rows matching the filters."),
+            "parameters": params,
+            "responses": responses,
+        }
+    })
+}
+
+fn publish_path(schema: &Schema, scope: &Model) -> Value {
+    let name = &scope.name;
+    let log = schema.models.iter().find(|m| {
+        m.behaviours
+            .publish_log
+            .as_ref()
+            .is_some_and(|log| relation_target(m, &log.scope) == Some(name.as_str()))
+    });
+    let result = match log {
+        Some(log) => json!({"$ref": format!("{REFS}{}", log.name)}),
+        None => json!({"type": "object"}),
+    };
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({"description": "The publish run, as recorded in the publish log.", "content": {"application/json": {"schema": result}}}),
+    );
+    errors(
+        &mut responses,
+        &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("404", "NotFound"),
+            ("409", "Conflict"),
+            ("422", "Unprocessable"),
+        ],
+    );
+    json!({
+        "post": {
+            "tags": [name],
+            "operationId": format!("publish_{name}"),
+            "summary": format!("Copy the environment content of one `{name}` row to the next environment, in one transaction."),
+            "parameters": filters(scope),
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "required": ["from", "to"],
+                    "properties": {"from": {"type": "string"}, "to": {"type": "string"}}
+                }}}
+            },
+            "responses": responses,
         }
     })
 }
