@@ -434,14 +434,31 @@ fn pk_exprs(model: &Model) -> Vec<Alias> {
         .collect()
 }
 
-fn require_filter(filter: &[Condition], what: &str) -> Result<(), RuntimeError> {
+/// The checks every filtered write (update, delete, restore) makes before it runs: a filter
+/// is required (`what` names the operation in the message), and the filter and the
+/// representation's `select` must be valid reads of `model`.
+fn check_filtered_write(
+    schema: &Schema,
+    model: &Model,
+    filter: &[Condition],
+    select: &[SelectItem],
+    what: &str,
+) -> Result<(), RuntimeError> {
     if filter.is_empty() {
         return Err(
             RuntimeError::bad_request("21000", format!("{what} requires a filter"))
                 .with_hint("Add a filter such as id=eq.<id> to the query string"),
         );
     }
-    Ok(())
+    plan::validate_read(
+        schema,
+        &ReadRequest {
+            model: model.name.clone(),
+            select: select.to_vec(),
+            filter: filter.to_vec(),
+            ..ReadRequest::default()
+        },
+    )
 }
 
 /// Representation of the rows with these keys, in the keys' order.
@@ -900,16 +917,7 @@ pub(crate) async fn update(
 ) -> Result<Vec<Json>, RuntimeError> {
     let schema = engine.schema();
     let model = find_model(schema, &req.model)?;
-    require_filter(&req.filter, "UPDATE")?;
-    plan::validate_read(
-        schema,
-        &ReadRequest {
-            model: model.name.clone(),
-            select: req.select.clone(),
-            filter: req.filter.clone(),
-            ..ReadRequest::default()
-        },
-    )?;
+    check_filtered_write(schema, model, &req.filter, &req.select, "UPDATE")?;
     let at = now();
     let mut errors = Vec::new();
     let mut changes = prepare(
@@ -1000,16 +1008,7 @@ pub(crate) async fn delete(
 ) -> Result<Vec<Json>, RuntimeError> {
     let schema = engine.schema();
     let model = find_model(schema, &req.model)?;
-    require_filter(&req.filter, "DELETE")?;
-    plan::validate_read(
-        schema,
-        &ReadRequest {
-            model: model.name.clone(),
-            select: req.select.clone(),
-            filter: req.filter.clone(),
-            ..ReadRequest::default()
-        },
-    )?;
+    check_filtered_write(schema, model, &req.filter, &req.select, "DELETE")?;
     let soft = model.behaviours.soft_delete.is_some();
     if req.hard && soft && !model.behaviours.hard_delete {
         return Err(RuntimeError::new(
@@ -1309,16 +1308,7 @@ pub(crate) async fn restore(
             ),
         ));
     };
-    require_filter(&req.filter, "restore")?;
-    plan::validate_read(
-        schema,
-        &ReadRequest {
-            model: model.name.clone(),
-            select: req.select.clone(),
-            filter: req.filter.clone(),
-            ..ReadRequest::default()
-        },
-    )?;
+    check_filtered_write(schema, model, &req.filter, &req.select, "restore")?;
     let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
     let matched = matching_keys(&mut tx, schema, model, &req.filter, Deleted::Only, &[sd]).await?;
     let keys: Vec<Vec<Json>> = matched.iter().map(|(k, _)| k.clone()).collect();
