@@ -5,10 +5,13 @@
 
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, InsertRequest,
-    RestoreRequest, RuntimeError, UpdateRequest,
+    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, RestoreRequest,
+    UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
+
+mod common;
+use common::{get, insert, pairs, try_insert};
 
 const SCHEMA: &str = r#"
 model users {
@@ -36,57 +39,7 @@ model notes {
 "#;
 
 async fn engine(db: &Database) -> Engine {
-    let schema = match tessera_schema::check_source("poly.tsr", SCHEMA) {
-        Ok(checked) => checked.schema,
-        Err(diagnostics) => panic!("schema: {diagnostics:?}"),
-    };
-    tessera_migrate::migrate_to(
-        &schema,
-        db.url(),
-        &tessera_migrate::MigrateOptions::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("migrate: {e}"));
-    Engine::connect(schema, db.url()).await.expect("connect")
-}
-
-fn pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (p.to_owned(), String::new()),
-        })
-        .collect()
-}
-
-async fn try_insert(engine: &Engine, model: &str, body: Value) -> Result<Vec<Value>, RuntimeError> {
-    engine
-        .insert(
-            &Context::service(),
-            &InsertRequest {
-                model: model.into(),
-                body,
-                ..InsertRequest::default()
-            },
-        )
-        .await
-}
-
-async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
-    try_insert(engine, model, body)
-        .await
-        .unwrap_or_else(|e| panic!("insert into {model}: {e:?}"))
-}
-
-async fn get(engine: &Engine, model: &str, query: &str) -> Vec<Value> {
-    let req = parse_read(engine.schema(), model, &pairs(query)).expect("query");
-    engine
-        .read(&Context::service(), &req)
-        .await
-        .unwrap_or_else(|e| panic!("GET {model}?{query}: {e:?}"))
-        .rows
+    common::engine_with(db, common::checked("poly.tsr", SCHEMA)).await
 }
 
 fn filter(engine: &Engine, model: &str, query: &str) -> Vec<tessera_runtime::Condition> {

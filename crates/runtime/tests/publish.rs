@@ -5,10 +5,12 @@
 
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, Engine, ErrorKind, InsertRequest, PublishRequest,
-    RuntimeError, UpdateRequest,
+    parse_filter, Context, Engine, ErrorKind, PublishRequest, RuntimeError, UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
+
+mod common;
+use common::{get, insert, pairs};
 
 fn tour_builder() -> tessera_schema::Schema {
     let path = concat!(
@@ -16,56 +18,11 @@ fn tour_builder() -> tessera_schema::Schema {
         "/../../apps/tour-builder/schema.tsr"
     );
     let source = std::fs::read_to_string(path).expect("tour builder schema");
-    match tessera_schema::check_source("schema.tsr", &source) {
-        Ok(checked) => checked.schema,
-        Err(diagnostics) => panic!("tour builder schema: {diagnostics:?}"),
-    }
+    common::checked("schema.tsr", &source)
 }
 
 async fn engine(db: &Database) -> Engine {
-    let schema = tour_builder();
-    tessera_migrate::migrate_to(
-        &schema,
-        db.url(),
-        &tessera_migrate::MigrateOptions::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("migrate: {e}"));
-    Engine::connect(schema, db.url()).await.expect("connect")
-}
-
-fn pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (k.to_owned(), v.to_owned()),
-            None => (p.to_owned(), String::new()),
-        })
-        .collect()
-}
-
-async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
-    engine
-        .insert(
-            &Context::service(),
-            &InsertRequest {
-                model: model.into(),
-                body,
-                ..InsertRequest::default()
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("insert into {model}: {e:?}"))
-}
-
-async fn get(engine: &Engine, model: &str, query: &str) -> Vec<Value> {
-    let req = parse_read(engine.schema(), model, &pairs(query)).expect("query");
-    engine
-        .read(&Context::service(), &req)
-        .await
-        .unwrap_or_else(|e| panic!("GET {model}?{query}: {e:?}"))
-        .rows
+    common::engine_with(db, tour_builder()).await
 }
 
 async fn publish(

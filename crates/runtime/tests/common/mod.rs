@@ -84,15 +84,24 @@ model blocker {
 "#;
 
 pub fn schema() -> tessera_schema::Schema {
-    match tessera_schema::check_source("test.tsr", SCHEMA) {
+    checked("test.tsr", SCHEMA)
+}
+
+/// `source` checked (as the file `name`); panics with the diagnostics.
+pub fn checked(name: &str, source: &str) -> tessera_schema::Schema {
+    match tessera_schema::check_source(name, source) {
         Ok(checked) => checked.schema,
-        Err(diagnostics) => panic!("test schema: {diagnostics:?}"),
+        Err(diagnostics) => panic!("{name}: {diagnostics:?}"),
     }
 }
 
 /// An engine over `db`, migrated to [`SCHEMA`] with `tessera_migrate`.
 pub async fn engine(db: &Database) -> Engine {
-    let schema = schema();
+    engine_with(db, schema()).await
+}
+
+/// An engine over `db`, migrated to `schema` with `tessera_migrate`.
+pub async fn engine_with(db: &Database, schema: tessera_schema::Schema) -> Engine {
     tessera_migrate::migrate_to(
         &schema,
         db.url(),
@@ -108,6 +117,16 @@ pub fn ctx() -> Context {
 }
 
 pub async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
+    try_insert(engine, model, body)
+        .await
+        .unwrap_or_else(|e| panic!("insert into {model}: {e:?}"))
+}
+
+pub async fn try_insert(
+    engine: &Engine,
+    model: &str,
+    body: Value,
+) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
     engine
         .insert(
             &ctx(),
@@ -118,7 +137,6 @@ pub async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
             },
         )
         .await
-        .unwrap_or_else(|e| panic!("insert into {model}: {e:?}"))
 }
 
 pub async fn get(engine: &Engine, model: &str, query: &str) -> Vec<Value> {
