@@ -32,6 +32,8 @@ enum Executor<'a> {
 pub(crate) struct Tx {
     conn: Conn,
     schema: Arc<Schema>,
+    /// A write transaction; on SQLite its foreign keys are checked, and named, at commit.
+    write: bool,
 }
 
 /// A statement that sea-query can render and sqlx can run.
@@ -49,7 +51,11 @@ impl Tx {
                 Conn::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, None, e))?)
             }
         };
-        Ok(Tx { conn, schema })
+        Ok(Tx {
+            conn,
+            schema,
+            write: false,
+        })
     }
 
     /// A connection for a read that is one statement: no transaction needed.
@@ -69,7 +75,11 @@ impl Tx {
                     .map_err(|e| map_sqlx_error(None, None, e))?,
             ),
         };
-        Ok(Tx { conn, schema })
+        Ok(Tx {
+            conn,
+            schema,
+            write: false,
+        })
     }
 
     fn executor(&mut self) -> Executor<'_> {
@@ -85,16 +95,28 @@ impl Tx {
     /// lock instead of failing on upgrade).
     pub(crate) async fn write(pool: &DbPool, schema: Arc<Schema>) -> Result<Tx, RuntimeError> {
         let conn = match pool {
-            DbPool::Sqlite(p) => Conn::Sqlite(
-                p.begin_with("BEGIN IMMEDIATE")
+            DbPool::Sqlite(p) => {
+                let mut tx = p
+                    .begin_with("BEGIN IMMEDIATE")
                     .await
-                    .map_err(|e| map_sqlx_error(None, None, e))?,
-            ),
+                    .map_err(|e| map_sqlx_error(None, None, e))?;
+                // SQLite's immediate foreign-key error names neither the constraint nor the
+                // columns; deferred to commit, the violation can be found and named.
+                sqlx::query("PRAGMA defer_foreign_keys = ON")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| map_sqlx_error(None, None, e))?;
+                Conn::Sqlite(tx)
+            }
             DbPool::Postgres(p) => {
                 Conn::Postgres(p.begin().await.map_err(|e| map_sqlx_error(None, None, e))?)
             }
         };
-        Ok(Tx { conn, schema })
+        Ok(Tx {
+            conn,
+            schema,
+            write: true,
+        })
     }
 
     pub(crate) fn dialect(&self) -> DialectKind {
@@ -107,6 +129,18 @@ impl Tx {
     pub(crate) async fn commit(self) -> Result<(), RuntimeError> {
         let schema = self.schema.clone();
         match self.conn {
+            Conn::Sqlite(mut tx) if self.write => {
+                match foreign_key_violation(&mut tx, &schema).await {
+                    Ok(None) => tx.commit().await,
+                    Ok(Some(violation)) => {
+                        tx.rollback()
+                            .await
+                            .map_err(|e| map_sqlx_error(Some(&schema), None, e))?;
+                        return Err(violation);
+                    }
+                    Err(e) => Err(e),
+                }
+            }
             Conn::Sqlite(tx) => tx.commit().await,
             Conn::Postgres(tx) => tx.commit().await,
             Conn::SqliteSingle(_) | Conn::PostgresSingle(_) => Ok(()),
@@ -202,4 +236,66 @@ impl Tx {
             }
         }
     }
+}
+
+/// The first foreign key a SQLite write transaction left violated, named as PostgreSQL
+/// names it: the constraint, the model and its fields, the missing parent.
+async fn foreign_key_violation(
+    tx: &mut sqlx::SqliteConnection,
+    schema: &Schema,
+) -> Result<Option<RuntimeError>, sqlx::Error> {
+    use sqlx::Row;
+    let Some(row) = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let table: String = row.try_get("table")?;
+    let parent: String = row.try_get("parent")?;
+    let fkid: i64 = row.try_get("fkid")?;
+    let columns: Vec<String> =
+        sqlx::query("SELECT \"from\" FROM pragma_foreign_key_list(?) WHERE id = ? ORDER BY seq")
+            .bind(&table)
+            .bind(fkid)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("from"))
+            .collect::<Result<_, _>>()?;
+    let model = schema.models.iter().find(|m| m.table == table);
+    let model_name = model.map_or(table.as_str(), |m| m.name.as_str());
+    let parent_name = schema
+        .models
+        .iter()
+        .find(|m| m.table == parent)
+        .map_or(parent.as_str(), |m| m.name.as_str());
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            model
+                .and_then(|m| m.field_by_column(c))
+                .map_or_else(|| c.clone(), |f| f.name.clone())
+        })
+        .collect();
+    let constraint = tessera_sql::Catalog::from_schema(schema, tessera_sql::DialectKind::Sqlite)
+        .ok()
+        .and_then(|catalog| {
+            catalog
+                .tables
+                .iter()
+                .find(|t| t.name == table)
+                .and_then(|t| t.foreign_keys.iter().find(|fk| fk.columns == columns))
+                .map(|fk| fk.name.clone())
+        })
+        .unwrap_or_else(|| "foreign key".to_owned());
+    let fields = fields.join(", ");
+    Ok(Some(
+        RuntimeError::new(
+            crate::error::ErrorKind::Conflict,
+            "23503",
+            format!("{model_name} ({fields}) references a {parent_name} row that does not exist"),
+        )
+        .with_details(format!("constraint {constraint}; fields: {fields}")),
+    ))
 }

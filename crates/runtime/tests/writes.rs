@@ -162,6 +162,10 @@ engine_tests! {
             ..InsertRequest::default()
         }).await.expect_err("dangling");
         assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Conflict, "23503"));
+        let details = err.details.clone().unwrap_or_default();
+        assert!(details.contains("fields: projectId"), "the foreign key is named: {err:?}");
+        assert!(!details.contains("constraint foreign key;"), "the constraint is named: {err:?}");
+        assert_eq!(get(&engine, "pages", "").await.len(), 0, "nothing is half-written");
     }
 
     /// An import hash already present is a conflict; ignore-duplicates skips it.
