@@ -3,15 +3,13 @@
 //! permanently where the schema allows it (`@@hard_delete`).
 
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use tessera_runtime::{Context, DeleteRequest};
 
 use super::media;
 use super::prefer::{Prefer, Return};
-use super::{
-    filter_required, json_response, preference_applied, query_params, rows_body, write_query,
-};
+use super::{filtered_write_query, written_rows};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -24,11 +22,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let params = query_params(&uri)?;
-    let query = write_query(&state, &model, &params)?;
-    if query.filter.is_empty() {
-        return Err(filter_required("DELETE"));
-    }
+    let query = filtered_write_query(&state, &model, &uri, "DELETE")?;
     let request = DeleteRequest {
         model,
         filter: query.filter,
@@ -36,11 +30,10 @@ pub async fn delete(
         select: query.select,
     };
     let rows = state.engine.delete(&context, &request).await?;
-    let out = preference_applied(&prefer);
-    if prefer.return_ == Some(Return::Representation) {
-        let (body, content_type) = rows_body(rows, accept)?;
-        Ok(json_response(StatusCode::OK, &body, content_type, out))
-    } else {
-        Ok((StatusCode::NO_CONTENT, out).into_response())
-    }
+    written_rows(
+        rows,
+        accept,
+        &prefer,
+        prefer.return_ == Some(Return::Representation),
+    )
 }

@@ -13,7 +13,8 @@ use tessera_runtime::{Context, InsertRequest, Resolution};
 use super::media;
 use super::prefer::{self, Prefer, Return};
 use super::{
-    body_bytes, json_response, preference_applied, query_params, rows_body, take_param, write_query,
+    json_request_body, json_response, preference_applied, query_params, rows_body, take_param,
+    write_query,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,8 +32,7 @@ pub async fn insert(
     let mut params = query_params(&uri)?;
     let columns = take_param(&mut params, "columns").map(|c| parse_columns(&c));
     let query = write_query(&state, &model, &params)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    let mut body = media::json_body(&headers, &bytes)?;
+    let mut body = json_request_body(&state, &headers, body)?;
     if let Some(columns) = &columns {
         keep_columns(&mut body, columns);
     }

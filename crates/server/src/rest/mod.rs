@@ -143,6 +143,50 @@ pub fn filter_required(method: &str) -> ApiError {
         .with_hint("Add a filter such as ?id=eq.VALUE; to address every row use a filter every row matches, such as ?id=not.is.null")
 }
 
+/// The query parameters of a write that must be filtered (`PATCH`, `DELETE`, restore,
+/// publish): parsed as [`write_query`] does, and refused without a filter (`method` names
+/// the operation in the error).
+pub fn filtered_write_query(
+    state: &AppState,
+    model: &str,
+    uri: &Uri,
+    method: &str,
+) -> Result<tessera_runtime::WriteQuery, ApiError> {
+    let params = query_params(uri)?;
+    let query = write_query(state, model, &params)?;
+    if query.filter.is_empty() {
+        return Err(filter_required(method));
+    }
+    Ok(query)
+}
+
+/// The JSON request body, read within the configured limit.
+pub fn json_request_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Value, ApiError> {
+    let bytes = body_bytes(body, state.config.body_limit)?;
+    media::json_body(headers, &bytes)
+}
+
+/// The answer to a write of `rows`: the rows (200, an array or the one object `accept`
+/// asks for) when `representation`, otherwise 204; both with `Preference-Applied`.
+pub fn written_rows(
+    rows: Vec<Value>,
+    accept: Accept,
+    prefer: &prefer::Prefer,
+    representation: bool,
+) -> Result<Response, ApiError> {
+    let out = preference_applied(prefer);
+    if representation {
+        let (body, content_type) = rows_body(rows, accept)?;
+        Ok(json_response(StatusCode::OK, &body, content_type, out))
+    } else {
+        Ok((StatusCode::NO_CONTENT, out).into_response())
+    }
+}
+
 /// Parses the query parameters of a write (filters, `select`, `on_conflict`, `_hard`).
 pub fn write_query(
     state: &AppState,

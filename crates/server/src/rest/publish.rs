@@ -12,7 +12,7 @@ use serde_json::Value;
 use tessera_runtime::Context;
 
 use super::media;
-use super::{body_bytes, filter_required, json_response, query_params, write_query};
+use super::{filtered_write_query, json_request_body, json_response};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -25,13 +25,8 @@ pub async fn publish(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     media::accept(&headers)?;
-    let params = query_params(&uri)?;
-    let query = write_query(&state, &model, &params)?;
-    if query.filter.is_empty() {
-        return Err(filter_required("publish"));
-    }
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    let body = media::json_body(&headers, &bytes)?;
+    let query = filtered_write_query(&state, &model, &uri, "publish")?;
+    let body = json_request_body(&state, &headers, body)?;
     let from = environment(&body, "from")?;
     let to = environment(&body, "to")?;
     let log = state

@@ -4,16 +4,13 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use tessera_runtime::{Context, UpdateRequest};
 
 use super::media;
 use super::prefer::{Prefer, Return};
-use super::{
-    body_bytes, filter_required, json_response, preference_applied, query_params, rows_body,
-    write_query,
-};
+use super::{filtered_write_query, json_request_body, written_rows};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -27,13 +24,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let params = query_params(&uri)?;
-    let query = write_query(&state, &model, &params)?;
-    if query.filter.is_empty() {
-        return Err(filter_required("PATCH"));
-    }
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    let body = media::json_body(&headers, &bytes)?;
+    let query = filtered_write_query(&state, &model, &uri, "PATCH")?;
+    let body = json_request_body(&state, &headers, body)?;
     let request = UpdateRequest {
         model,
         filter: query.filter,
@@ -42,11 +34,10 @@ pub async fn update(
         select: query.select,
     };
     let rows = state.engine.update(&context, &request).await?;
-    let out = preference_applied(&prefer);
-    if prefer.return_ == Some(Return::Representation) {
-        let (body, content_type) = rows_body(rows, accept)?;
-        Ok(json_response(StatusCode::OK, &body, content_type, out))
-    } else {
-        Ok((StatusCode::NO_CONTENT, out).into_response())
-    }
+    written_rows(
+        rows,
+        accept,
+        &prefer,
+        prefer.return_ == Some(Return::Representation),
+    )
 }
