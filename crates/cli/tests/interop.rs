@@ -60,6 +60,10 @@ fn import_sql_writes_a_schema_that_checks_and_warns_with_file_line_and_column() 
         )),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("imported 1 model, 0 enums (1 warning: 1 without a Tessera equivalent)"),
+        "the summary says what kind the warnings are: {stderr}"
+    );
     let check = tessera(&["check", out.to_str().expect("path")]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }

@@ -101,10 +101,10 @@ pub fn run(args: Args) -> ExitCode {
                 eprintln!("{warning}");
             }
             eprintln!(
-                "imported {} models, {} enums ({} warnings)",
-                import.schema.models.len(),
-                import.schema.enums.len(),
-                import.warnings.len()
+                "imported {}, {} ({})",
+                plural(import.schema.models.len(), "model"),
+                plural(import.schema.enums.len(), "enum"),
+                warning_summary(&import.warnings)
             );
             super::export::emit(output.as_deref(), &import.text)
         }
@@ -121,4 +121,40 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::from(EXIT_FINDINGS)
         }
     }
+}
+
+/// "3 warnings: 2 without a Tessera equivalent, 1 not understood", so a reader can tell
+/// what the source has that Tessera lacks from what the importer could not read.
+fn warning_summary(warnings: &[tessera_interop::Warning]) -> String {
+    use tessera_interop::WarningKind;
+    if warnings.is_empty() {
+        return "no warnings".into();
+    }
+    let count =
+        |wanted: fn(&WarningKind) -> bool| warnings.iter().filter(|w| wanted(&w.kind)).count();
+    let parts: Vec<String> = [
+        (
+            count(|k| matches!(k, WarningKind::NoEquivalent { .. })),
+            "without a Tessera equivalent",
+        ),
+        (count(|k| matches!(k, WarningKind::Assumed)), "assumed"),
+        (
+            count(|k| matches!(k, WarningKind::Unsupported)),
+            "not supported",
+        ),
+        (
+            count(|k| matches!(k, WarningKind::Unparsed)),
+            "not understood",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let total = warnings.len();
+    format!(
+        "{total} warning{}: {}",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
 }
