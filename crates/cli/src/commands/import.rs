@@ -151,10 +151,13 @@ fn warning_summary(warnings: &[tessera_interop::Warning]) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
-    let total = warnings.len();
     format!(
-        "{total} warning{}: {}",
-        if total == 1 { "" } else { "s" },
+        "{}: {}",
+        plural(warnings.len(), "warning"),
         parts.join(", ")
     )
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
