@@ -30,6 +30,7 @@ mod rest;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod testing;
 
 use std::future::Future;
 use std::sync::Arc;

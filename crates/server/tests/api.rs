@@ -345,11 +345,7 @@ async fn panics_become_a_generic_500() {
         ),
         &tessera_server::ServerConfig::default(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, _stop) = tessera_server::testing::spawn(app).await.expect("serve");
     let response = reqwest::get(format!("http://{addr}/boom"))
         .await
         .expect("answer");
@@ -367,11 +363,7 @@ async fn cors_preflight_is_answered() {
         axum::Router::new(),
         &tessera_server::ServerConfig::default(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, _stop) = tessera_server::testing::spawn(app).await.expect("serve");
     let response = reqwest::Client::new()
         .request(
             reqwest::Method::OPTIONS,

@@ -84,7 +84,8 @@ pub struct AppServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub schema: Arc<Schema>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Stops the server when dropped.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl AppServer {
@@ -102,23 +103,14 @@ impl AppServer {
             .await
             .expect("engine connects");
         let state = tessera_server::state(engine, ServiceKey::new(KEY), ServerConfig::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let (addr, stop) = tessera_server::testing::spawn(tessera_server::router(state))
             .await
-            .expect("bind a free port");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(tessera_server::serve(
-            listener,
-            tessera_server::router(state),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+            .expect("serve on a free port");
         AppServer {
             addr,
             client: reqwest::Client::new(),
             schema,
-            stop: Some(stop),
+            _stop: stop,
         }
     }
 
@@ -173,14 +165,6 @@ impl AppServer {
             response.body
         );
         response.row().clone()
-    }
-}
-
-impl Drop for AppServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -38,7 +38,8 @@ pub async fn migrate(schema: &tessera_schema::Schema, url: &str) {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Stops the server when dropped.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TestServer {
@@ -57,22 +58,13 @@ impl TestServer {
             .await
             .expect("engine connects");
         let state = tessera_server::state(engine, ServiceKey::new(KEY), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let (addr, stop) = tessera_server::testing::spawn(tessera_server::router(state))
             .await
-            .expect("bind a free port");
-        let addr = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(tessera_server::serve(
-            listener,
-            tessera_server::router(state),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+            .expect("serve on a free port");
         TestServer {
             addr,
             client: reqwest::Client::new(),
-            stop: Some(stop),
+            _stop: stop,
         }
     }
 
@@ -99,14 +91,6 @@ impl TestServer {
 
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.req(reqwest::Method::DELETE, path)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
