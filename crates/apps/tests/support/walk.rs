@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use tessera_schema::ir::{Model, RelationKind, Schema};
+use tessera_testkit::Database;
 
 use super::rows::{creation_order, linked_row, patchable};
 use super::server::{enc, AppServer};
@@ -37,6 +38,18 @@ pub fn select_all_relations(model: &Model) -> String {
         }
     }
     select.join(",")
+}
+
+/// Serves `app` on `db` and walks every model; fails listing every failed step.
+pub async fn assert_every_model_round_trips(app: &str, db: &Database) {
+    let server = AppServer::start(app, db).await;
+    let failures = walk_every_model(&server).await;
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Walks every model of the app served by `server`; returns one line per failure, each
