@@ -479,39 +479,11 @@ fn relation_link<'s>(
             to,
         } => {
             let t = model_of(schema, target)?;
+            let Some(link) = many_to_many_link(schema, model, t, join_model, from, to)? else {
+                return Ok(None);
+            };
             let j = model_of(schema, join_model)?;
-            let (Some(from_rel), Some(to_rel)) = (j.relation(from), j.relation(to)) else {
-                return Ok(None);
-            };
-            let (
-                RelationKind::ToOne {
-                    field: jf,
-                    references: mref,
-                    ..
-                },
-                RelationKind::ToOne {
-                    field: jt,
-                    references: tref,
-                    ..
-                },
-            ) = (&from_rel.kind, &to_rel.kind)
-            else {
-                return Ok(None);
-            };
-            (
-                Link {
-                    parent_key: field_of(model, mref)?,
-                    child_key: field_of(j, jf)?,
-                    through: Some(Through {
-                        model: j,
-                        to: field_of(j, jt)?,
-                        target_field: field_of(t, tref)?,
-                    }),
-                    extra: Vec::new(),
-                    many: true,
-                },
-                vec![j.name.clone(), j.table.clone()],
-            )
+            (link, vec![j.name.clone(), j.table.clone()])
         }
         RelationKind::Polymorphic { .. } => return Ok(None),
     }))
@@ -633,8 +605,9 @@ fn resolve_link<'s>(
         } = &rel.kind
         {
             if *t == model.name {
-                if let Some(link) =
-                    reverse_many_to_many(schema, model, target, join_model, from, to)?
+                // `target.rel` is a many-to-many relation to `model`: the same join model
+                // read the other way round.
+                if let Some(link) = many_to_many_link(schema, model, target, join_model, to, from)?
                 {
                     candidates.push(Candidate {
                         description: format!("{}.{} (inverse)", target.name, rel.name),
@@ -690,32 +663,32 @@ fn resolve_link<'s>(
     }
 }
 
-/// `target.rel` is a many-to-many relation to `model`: the same join model read the other
-/// way round.
-fn reverse_many_to_many<'s>(
+/// The many-to-many link from `model` to `target` through `join_model`, whose to-one
+/// relation `near` points at `model` and `far` at `target`.
+fn many_to_many_link<'s>(
     schema: &'s Schema,
     model: &'s Model,
     target: &'s Model,
     join_model: &str,
-    from: &str,
-    to: &str,
+    near: &str,
+    far: &str,
 ) -> Result<Option<Link<'s>>, RuntimeError> {
     let j = model_of(schema, join_model)?;
-    let (Some(from_rel), Some(to_rel)) = (j.relation(from), j.relation(to)) else {
+    let (Some(near_rel), Some(far_rel)) = (j.relation(near), j.relation(far)) else {
         return Ok(None);
     };
     let (
-        RelationKind::ToOne {
-            field: jt,
-            references: tref,
-            ..
-        },
         RelationKind::ToOne {
             field: jf,
             references: mref,
             ..
         },
-    ) = (&from_rel.kind, &to_rel.kind)
+        RelationKind::ToOne {
+            field: jt,
+            references: tref,
+            ..
+        },
+    ) = (&near_rel.kind, &far_rel.kind)
     else {
         return Ok(None);
     };
