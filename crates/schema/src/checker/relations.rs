@@ -148,35 +148,7 @@ impl<'a> Checker<'a> {
             }
             return Some(existing.name.clone());
         }
-        let ty = match ty.scalar {
-            ScalarType::Serial => FieldType {
-                scalar: ScalarType::Int,
-                array: false,
-            },
-            ScalarType::BigSerial => FieldType {
-                scalar: ScalarType::BigInt,
-                array: false,
-            },
-            _ => ty,
-        };
-        let field = Field {
-            name: column.clone(),
-            column: column.clone(),
-            doc: None,
-            ty,
-            nullable,
-            default: None,
-            validations: Vec::new(),
-            transforms: Vec::new(),
-            hash: None,
-            secret: false,
-            readonly: false,
-            computed: None,
-            managed: None,
-            relation: Some(relation.to_string()),
-            renamed_from: None,
-            implicit: true,
-        };
+        let field = foreign_key_field(&column, ty, nullable, relation);
         let position = position.min(build.model.fields.len());
         build.model.fields.insert(position, field);
         build.spans.entry(column.clone()).or_insert(span);
@@ -1008,33 +980,8 @@ impl<'a> Checker<'a> {
         to_column: &str,
         to_type: FieldType,
     ) -> Model {
-        let key_field = |column: &str, ty: FieldType, relation: &str| Field {
-            name: column.to_string(),
-            column: column.to_string(),
-            doc: None,
-            ty: match ty.scalar {
-                ScalarType::Serial => FieldType {
-                    scalar: ScalarType::Int,
-                    array: false,
-                },
-                ScalarType::BigSerial => FieldType {
-                    scalar: ScalarType::BigInt,
-                    array: false,
-                },
-                _ => ty,
-            },
-            nullable: false,
-            default: None,
-            validations: Vec::new(),
-            transforms: Vec::new(),
-            hash: None,
-            secret: false,
-            readonly: false,
-            computed: None,
-            managed: None,
-            relation: Some(relation.to_string()),
-            renamed_from: None,
-            implicit: true,
+        let key_field = |column: &str, ty: FieldType, relation: &str| {
+            foreign_key_field(column, ty, false, relation)
         };
         let to_one = |relation: &str, target: &str, field: &str, references: String| Relation {
             name: relation.to_string(),
@@ -1083,5 +1030,39 @@ impl<'a> Checker<'a> {
             behaviours: Behaviours::default(),
             renamed_from: None,
         }
+    }
+}
+
+/// The implicit foreign-key field `column` of `relation`, typed like the key it references
+/// (a serial key is referenced by a plain integer).
+fn foreign_key_field(column: &str, ty: FieldType, nullable: bool, relation: &str) -> Field {
+    let ty = match ty.scalar {
+        ScalarType::Serial => FieldType {
+            scalar: ScalarType::Int,
+            array: false,
+        },
+        ScalarType::BigSerial => FieldType {
+            scalar: ScalarType::BigInt,
+            array: false,
+        },
+        _ => ty,
+    };
+    Field {
+        name: column.to_string(),
+        column: column.to_string(),
+        doc: None,
+        ty,
+        nullable,
+        default: None,
+        validations: Vec::new(),
+        transforms: Vec::new(),
+        hash: None,
+        secret: false,
+        readonly: false,
+        computed: None,
+        managed: None,
+        relation: Some(relation.to_string()),
+        renamed_from: None,
+        implicit: true,
     }
 }
