@@ -180,40 +180,33 @@ impl Db {
             return Ok(Vec::new());
         }
         let t = ident(HISTORY_TABLE);
+        // The same reading of the four columns on either driver's rows.
+        macro_rules! entries {
+            ($conn:expr, $sql:expr) => {
+                sqlx::query(&$sql)
+                    .fetch_all(&mut *$conn)
+                    .await?
+                    .into_iter()
+                    .map(|r| {
+                        Ok(HistoryEntry {
+                            id: r.try_get(0)?,
+                            name: r.try_get(1)?,
+                            checksum: r.try_get(2)?,
+                            schema: r.try_get(3)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            };
+        }
         let rows = match self {
-            Db::Sqlite(c) => {
-                let sql = format!("SELECT id, name, checksum, schema FROM {t} ORDER BY id");
-                sqlx::query(&sql)
-                    .fetch_all(&mut *c)
-                    .await?
-                    .into_iter()
-                    .map(|r| {
-                        Ok(HistoryEntry {
-                            id: r.try_get(0)?,
-                            name: r.try_get(1)?,
-                            checksum: r.try_get(2)?,
-                            schema: r.try_get(3)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
-            Db::Postgres(c) => {
-                let sql =
-                    format!("SELECT id::bigint, name, checksum, schema::text FROM {t} ORDER BY id");
-                sqlx::query(&sql)
-                    .fetch_all(&mut *c)
-                    .await?
-                    .into_iter()
-                    .map(|r| {
-                        Ok(HistoryEntry {
-                            id: r.try_get(0)?,
-                            name: r.try_get(1)?,
-                            checksum: r.try_get(2)?,
-                            schema: r.try_get(3)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
-            }
+            Db::Sqlite(c) => entries!(
+                c,
+                format!("SELECT id, name, checksum, schema FROM {t} ORDER BY id")
+            ),
+            Db::Postgres(c) => entries!(
+                c,
+                format!("SELECT id::bigint, name, checksum, schema::text FROM {t} ORDER BY id")
+            ),
         };
         Ok(rows)
     }
