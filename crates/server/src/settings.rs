@@ -37,34 +37,28 @@ pub async fn load_or_create_service_key(
         "INSERT INTO {SETTINGS_TABLE} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
     );
     let select = format!("SELECT value FROM {SETTINGS_TABLE} WHERE name = $1");
+    // The same statements on either driver's connection type.
+    macro_rules! create_insert_select {
+        ($connection:ty) => {{
+            let mut conn = <$connection>::connect(database_url).await?;
+            sqlx::query(&create).execute(&mut conn).await?;
+            let done = sqlx::query(&insert)
+                .bind(SERVICE_KEY_NAME)
+                .bind(fresh.expose())
+                .execute(&mut conn)
+                .await?;
+            let value = sqlx::query_scalar(&select)
+                .bind(SERVICE_KEY_NAME)
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await?;
+            (value, done.rows_affected())
+        }};
+    }
     let (stored, inserted): (String, u64) = if database_url.starts_with("sqlite:") {
-        let mut conn = SqliteConnection::connect(database_url).await?;
-        sqlx::query(&create).execute(&mut conn).await?;
-        let done = sqlx::query(&insert)
-            .bind(SERVICE_KEY_NAME)
-            .bind(fresh.expose())
-            .execute(&mut conn)
-            .await?;
-        let value = sqlx::query_scalar(&select)
-            .bind(SERVICE_KEY_NAME)
-            .fetch_one(&mut conn)
-            .await?;
-        conn.close().await?;
-        (value, done.rows_affected())
+        create_insert_select!(SqliteConnection)
     } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-        let mut conn = PgConnection::connect(database_url).await?;
-        sqlx::query(&create).execute(&mut conn).await?;
-        let done = sqlx::query(&insert)
-            .bind(SERVICE_KEY_NAME)
-            .bind(fresh.expose())
-            .execute(&mut conn)
-            .await?;
-        let value = sqlx::query_scalar(&select)
-            .bind(SERVICE_KEY_NAME)
-            .fetch_one(&mut conn)
-            .await?;
-        conn.close().await?;
-        (value, done.rows_affected())
+        create_insert_select!(PgConnection)
     } else {
         return Err(SettingsError::UnsupportedUrl);
     };
