@@ -39,7 +39,7 @@
 //!         Ok(())
 //!     }
 //!
-//!     #[ignore = "slow"]
+//!     /// Doc comments and attributes on a test are kept.
 //!     async fn many_rows(db: Database) {
 //!         let _url = db.url();
 //!     }
@@ -94,6 +94,20 @@ pub use cluster::PG_BINDIR_ENV;
 pub use error::{Error, ServerError};
 pub use postgres::{postgres, PgDatabase, PgServer, DATABASE_NAME_PREFIX, DATABASE_URL_ENV};
 pub use sqlite::{sqlite, SqliteDatabase};
+
+/// Whether the PostgreSQL server at `admin_url` has a database called `name`.
+pub async fn database_exists(admin_url: &str, name: &str) -> bool {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the server");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .expect("look up the database");
+    count == 1
+}
 
 /// A database engine that tests run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -324,8 +338,8 @@ where
 
 /// Turns each `async fn NAME(db: Database)` into a module `NAME` with two tests,
 /// `sqlite` and `postgres`, each running the function on a fresh database of that
-/// engine (see [`run_on`]). Attributes and doc comments on a function (`#[ignore]`,
-/// `#[should_panic]`, …) apply to both tests. The function may return `()` or
+/// engine (see [`run_on`]). Attributes and doc comments on a function (`#[should_panic]`,
+/// `#[cfg(...)]`, …) apply to both tests. The function may return `()` or
 /// `Result<(), E: Debug>`. Items of the enclosing module are in scope.
 ///
 /// Where PostgreSQL is not available (and `CI` is not set) the `postgres` test passes

@@ -1,5 +1,5 @@
-//! The two ways of getting a server, each checked in a child process (this test
-//! binary run again on one ignored test) so that its environment and lifetime are its
+//! The two ways of getting a server, each checked in a process of its own (the
+//! `testkit-server-mode` scenario binary) so that its environment and lifetime are its
 //! own:
 //!
 //! * without TESSERA_TEST_DATABASE_URL a throwaway cluster starts, serves databases,
@@ -8,39 +8,26 @@
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection as _, PgConnection};
-use tessera_testkit::{PgServer, ServerError, DATABASE_URL_ENV};
+use tessera_testkit::{database_exists, PgServer, ServerError, DATABASE_URL_ENV};
 
-/// Set for the child process, naming the scenario it must run.
-const CHILD_ENV: &str = "TESSERA_TESTKIT_CHILD";
 const UNAVAILABLE: &str = "CHILD-REPORT unavailable";
 
-/// Runs the ignored test `name` of this binary in a child process.
-fn run_child(name: &str, scenario: &str, database_url: Option<&str>) -> Output {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let mut command = Command::new(exe);
-    command
-        .args([
-            name,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, scenario)
-        .env_remove(DATABASE_URL_ENV);
+/// Runs the scenario in a process of its own (`src/bin/testkit-server-mode.rs`).
+fn run_child(scenario: &str, database_url: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_testkit-server-mode"));
+    command.arg(scenario).env_remove(DATABASE_URL_ENV);
     if let Some(url) = database_url {
         command.env(DATABASE_URL_ENV, url);
     }
-    let output = command.output().expect("run the child test process");
+    let output = command.output().expect("run the scenario process");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "child `{name}` failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
+        "scenario `{scenario}` failed: {}\nstdout:\n{stdout}\nstderr:\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
@@ -57,12 +44,6 @@ fn report(output: &Output, key: &str) -> Vec<String> {
         .flat_map(|line| line.split(' '))
         .filter_map(|pair| pair.strip_prefix(&prefix).map(str::to_owned))
         .collect()
-}
-
-fn child_report(pairs: &[(&str, String)]) {
-    let line: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("CHILD-REPORT {}", line.join(" "));
-    let _ = std::io::stdout().flush();
 }
 
 fn skip_unavailable() {
@@ -88,38 +69,9 @@ fn port_is_open(port: u16) -> bool {
     .is_ok()
 }
 
-async fn exercise(db: &tessera_testkit::PgDatabase) {
-    let pool = db.pool().await.expect("connect");
-    sqlx::query("CREATE TABLE items (id serial PRIMARY KEY, label text NOT NULL)")
-        .execute(&pool)
-        .await
-        .expect("create table");
-    sqlx::query("INSERT INTO items (label) VALUES ($1)")
-        .bind(db.name())
-        .execute(&pool)
-        .await
-        .expect("insert");
-    let label: String = sqlx::query_scalar("SELECT label FROM items")
-        .fetch_one(&pool)
-        .await
-        .expect("select");
-    assert_eq!(label, db.name());
-    pool.close().await;
-}
-
-async fn database_exists(admin_url: &str, name: &str) -> bool {
-    let mut admin = PgConnection::connect(admin_url).await.expect("connect");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
-        .bind(name)
-        .fetch_one(&mut admin)
-        .await
-        .expect("look up database");
-    count == 1
-}
-
 #[test]
 fn without_a_url_a_throwaway_cluster_serves_databases_and_is_removed_at_exit() {
-    let output = run_child("child_uses_a_throwaway_cluster", "throwaway", None);
+    let output = run_child("throwaway", None);
     if String::from_utf8_lossy(&output.stdout).contains(UNAVAILABLE) {
         return skip_unavailable();
     }
@@ -143,69 +95,6 @@ fn without_a_url_a_throwaway_cluster_serves_databases_and_is_removed_at_exit() {
     assert!(!dir.exists(), "{} is left behind", dir.display());
 }
 
-#[test]
-#[ignore = "run in a child process by without_a_url_a_throwaway_cluster_…"]
-fn child_uses_a_throwaway_cluster() {
-    if std::env::var(CHILD_ENV).as_deref() != Ok("throwaway") {
-        return;
-    }
-    let server = match PgServer::global() {
-        Ok(server) => server,
-        Err(ServerError::Unavailable) => return println!("{UNAVAILABLE}"),
-        Err(error) => panic!("{error}"),
-    };
-    assert!(server.is_throwaway());
-    let data_dir = server
-        .data_dir()
-        .expect("a throwaway cluster has a data directory");
-    let dir = server.cluster_dir().expect("and a directory");
-    assert!(data_dir.starts_with(dir));
-    assert!(dir.join("socket").is_dir());
-    let pid = std::fs::read_to_string(data_dir.join("postmaster.pid"))
-        .expect("the server runs")
-        .lines()
-        .next()
-        .expect("postmaster.pid names the PID")
-        .to_owned();
-    let port = url::Url::parse(server.admin_url())
-        .expect("a URL")
-        .port()
-        .expect("a port");
-    assert!(server
-        .admin_url()
-        .starts_with("postgres://postgres@127.0.0.1:"));
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let names = runtime.block_on(async {
-        let (a, b) = tokio::join!(
-            tessera_testkit::PgDatabase::create(),
-            tessera_testkit::PgDatabase::create()
-        );
-        let (a, b) = (a.expect("database a"), b.expect("database b"));
-        assert_ne!(a.name(), b.name());
-        exercise(&a).await;
-        exercise(&b).await;
-        [a.name().to_owned(), b.name().to_owned()]
-        // a and b are dropped here, the cluster stays until the process exits
-    });
-    runtime.block_on(async {
-        for name in &names {
-            assert!(!database_exists(server.admin_url(), name).await);
-        }
-    });
-
-    child_report(&[
-        ("dir", dir.display().to_string()),
-        ("pid", pid),
-        ("port", port.to_string()),
-        ("database", names[0].clone()),
-        ("database", names[1].clone()),
-    ]);
-}
-
 #[tokio::test]
 async fn with_a_url_databases_are_made_on_that_server_and_dropped() {
     // The server this process uses (external or throwaway) plays the configured one.
@@ -218,11 +107,9 @@ async fn with_a_url_databases_are_made_on_that_server_and_dropped() {
         Err(error) => panic!("{error}"),
     };
     let url = server.admin_url().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        run_child("child_uses_the_configured_server", "configured", Some(&url))
-    })
-    .await
-    .expect("join");
+    let output = tokio::task::spawn_blocking(move || run_child("configured", Some(&url)))
+        .await
+        .expect("join");
     let names = report(&output, "database");
     assert_eq!(names.len(), 2, "{names:?}");
     for name in &names {
@@ -232,45 +119,4 @@ async fn with_a_url_databases_are_made_on_that_server_and_dropped() {
         );
     }
     assert!(report(&output, "throwaway") == ["false"]);
-}
-
-#[test]
-#[ignore = "run in a child process by with_a_url_databases_are_made_…"]
-fn child_uses_the_configured_server() {
-    if std::env::var(CHILD_ENV).as_deref() != Ok("configured") {
-        return;
-    }
-    let configured = std::env::var(DATABASE_URL_ENV).expect("the parent sets the URL");
-    let server = PgServer::global().expect("the configured server");
-    assert!(!server.is_throwaway());
-    assert_eq!(server.admin_url(), configured);
-    assert_eq!(server.data_dir(), None::<&Path>);
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let names = runtime.block_on(async {
-        let a = tessera_testkit::postgres().await.expect("database a");
-        let b = tessera_testkit::postgres().await.expect("database b");
-        assert_ne!(a.name(), b.name());
-        for db in [&a, &b] {
-            assert!(db.url().starts_with(
-                configured
-                    .split('/')
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join("/")
-                    .as_str()
-            ));
-            assert!(database_exists(&configured, db.name()).await);
-            exercise(db).await;
-        }
-        [a.name().to_owned(), b.name().to_owned()]
-    });
-    child_report(&[
-        ("throwaway", server.is_throwaway().to_string()),
-        ("database", names[0].clone()),
-        ("database", names[1].clone()),
-    ]);
 }
