@@ -245,6 +245,9 @@ pub struct UpdateRequest {
     /// instead of replacing it (`Prefer: tessera-json=merge`).
     pub json_merge: bool,
     pub select: Vec<SelectItem>,
+    /// Exactly one row must match; otherwise nothing is changed and the error is
+    /// `NotAcceptable` (`PGRST116`), as PostgREST answers a single-object request.
+    pub single: bool,
 }
 
 /// A delete of every live row matching `filter` (a filter is required).
@@ -255,6 +258,8 @@ pub struct DeleteRequest {
     /// Delete permanently (`_hard=true`); only where the schema allows it.
     pub hard: bool,
     pub select: Vec<SelectItem>,
+    /// Exactly one row must match; otherwise nothing is deleted (see [`UpdateRequest::single`]).
+    pub single: bool,
 }
 
 /// Restores soft-deleted rows matching `filter`, with what their delete cascaded to.

@@ -997,6 +997,10 @@ pub(crate) async fn update(
         check_polymorphic(&mut tx, schema, model, &keys).await?;
     }
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    if req.single && keys.len() != 1 {
+        tx.rollback().await?;
+        return Err(not_one_row(keys.len()));
+    }
     tx.commit().await?;
     Ok(out)
 }
@@ -1041,8 +1045,22 @@ pub(crate) async fn delete(
             tx.execute(Some(model), &q).await?;
         }
     }
+    if req.single && keys.len() != 1 {
+        tx.rollback().await?;
+        return Err(not_one_row(keys.len()));
+    }
     tx.commit().await?;
     Ok(out)
+}
+
+/// What a single-object write answers when another number of rows matched.
+fn not_one_row(rows: usize) -> RuntimeError {
+    RuntimeError::new(
+        crate::error::ErrorKind::NotAcceptable,
+        "PGRST116",
+        "JSON object requested, multiple (or no) rows returned",
+    )
+    .with_details(format!("The result contains {rows} rows"))
 }
 
 /// A relation of `child` pointing at `parent`: how to find the children of parent rows.

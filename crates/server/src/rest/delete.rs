@@ -28,6 +28,7 @@ pub async fn delete(
         filter: query.filter,
         hard: query.hard,
         select: query.select,
+        single: accept == media::Accept::Object,
     };
     let rows = state.engine.delete(&context, &request).await?;
     written_rows(

@@ -32,6 +32,7 @@ pub async fn update(
         body,
         json_merge: prefer.json_merge,
         select: query.select,
+        single: accept == media::Accept::Object,
     };
     let rows = state.engine.update(&context, &request).await?;
     written_rows(
