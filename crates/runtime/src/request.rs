@@ -232,6 +232,8 @@ pub struct InsertRequest {
     pub on_conflict: Option<Vec<String>>,
     /// The representation returned (empty means `*`).
     pub select: Vec<SelectItem>,
+    /// Exactly one row must be written; otherwise nothing is (see [`UpdateRequest::single`]).
+    pub single: bool,
 }
 
 /// An update of every live row matching `filter` (a filter is required).

@@ -738,6 +738,10 @@ pub(crate) async fn insert(
     }
     check_polymorphic(&mut tx, schema, model, &keys).await?;
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    if req.single && keys.len() != 1 {
+        tx.rollback().await?;
+        return Err(not_one_row(keys.len()));
+    }
     tx.commit().await?;
     Ok(out)
 }

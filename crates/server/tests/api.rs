@@ -198,9 +198,9 @@ engine_tests! {
         assert_eq!((status, codes(&body).0), (406, "PGRST107"));
     }
 
-    /// A single-object PATCH or DELETE that matches another number of rows answers 406
+    /// A single-object POST, PATCH or DELETE of another number of rows answers 406
     /// and changes nothing.
-    async fn single_object_writes_matching_several_rows_change_nothing(db: Database) {
+    async fn single_object_writes_of_several_rows_change_nothing(db: Database) {
         let server = TestServer::start(&db).await;
         project(&server, "One", "one").await;
         project(&server, "Two", "two").await;
@@ -208,6 +208,8 @@ engine_tests! {
         let (status, _, body) = send(server.patch("/rest/v1/projects?slug=like.*").header("accept", object).json(&json!({"name": "Same"}))).await;
         assert_eq!((status, codes(&body).0), (406, "PGRST116"), "{body}");
         let (status, _, body) = send(server.delete("/rest/v1/projects?slug=like.*").header("accept", object)).await;
+        assert_eq!((status, codes(&body).0), (406, "PGRST116"), "{body}");
+        let (status, _, body) = send(server.post("/rest/v1/projects").header("accept", object).header("prefer", "return=representation").json(&json!([{"name": "Three", "slug": "three"}, {"name": "Four", "slug": "four"}]))).await;
         assert_eq!((status, codes(&body).0), (406, "PGRST116"), "{body}");
         let (_, _, body) = send(server.get("/rest/v1/projects?select=name&order=slug")).await;
         assert_eq!(body, json!([{"name": "One"}, {"name": "Two"}]), "nothing was changed");

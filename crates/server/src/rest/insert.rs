@@ -46,6 +46,7 @@ pub async fn insert(
         }),
         on_conflict: query.on_conflict,
         select: query.select,
+        single: accept == media::Accept::Object && prefer.return_ == Some(Return::Representation),
     };
     let rows = state.engine.insert(&context, &request).await?;
 
