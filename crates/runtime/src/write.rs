@@ -738,12 +738,7 @@ pub(crate) async fn insert(
     }
     check_polymorphic(&mut tx, schema, model, &keys).await?;
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
-    if req.single && keys.len() != 1 {
-        tx.rollback().await?;
-        return Err(not_one_row(keys.len()));
-    }
-    tx.commit().await?;
-    Ok(out)
+    commit_written(tx, req.single, keys.len(), out).await
 }
 
 /// The target models of the polymorphic relation whose type column is `field`.
@@ -1001,12 +996,7 @@ pub(crate) async fn update(
         check_polymorphic(&mut tx, schema, model, &keys).await?;
     }
     let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
-    if req.single && keys.len() != 1 {
-        tx.rollback().await?;
-        return Err(not_one_row(keys.len()));
-    }
-    tx.commit().await?;
-    Ok(out)
+    commit_written(tx, req.single, keys.len(), out).await
 }
 
 pub(crate) async fn delete(
@@ -1049,22 +1039,28 @@ pub(crate) async fn delete(
             tx.execute(Some(model), &q).await?;
         }
     }
-    if req.single && keys.len() != 1 {
-        tx.rollback().await?;
-        return Err(not_one_row(keys.len()));
-    }
-    tx.commit().await?;
-    Ok(out)
+    commit_written(tx, req.single, keys.len(), out).await
 }
 
-/// What a single-object write answers when another number of rows matched.
-fn not_one_row(rows: usize) -> RuntimeError {
-    RuntimeError::new(
-        crate::error::ErrorKind::NotAcceptable,
-        "PGRST116",
-        "JSON object requested, multiple (or no) rows returned",
-    )
-    .with_details(format!("The result contains {rows} rows"))
+/// Commits a write and returns its rows; a single-object write of another number of rows
+/// is rolled back and answered as PostgREST does.
+async fn commit_written(
+    tx: Tx,
+    single: bool,
+    written: usize,
+    rows: Vec<Json>,
+) -> Result<Vec<Json>, RuntimeError> {
+    if single && written != 1 {
+        tx.rollback().await?;
+        return Err(RuntimeError::new(
+            crate::error::ErrorKind::NotAcceptable,
+            "PGRST116",
+            "JSON object requested, multiple (or no) rows returned",
+        )
+        .with_details(format!("The result contains {written} rows")));
+    }
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// A relation of `child` pointing at `parent`: how to find the children of parent rows.
