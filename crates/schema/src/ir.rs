@@ -179,6 +179,45 @@ pub struct Field {
 }
 
 impl Field {
+    /// A plain stored field: `name` in the column of the same name, with no default, rule
+    /// or behaviour; callers set what differs.
+    pub fn new(name: impl Into<String>, ty: FieldType, nullable: bool) -> Field {
+        let name = name.into();
+        Field {
+            column: name.clone(),
+            name,
+            doc: None,
+            ty,
+            nullable,
+            default: None,
+            validations: Vec::new(),
+            transforms: Vec::new(),
+            hash: None,
+            secret: false,
+            readonly: false,
+            computed: None,
+            managed: None,
+            relation: None,
+            renamed_from: None,
+            implicit: false,
+        }
+    }
+
+    /// The key of a model that declares none: `id uuid`, generated when not given.
+    pub fn implicit_id() -> Field {
+        let ty = FieldType {
+            scalar: ScalarType::Uuid,
+            array: false,
+        };
+        Field {
+            doc: Some("Primary key, generated when not given.".into()),
+            default: Some(DefaultValue::GeneratedUuid),
+            readonly: true,
+            implicit: true,
+            ..Field::new("id", ty, false)
+        }
+    }
+
     pub fn is_stored(&self) -> bool {
         self.computed.is_none()
     }

@@ -317,22 +317,11 @@ fn choose_naming(draft: &Draft) -> Naming {
 
 fn new_field(column: &DraftColumn, name: String) -> Field {
     Field {
-        name,
         column: column.name.clone(),
         doc: column.doc.clone(),
-        ty: column.ty.clone(),
-        nullable: column.nullable,
         default: column.default.clone(),
         validations: column.validations.clone(),
-        transforms: Vec::new(),
-        hash: None,
-        secret: false,
-        readonly: false,
-        computed: None,
-        managed: None,
-        relation: None,
-        renamed_from: None,
-        implicit: false,
+        ..Field::new(name, column.ty.clone(), column.nullable)
     }
 }
 
@@ -730,27 +719,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
                         "{model_name}: no primary key; Tessera adds `id uuid` (a new column)"
                     ),
                 });
-                fields.insert(
-                    0,
-                    Field {
-                        name: "id".into(),
-                        column: "id".into(),
-                        doc: Some("Primary key, generated when not given.".into()),
-                        ty: scalar(ScalarType::Uuid),
-                        nullable: false,
-                        default: Some(DefaultValue::GeneratedUuid),
-                        validations: Vec::new(),
-                        transforms: Vec::new(),
-                        hash: None,
-                        secret: false,
-                        readonly: true,
-                        computed: None,
-                        managed: None,
-                        relation: None,
-                        renamed_from: None,
-                        implicit: true,
-                    },
-                );
+                fields.insert(0, Field::implicit_id());
                 primary_key = vec!["id".into()];
             }
         }

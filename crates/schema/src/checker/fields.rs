@@ -75,27 +75,7 @@ impl<'a> Checker<'a> {
     pub(crate) fn declared_fields(&mut self, index: usize) {
         let decl = self.models[index].decl;
         if needs_default_id(decl) {
-            let id = Field {
-                name: "id".into(),
-                column: "id".into(),
-                doc: Some("Primary key, generated when not given.".into()),
-                ty: FieldType {
-                    scalar: ScalarType::Uuid,
-                    array: false,
-                },
-                nullable: false,
-                default: Some(DefaultValue::GeneratedUuid),
-                validations: Vec::new(),
-                transforms: Vec::new(),
-                hash: None,
-                secret: false,
-                readonly: true,
-                computed: None,
-                managed: None,
-                relation: None,
-                renamed_from: None,
-                implicit: true,
-            };
+            let id = Field::implicit_id();
             let build = &mut self.models[index];
             build.model.fields.push(id);
             build.model.primary_key = vec!["id".into()];
@@ -299,22 +279,8 @@ impl<'a> Checker<'a> {
 
     fn scalar_field(&mut self, decl: &FieldDecl, ty: FieldType, nullable: bool) -> Option<Field> {
         let mut field = Field {
-            name: decl.name.name.clone(),
-            column: decl.name.name.clone(),
             doc: doc(&decl.trivia.doc),
-            ty,
-            nullable,
-            default: None,
-            validations: Vec::new(),
-            transforms: Vec::new(),
-            hash: None,
-            secret: false,
-            readonly: false,
-            computed: None,
-            managed: None,
-            relation: None,
-            renamed_from: None,
-            implicit: false,
+            ..Field::new(decl.name.name.clone(), ty, nullable)
         };
         if let Some(value) = &decl.default {
             field.default = self.default_value(value, &field);

@@ -58,22 +58,10 @@ impl Checker<'_> {
             return existing.name.clone();
         }
         model.fields.push(Field {
-            name: column.clone(),
-            column: column.clone(),
-            doc: None,
-            ty,
-            nullable,
             default,
-            validations: Vec::new(),
-            transforms: Vec::new(),
-            hash: None,
-            secret: false,
-            readonly: false,
-            computed: None,
             managed: Some(managed),
-            relation: None,
-            renamed_from: None,
             implicit: true,
+            ..Field::new(column.clone(), ty, nullable)
         });
         column
     }

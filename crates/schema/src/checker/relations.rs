@@ -1048,21 +1048,8 @@ fn foreign_key_field(column: &str, ty: FieldType, nullable: bool, relation: &str
         _ => ty,
     };
     Field {
-        name: column.to_string(),
-        column: column.to_string(),
-        doc: None,
-        ty,
-        nullable,
-        default: None,
-        validations: Vec::new(),
-        transforms: Vec::new(),
-        hash: None,
-        secret: false,
-        readonly: false,
-        computed: None,
-        managed: None,
         relation: Some(relation.to_string()),
-        renamed_from: None,
         implicit: true,
+        ..Field::new(column, ty, nullable)
     }
 }
