@@ -169,41 +169,29 @@ impl Tx {
     ) -> Result<Vec<Vec<Json>>, RuntimeError> {
         let schema = self.schema.clone();
         let schema = &schema;
+        // The same code for both engines; only the query builder and the decoder differ.
+        macro_rules! fetch_with {
+            ($tx:expr, $builder:expr, $decode:path) => {{
+                let (sql, values) = stmt.build_sqlx($builder);
+                tracing::debug!(%sql, "query");
+                let rows = sqlx::query_with(&sql, values)
+                    .fetch_all(&mut *$tx)
+                    .await
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
+                rows.iter()
+                    .map(|row| {
+                        types
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| $decode(row, i, t.array, &t.scalar))
+                            .collect()
+                    })
+                    .collect()
+            }};
+        }
         match self.executor() {
-            Executor::Sqlite(tx) => {
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                tracing::debug!(%sql, "query");
-                let rows = sqlx::query_with(&sql, values)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
-                rows.iter()
-                    .map(|row| {
-                        types
-                            .iter()
-                            .enumerate()
-                            .map(|(i, t)| decode_sqlite(row, i, t.array, &t.scalar))
-                            .collect()
-                    })
-                    .collect()
-            }
-            Executor::Postgres(tx) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                tracing::debug!(%sql, "query");
-                let rows = sqlx::query_with(&sql, values)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| map_sqlx_error(Some(schema), model, e))?;
-                rows.iter()
-                    .map(|row| {
-                        types
-                            .iter()
-                            .enumerate()
-                            .map(|(i, t)| decode_pg(row, i, t.array, &t.scalar))
-                            .collect()
-                    })
-                    .collect()
-            }
+            Executor::Sqlite(tx) => fetch_with!(tx, SqliteQueryBuilder, decode_sqlite),
+            Executor::Postgres(tx) => fetch_with!(tx, PostgresQueryBuilder, decode_pg),
         }
     }
 
@@ -215,25 +203,20 @@ impl Tx {
     ) -> Result<u64, RuntimeError> {
         let schema = self.schema.clone();
         let schema = &schema;
+        macro_rules! execute_with {
+            ($tx:expr, $builder:expr) => {{
+                let (sql, values) = stmt.build_sqlx($builder);
+                tracing::debug!(%sql, "execute");
+                sqlx::query_with(&sql, values)
+                    .execute(&mut *$tx)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err(|e| map_sqlx_error(Some(schema), model, e))
+            }};
+        }
         match self.executor() {
-            Executor::Sqlite(tx) => {
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                tracing::debug!(%sql, "execute");
-                sqlx::query_with(&sql, values)
-                    .execute(&mut *tx)
-                    .await
-                    .map(|r| r.rows_affected())
-                    .map_err(|e| map_sqlx_error(Some(schema), model, e))
-            }
-            Executor::Postgres(tx) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                tracing::debug!(%sql, "execute");
-                sqlx::query_with(&sql, values)
-                    .execute(&mut *tx)
-                    .await
-                    .map(|r| r.rows_affected())
-                    .map_err(|e| map_sqlx_error(Some(schema), model, e))
-            }
+            Executor::Sqlite(tx) => execute_with!(tx, SqliteQueryBuilder),
+            Executor::Postgres(tx) => execute_with!(tx, PostgresQueryBuilder),
         }
     }
 }
