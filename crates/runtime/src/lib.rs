@@ -25,6 +25,7 @@ mod db;
 mod dberror;
 mod engine;
 mod error;
+mod identity;
 mod parse;
 mod plan;
 mod publish;

@@ -234,6 +234,7 @@ fn default_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Option<Jso
         DefaultValue::Json(v) => v.clone(),
         DefaultValue::Now => time_value(field, at),
         DefaultValue::GeneratedUuid => Json::String(uuid::Uuid::new_v4().to_string()),
+        DefaultValue::RandomSecret => Json::String(crate::identity::random_secret().ok()?),
     })
 }
 

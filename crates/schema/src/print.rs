@@ -160,6 +160,7 @@ fn default_value(default: &DefaultValue) -> Value {
         DefaultValue::Json(j) => json_to_value(j),
         DefaultValue::Now => call("now", Vec::new()),
         DefaultValue::GeneratedUuid => call("uuid", Vec::new()),
+        DefaultValue::RandomSecret => call("random_secret", Vec::new()),
     }
 }
 

@@ -105,6 +105,7 @@ fn default_text(default: &DefaultValue) -> String {
         DefaultValue::Json(j) => format!("`{j}`"),
         DefaultValue::Now => "`now()`".into(),
         DefaultValue::GeneratedUuid => "`uuid()`".into(),
+        DefaultValue::RandomSecret => "`random_secret()`".into(),
     }
 }
 

@@ -170,7 +170,7 @@ fn default_json(default: &tessera_schema::ir::DefaultValue) -> Option<Value> {
         DefaultValue::Number(n) => serde_json::from_str(n).ok(),
         DefaultValue::Bool(b) => Some(json!(b)),
         DefaultValue::Json(j) => Some(j.clone()),
-        DefaultValue::Now | DefaultValue::GeneratedUuid => None,
+        DefaultValue::Now | DefaultValue::GeneratedUuid | DefaultValue::RandomSecret => None,
     }
 }
 

@@ -823,6 +823,7 @@ pub fn lower(mut draft: Draft, file: &str) -> Result<Import, InteropError> {
             indexes,
             behaviours,
             renamed_from: None,
+            access: Vec::new(),
         });
     }
     // Types of foreign keys follow the referenced key; enum columns of unknown enums are text.

@@ -856,6 +856,8 @@ fn default_to_json(value: &DefaultValue) -> serde_json::Value {
         DefaultValue::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
         DefaultValue::Bool(b) => serde_json::Value::Bool(*b),
         DefaultValue::Json(j) => j.clone(),
-        DefaultValue::Now | DefaultValue::GeneratedUuid => serde_json::Value::Null,
+        DefaultValue::Now | DefaultValue::GeneratedUuid | DefaultValue::RandomSecret => {
+            serde_json::Value::Null
+        }
     }
 }

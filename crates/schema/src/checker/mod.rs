@@ -334,6 +334,7 @@ impl<'a> ModelBuild<'a> {
                 indexes: Vec::new(),
                 behaviours: Behaviours::default(),
                 renamed_from: None,
+                access: Vec::new(),
             },
             spans: HashMap::new(),
             to_one: Vec::new(),

@@ -1029,6 +1029,7 @@ impl<'a> Checker<'a> {
             }],
             behaviours: Behaviours::default(),
             renamed_from: None,
+            access: Vec::new(),
         }
     }
 }
