@@ -16,6 +16,8 @@ pub enum ErrorKind {
     Validation,
     /// 406: the requested representation cannot be produced.
     NotAcceptable,
+    /// 401: the operation needs a signed-in caller (or the service key).
+    Unauthorized,
     /// 403: the operation is not allowed (e.g. hard delete where the schema forbids it).
     Forbidden,
     /// 500: a failure that is not the client's fault (database unreachable, ...).
@@ -31,6 +33,7 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::Validation => 422,
             ErrorKind::NotAcceptable => 406,
+            ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::Internal => 500,
         }

@@ -1,6 +1,27 @@
 //! Identity: the accounts of the schema's `@@auth` model and their sessions.
+//!
+//! Accounts are rows of the identity model, written through the same path as any insert
+//! (validations, trimming, hashing apply). Sessions are refresh tokens kept in
+//! `_tessera_sessions`, stored only as SHA-256 digests: a token is used once and replaced
+//! by the next of its family; presenting a used token again revokes the whole family (it
+//! was stolen, or the client is confused, and either way no one should go on with it).
 
 use base64::Engine as _;
+use sea_query::{Alias, Expr, Query};
+use serde_json::{Map, Value as Json};
+use sha2::{Digest, Sha256};
+use tessera_schema::ir::{FieldType, Identity, Model, ScalarType};
+
+use crate::db::Tx;
+use crate::engine::{DbPool, Engine};
+use crate::error::{ErrorKind, RuntimeError};
+use crate::plan::{col, SqlBuilder};
+use crate::request::{Context, Deleted, InsertRequest};
+use crate::value::bind_scalar;
+use crate::write::{hash_password, verify_password};
+
+/// The table of refresh tokens.
+pub const SESSIONS_TABLE: &str = "_tessera_sessions";
 
 /// 32 random bytes from the operating system, base64url without padding (43 characters):
 /// the value of `random_secret()` defaults and of session tokens.
@@ -8,4 +29,453 @@ pub fn random_secret() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A signed-in account: its id (the identity model's key, as text) and email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+}
+
+/// A new refresh token and the account it belongs to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: Account,
+    pub refresh_token: String,
+}
+
+fn identity(engine: &Engine) -> Result<(&Model, &Identity), RuntimeError> {
+    engine.schema().identity_model().ok_or_else(|| {
+        RuntimeError::new(
+            ErrorKind::NotFound,
+            "PGRST404",
+            "this schema has no accounts: sign-up and sign-in need a model with @@auth",
+        )
+    })
+}
+
+fn invalid_credentials() -> RuntimeError {
+    RuntimeError::new(
+        ErrorKind::BadRequest,
+        "invalid_credentials",
+        "Invalid login credentials",
+    )
+}
+
+fn invalid_refresh_token() -> RuntimeError {
+    RuntimeError::new(
+        ErrorKind::BadRequest,
+        "invalid_refresh_token",
+        "Invalid refresh token: it is unknown, expired or already used",
+    )
+    .with_hint("Sign in again")
+}
+
+fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn key_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn random_token() -> Result<String, RuntimeError> {
+    random_secret().map_err(|e| RuntimeError::internal(format!("no randomness: {e}")))
+}
+
+/// A hash of a random password, verified when no account is found so that unknown
+/// emails take as long to refuse as wrong passwords.
+async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(hash) = HASH.get() {
+        return Ok(hash);
+    }
+    let hash = hash_password(&random_token()?).await?;
+    Ok(HASH.get_or_init(|| hash))
+}
+
+impl Engine {
+    /// Creates the sessions table when it is missing (idempotent; every node may run it).
+    pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
+             token_hash TEXT PRIMARY KEY, \
+             family TEXT NOT NULL, \
+             user_id TEXT NOT NULL, \
+             created_at BIGINT NOT NULL, \
+             expires_at BIGINT NOT NULL, \
+             revoked_at BIGINT)"
+        );
+        let index = format!(
+            "CREATE INDEX IF NOT EXISTS {SESSIONS_TABLE}_user_idx ON {SESSIONS_TABLE} (user_id)"
+        );
+        let run = |e: sqlx::Error| {
+            RuntimeError::internal("cannot create the sessions table").with_details(e.to_string())
+        };
+        match &self.inner.pool {
+            DbPool::Sqlite(pool) => {
+                sqlx::query(&create).execute(pool).await.map_err(run)?;
+                sqlx::query(&index).execute(pool).await.map_err(run)?;
+            }
+            DbPool::Postgres(pool) => {
+                // Two nodes starting together may both try to create the table.
+                let lock = "SELECT pg_advisory_xact_lock(7459245)";
+                let mut tx = pool.begin().await.map_err(run)?;
+                sqlx::query(lock).execute(&mut *tx).await.map_err(run)?;
+                sqlx::query(&create).execute(&mut *tx).await.map_err(run)?;
+                sqlx::query(&index).execute(&mut *tx).await.map_err(run)?;
+                tx.commit().await.map_err(run)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Self-service sign-up: inserts an account of the identity model from `email`,
+    /// `password` and the fields the model's `@@auth(signup: ...)` lists; every other field
+    /// takes its default. Returns the account's row (without secrets).
+    pub async fn sign_up(&self, body: &Json) -> Result<Json, RuntimeError> {
+        let (model, identity) = identity(self)?;
+        let Json::Object(given) = body else {
+            return Err(RuntimeError::bad_request(
+                "PGRST102",
+                "expected a JSON object with email and password",
+            ));
+        };
+        let mut row = Map::new();
+        for (key, value) in given {
+            let allowed = key == &identity.email
+                || key == &identity.password
+                || identity.signup_fields.contains(key);
+            if !allowed {
+                let mut fields = vec![identity.email.as_str(), identity.password.as_str()];
+                fields.extend(identity.signup_fields.iter().map(String::as_str));
+                return Err(RuntimeError::bad_request(
+                    "PGRST204",
+                    format!("a sign-up may not set {key}"),
+                )
+                .with_hint(format!("A sign-up may set: {}", fields.join(", "))));
+            }
+            row.insert(key.clone(), value.clone());
+        }
+        for required in [&identity.email, &identity.password] {
+            if !row.contains_key(required) {
+                return Err(RuntimeError::bad_request(
+                    "PGRST102",
+                    format!("a sign-up needs {required}"),
+                ));
+            }
+        }
+        let mut rows = self
+            .insert(
+                &Context::service(),
+                &InsertRequest {
+                    model: model.name.clone(),
+                    body: Json::Object(row),
+                    ..InsertRequest::default()
+                },
+            )
+            .await?;
+        rows.pop()
+            .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))
+    }
+
+    /// Checks an email and password against the live accounts; disabled accounts are
+    /// refused after their password is checked.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Account, RuntimeError> {
+        let (model, identity) = identity(self)?;
+        let email_field = model
+            .field(&identity.email)
+            .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
+        let mut email = email.to_owned();
+        for t in &email_field.transforms {
+            match t {
+                tessera_schema::ir::Transform::Trim => email = email.trim().to_owned(),
+                tessera_schema::ir::Transform::Lowercase => email = email.to_lowercase(),
+            }
+        }
+        let found = self
+            .account_row(model, identity, email_field, &Json::String(email))
+            .await?;
+        let Some((account, stored, disabled)) = found else {
+            verify_password(absent_account_hash().await?, password).await?;
+            return Err(invalid_credentials());
+        };
+        let matches = match &stored {
+            Some(hash) => verify_password(hash, password).await?,
+            None => false,
+        };
+        if !matches {
+            return Err(invalid_credentials());
+        }
+        if disabled {
+            return Err(account_disabled());
+        }
+        Ok(account)
+    }
+
+    /// The live, enabled account with this id.
+    pub async fn account(&self, id: &str) -> Result<Account, RuntimeError> {
+        let (model, identity) = identity(self)?;
+        let key = single_key(model)?;
+        match self
+            .account_row(model, identity, key, &Json::String(id.to_owned()))
+            .await?
+        {
+            Some((_, _, true)) => Err(account_disabled()),
+            Some((account, _, false)) => Ok(account),
+            None => Err(RuntimeError::new(
+                ErrorKind::Unauthorized,
+                "PGRST301",
+                "the account of this token no longer exists",
+            )),
+        }
+    }
+
+    /// The account row matching `field = value`: the account, its password hash and
+    /// whether it is disabled.
+    async fn account_row(
+        &self,
+        model: &Model,
+        identity: &Identity,
+        field: &tessera_schema::ir::Field,
+        value: &Json,
+    ) -> Result<Option<(Account, Option<String>, bool)>, RuntimeError> {
+        let schema = self.schema();
+        let key = single_key(model)?;
+        let lookup = |name: &str| {
+            model
+                .field(name)
+                .ok_or_else(|| RuntimeError::internal(format!("identity field {name} missing")))
+        };
+        let email = lookup(&identity.email)?;
+        let password = lookup(&identity.password)?;
+        let disabled = identity.disabled.as_deref().map(lookup).transpose()?;
+        let value = match crate::value::coerce(schema, field, value) {
+            Ok(v) => v,
+            // An id of the wrong shape names no account.
+            Err(_) => return Ok(None),
+        };
+        let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
+        let dialect = tx.dialect();
+        let sql = SqlBuilder::new(schema, dialect);
+        let alias = "account";
+        let text = FieldType {
+            scalar: ScalarType::Text,
+            array: false,
+        };
+        let mut types = vec![key.ty.clone(), text.clone(), text];
+        let mut q = Query::select();
+        q.expr(col(alias, key))
+            .expr(col(alias, email))
+            .expr(col(alias, password));
+        if let Some(d) = disabled {
+            q.expr(col(alias, d));
+            types.push(d.ty.clone());
+        }
+        q.from_as(Alias::new(&model.table), Alias::new(alias));
+        q.and_where(Expr::expr(col(alias, field)).eq(bind_scalar(
+            &field.ty.scalar,
+            &value,
+            dialect,
+        )));
+        if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
+            q.and_where(live);
+        }
+        q.limit(1);
+        let mut rows = tx.fetch(Some(model), &q, &types).await?;
+        tx.commit().await?;
+        let Some(row) = rows.pop() else {
+            return Ok(None);
+        };
+        let account = Account {
+            id: key_text(&row[0]),
+            email: row[1].as_str().unwrap_or_default().to_owned(),
+        };
+        let stored = row[2].as_str().map(str::to_owned);
+        let is_disabled = row.get(3).and_then(Json::as_bool).unwrap_or(false);
+        Ok(Some((account, stored, is_disabled)))
+    }
+
+    /// The account's row as the API shows it (no secrets).
+    pub async fn account_row_json(&self, id: &str) -> Result<Json, RuntimeError> {
+        let (model, _) = identity(self)?;
+        let key = single_key(model)?;
+        let req = crate::request::ReadRequest {
+            model: model.name.clone(),
+            filter: vec![crate::request::Condition::Filter(crate::request::Filter {
+                field: key.name.clone(),
+                op: crate::request::Operator::Eq,
+                value: crate::request::FilterValue::Text(id.to_owned()),
+            })],
+            limit: Some(1),
+            ..Default::default()
+        };
+        let mut result = self.read(&Context::service(), &req).await?;
+        result.rows.pop().ok_or_else(|| {
+            RuntimeError::new(
+                ErrorKind::Unauthorized,
+                "PGRST301",
+                "the account of this token no longer exists",
+            )
+        })
+    }
+
+    /// Starts a session for `account`: a refresh token valid for `lifetime_seconds`.
+    pub async fn start_session(
+        &self,
+        account: Account,
+        lifetime_seconds: i64,
+    ) -> Result<Session, RuntimeError> {
+        let token = random_token()?;
+        let family = random_token()?;
+        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        insert_token(&mut tx, &token, &family, &account.id, lifetime_seconds).await?;
+        tx.commit().await?;
+        Ok(Session {
+            account,
+            refresh_token: token,
+        })
+    }
+
+    /// Exchanges a refresh token for the next one of its family. A token used before
+    /// revokes its family; an expired or unknown one is refused.
+    pub async fn refresh_session(
+        &self,
+        refresh_token: &str,
+        lifetime_seconds: i64,
+    ) -> Result<Session, RuntimeError> {
+        let now = now_seconds();
+        let hash = digest(refresh_token);
+        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        let text = FieldType {
+            scalar: ScalarType::Text,
+            array: false,
+        };
+        let big = FieldType {
+            scalar: ScalarType::BigInt,
+            array: false,
+        };
+        let mut q = Query::select();
+        q.columns([
+            Alias::new("family"),
+            Alias::new("user_id"),
+            Alias::new("expires_at"),
+            Alias::new("revoked_at"),
+        ])
+        .from(Alias::new(SESSIONS_TABLE))
+        .and_where(Expr::col(Alias::new("token_hash")).eq(hash.clone()));
+        let rows = tx
+            .fetch(None, &q, &[text.clone(), text, big.clone(), big])
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            tx.rollback().await?;
+            return Err(invalid_refresh_token());
+        };
+        let family = key_text(&row[0]);
+        let user_id = key_text(&row[1]);
+        let expired = row[2].as_i64().is_none_or(|at| at <= now);
+        if !row[3].is_null() {
+            // Reuse of a spent token: end every session of the family.
+            let mut revoke = Query::update();
+            revoke
+                .table(Alias::new(SESSIONS_TABLE))
+                .value(Alias::new("revoked_at"), now)
+                .and_where(Expr::col(Alias::new("family")).eq(family))
+                .and_where(Expr::col(Alias::new("revoked_at")).is_null());
+            tx.execute(None, &revoke).await?;
+            tx.commit().await?;
+            return Err(invalid_refresh_token());
+        }
+        if expired {
+            tx.rollback().await?;
+            return Err(invalid_refresh_token());
+        }
+        let mut spend = Query::update();
+        spend
+            .table(Alias::new(SESSIONS_TABLE))
+            .value(Alias::new("revoked_at"), now)
+            .and_where(Expr::col(Alias::new("token_hash")).eq(hash))
+            .and_where(Expr::col(Alias::new("revoked_at")).is_null());
+        if tx.execute(None, &spend).await? != 1 {
+            // Another request spent it first.
+            tx.rollback().await?;
+            return Err(invalid_refresh_token());
+        }
+        let token = random_token()?;
+        insert_token(&mut tx, &token, &family, &user_id, lifetime_seconds).await?;
+        tx.commit().await?;
+        let account = self.account(&user_id).await?;
+        Ok(Session {
+            account,
+            refresh_token: token,
+        })
+    }
+
+    /// Ends every session of the account (sign-out everywhere).
+    pub async fn end_sessions(&self, account_id: &str) -> Result<(), RuntimeError> {
+        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        let mut q = Query::update();
+        q.table(Alias::new(SESSIONS_TABLE))
+            .value(Alias::new("revoked_at"), now_seconds())
+            .and_where(Expr::col(Alias::new("user_id")).eq(account_id))
+            .and_where(Expr::col(Alias::new("revoked_at")).is_null());
+        tx.execute(None, &q).await?;
+        tx.commit().await
+    }
+}
+
+fn account_disabled() -> RuntimeError {
+    RuntimeError::new(
+        ErrorKind::Forbidden,
+        "user_disabled",
+        "this account is disabled",
+    )
+}
+
+fn single_key(model: &Model) -> Result<&tessera_schema::ir::Field, RuntimeError> {
+    match model.primary_key.as_slice() {
+        [one] => model
+            .field(one)
+            .ok_or_else(|| RuntimeError::internal("identity key field missing")),
+        _ => Err(RuntimeError::internal(
+            "the identity model needs a single-field primary key",
+        )),
+    }
+}
+
+async fn insert_token(
+    tx: &mut Tx,
+    token: &str,
+    family: &str,
+    user_id: &str,
+    lifetime_seconds: i64,
+) -> Result<(), RuntimeError> {
+    let now = now_seconds();
+    let mut q = Query::insert();
+    q.into_table(Alias::new(SESSIONS_TABLE))
+        .columns([
+            Alias::new("token_hash"),
+            Alias::new("family"),
+            Alias::new("user_id"),
+            Alias::new("created_at"),
+            Alias::new("expires_at"),
+        ])
+        .values([
+            digest(token).into(),
+            family.into(),
+            user_id.into(),
+            now.into(),
+            now.saturating_add(lifetime_seconds).into(),
+        ])
+        .map_err(|e| RuntimeError::internal(format!("session insert: {e}")))?;
+    tx.execute(None, &q).await?;
+    Ok(())
 }

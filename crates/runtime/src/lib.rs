@@ -21,6 +21,7 @@
 // size is fine on the error path.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod db;
 mod dberror;
 mod engine;
@@ -35,6 +36,7 @@ mod write;
 
 pub use engine::{DialectKind, Engine, PoolStats};
 pub use error::{ErrorKind, FieldError, RuntimeError};
+pub use identity::{random_secret, Account, Session, SESSIONS_TABLE};
 pub use parse::{parse_filter, parse_read, parse_select};
 pub use publish::PublishRequest;
 pub use request::{

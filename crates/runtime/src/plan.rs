@@ -15,10 +15,11 @@ use sea_query::{
 };
 use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{
-    Computed, ComputedPart, Field, FieldType, Model, RelationKind, ScalarType,
+    Computed, ComputedPart, Field, FieldType, Model, Operation, RelationKind, ScalarType,
 };
 use tessera_schema::Schema;
 
+use crate::access::{self, Grant};
 use crate::db::Tx;
 use crate::engine::{DialectKind, Engine};
 use crate::error::{ErrorKind, RuntimeError};
@@ -1392,11 +1393,16 @@ struct Level {
 
 pub(crate) async fn read(
     engine: &Engine,
-    _ctx: &Context,
+    ctx: &Context,
     req: &ReadRequest,
 ) -> Result<ReadResult, RuntimeError> {
     let schema = engine.schema();
-    let plan = build(schema, req)?;
+    let mut plan = build(schema, req)?;
+    if req.deleted != Deleted::Exclude {
+        // Soft-deleted rows are a trash can: listing it is part of restoring.
+        access::grant(ctx, plan.model, Operation::Update)?;
+    }
+    restrict(&mut plan, ctx, true)?;
     // Embeds and counts take several statements, which must see one snapshot.
     let mut tx = if plan.embeds.is_empty() && !req.count {
         Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?
@@ -1406,6 +1412,31 @@ pub(crate) async fn read(
     let result = run_read(&mut tx, schema, &plan, req.count).await?;
     tx.commit().await?;
     Ok(result)
+}
+
+/// Applies the caller's read grants to a plan: to its own rows when `top`, and to every
+/// embedded level (an embed of a model the caller may not read is refused).
+pub(crate) fn restrict<'s>(
+    plan: &mut Plan<'s>,
+    ctx: &Context,
+    top: bool,
+) -> Result<(), RuntimeError> {
+    if top {
+        if let Some(Grant::OwnRows { fields, user }) =
+            access::grant(ctx, plan.model, Operation::Read)?
+        {
+            plan.filter.push(Cond::Or(
+                fields
+                    .into_iter()
+                    .map(|f| Cond::Filter(f, Operator::Eq, FilterValue::Text(user.clone())))
+                    .collect(),
+            ));
+        }
+    }
+    for embed in &mut plan.embeds {
+        restrict(&mut embed.plan, ctx, true)?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn run_read(

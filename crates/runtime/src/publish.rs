@@ -20,10 +20,11 @@ use sea_query::{Alias, LockType, Order, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{
-    DefaultValue, Field, Managed, Model, PublishLog, RelationKind, ScalarType,
+    DefaultValue, Field, Managed, Model, Operation, PublishLog, RelationKind, ScalarType,
 };
 use tessera_schema::Schema;
 
+use crate::access;
 use crate::db::Tx;
 use crate::engine::{DialectKind, Engine};
 use crate::error::{ErrorKind, RuntimeError};
@@ -255,6 +256,15 @@ pub(crate) async fn publish(
             "22P02",
             format!("the {} key is required", scope.name),
         ));
+    }
+    // Publishing changes the scope's content: it needs the right to update the scope row.
+    if let Some(own) = access::grant(ctx, scope, Operation::Update)?.and_then(|g| g.condition()) {
+        let this_row = Condition::Filter(Filter {
+            field: scope_pk.name.clone(),
+            op: Operator::Eq,
+            value: FilterValue::Text(json_key_text(&key)),
+        });
+        one_key(engine, &scope.name, &[this_row, own]).await?;
     }
     // A missing scope is a 404 and leaves no log row.
     {
@@ -623,6 +633,14 @@ async fn copy_model(
 
 /// The key of the one live row of `model` matching `filter`: 404 when none does, 400 when
 /// several do.
+/// A key value as the text of a filter operand.
+fn json_key_text(key: &Json) -> String {
+    match key {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 pub(crate) async fn one_key(
     engine: &Engine,
     model: &str,

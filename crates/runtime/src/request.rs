@@ -23,6 +23,14 @@ impl Context {
         }
     }
 
+    /// A caller who presented no identity.
+    pub fn anonymous() -> Self {
+        Context {
+            actor: None,
+            role: Role::Anonymous,
+        }
+    }
+
     /// An authenticated user; their id becomes the actor.
     pub fn user(id: impl Into<String>) -> Self {
         let id = id.into();

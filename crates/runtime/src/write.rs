@@ -16,11 +16,12 @@ use regex::Regex;
 use sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
 use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{
-    DefaultValue, Field, FieldType, HashAlgorithm, Managed, Model, OnDelete, RelationKind, Rule,
-    Transform,
+    Comparison, DefaultValue, Field, FieldCondition, FieldType, HashAlgorithm, Managed, Model,
+    OnDelete, Operation, RelationKind, Rule, Transform,
 };
 use tessera_schema::Schema;
 
+use crate::access::{self, Grant};
 use crate::db::Tx;
 use crate::engine::{DialectKind, Engine};
 use crate::error::{ErrorKind, FieldError, RuntimeError};
@@ -227,7 +228,16 @@ pub(crate) fn actor_value(
 }
 
 fn default_value(field: &Field, at: chrono::DateTime<chrono::Utc>) -> Option<Json> {
-    Some(match field.default.as_ref()? {
+    default_json(field, field.default.as_ref()?, at)
+}
+
+/// The value a default gives `field` now; `None` when randomness is unavailable.
+fn default_json(
+    field: &Field,
+    default: &DefaultValue,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<Json> {
+    Some(match default {
         DefaultValue::String(s) | DefaultValue::EnumValue(s) => Json::String(s.clone()),
         DefaultValue::Number(n) => n.parse::<f64>().map(number).unwrap_or(Json::Null),
         DefaultValue::Bool(b) => Json::Bool(*b),
@@ -409,7 +419,10 @@ fn prepare<'s>(
             _ if mode == Mode::Insert && !given && field.managed.is_none() => {
                 if let Some(v) = default_value(field, at) {
                     out.push((field, v));
-                } else if !field.nullable && !field.ty.scalar.is_auto_increment() {
+                } else if !field.nullable
+                    && !field.ty.scalar.is_auto_increment()
+                    && field.conditional_defaults.is_empty()
+                {
                     errors.push(field_error(
                         field,
                         "required",
@@ -421,7 +434,54 @@ fn prepare<'s>(
             _ => {}
         }
     }
+    if mode == Mode::Insert {
+        // After every plain default, so that a condition sees the row as it will be stored.
+        for field in model.stored_fields() {
+            if field.conditional_defaults.is_empty() || present.contains(&field.name.as_str()) {
+                continue;
+            }
+            let chosen = field
+                .conditional_defaults
+                .iter()
+                .find(|d| condition_holds(&d.when, &out))
+                .and_then(|d| default_json(field, &d.value, at));
+            let current = out.iter().position(|(f, _)| f.name == field.name);
+            match (chosen, current) {
+                (Some(v), Some(i)) => out[i].1 = v,
+                (Some(v), None) => out.push((field, v)),
+                (None, None) if !field.nullable && !field.ty.scalar.is_auto_increment() => {
+                    errors.push(field_error(
+                        field,
+                        "required",
+                        format!("{} is required", field.name),
+                        row,
+                    ));
+                }
+                (None, _) => {}
+            }
+        }
+    }
     Ok(out)
+}
+
+/// Whether a row being inserted meets a `@default_if` condition; a field the row leaves
+/// unset is null, which equals no literal.
+fn condition_holds(when: &FieldCondition, row: &[(&Field, Json)]) -> bool {
+    let value = row
+        .iter()
+        .find(|(f, _)| f.name == when.field)
+        .map_or(&Json::Null, |(_, v)| v);
+    let equal = match (&when.value, value) {
+        (DefaultValue::String(a) | DefaultValue::EnumValue(a), Json::String(b)) => a == b,
+        (DefaultValue::Bool(a), Json::Bool(b)) => a == b,
+        (DefaultValue::Number(a), Json::Number(b)) => a.parse::<f64>().ok() == b.as_f64(),
+        (DefaultValue::Json(a), b) => a == b,
+        _ => false,
+    };
+    match when.comparison {
+        Comparison::Equal => equal,
+        Comparison::NotEqual => !equal,
+    }
 }
 
 pub(crate) fn pk_types(model: &Model) -> Vec<FieldType> {
@@ -465,6 +525,7 @@ fn check_filtered_write(
 /// Representation of the rows with these keys, in the keys' order.
 async fn represent(
     tx: &mut Tx,
+    ctx: &Context,
     schema: &Schema,
     model: &Model,
     select: &[SelectItem],
@@ -484,6 +545,9 @@ async fn represent(
         ..ReadRequest::default()
     };
     let mut plan = plan::build(schema, &req)?;
+    // The written rows are the caller's to see; what they embed is read under the
+    // caller's grants.
+    plan::restrict(&mut plan, ctx, false)?;
     // The keys must be readable to put rows back in order.
     let pk_names: Vec<String> = model.primary_key.clone();
     let pk_idx: Vec<usize> = pk_names
@@ -514,6 +578,13 @@ async fn represent(
         }
     }
     Ok(ordered)
+}
+
+/// A write's filter narrowed to the rows the caller's grant covers.
+fn with_grant(filter: &[Condition], grant: Option<&Grant>) -> Vec<Condition> {
+    let mut filter = filter.to_vec();
+    filter.extend(grant.and_then(Grant::condition));
+    filter
 }
 
 /// Keys (and extra columns) of the rows of `model` matching `filter`.
@@ -597,6 +668,20 @@ pub(crate) async fn insert(
             ..ReadRequest::default()
         },
     )?;
+    let create = access::grant(ctx, model, Operation::Create)?;
+    if req.resolution == Some(Resolution::MergeDuplicates) {
+        if let Some(Grant::OwnRows { .. }) = access::grant(ctx, model, Operation::Update)? {
+            return Err(RuntimeError::new(
+                ErrorKind::Forbidden,
+                "42501",
+                format!(
+                    "permission denied: merging duplicates needs the right to update every {} row",
+                    model.name
+                ),
+            )
+            .with_hint("Update your own rows with PATCH instead"));
+        }
+    }
     let bodies: Vec<&Json> = match &req.body {
         Json::Array(items) => items.iter().collect(),
         other => vec![other],
@@ -619,6 +704,22 @@ pub(crate) async fn insert(
     }
     if !errors.is_empty() {
         return Err(RuntimeError::validation(errors));
+    }
+    if let Some(grant) = &create {
+        if let Some(i) = rows.iter().position(|row| !grant.admits(row)) {
+            return Err(access::outside_grant(
+                model,
+                Operation::Create,
+                format!(
+                    "{}the row must belong to the caller",
+                    if many {
+                        format!("row {i}: ")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
     }
     hash_rows(&mut rows).await?;
     let conflict_fields: Vec<&Field> = match &req.on_conflict {
@@ -738,7 +839,7 @@ pub(crate) async fn insert(
         keys.extend(returned);
     }
     check_polymorphic(&mut tx, schema, model, &keys).await?;
-    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    let out = represent(&mut tx, ctx, schema, model, &req.select, &keys).await?;
     commit_written(tx, req.single, keys.len(), out).await
 }
 
@@ -918,6 +1019,8 @@ pub(crate) async fn update(
     let schema = engine.schema();
     let model = find_model(schema, &req.model)?;
     check_filtered_write(schema, model, &req.filter, &req.select, "UPDATE")?;
+    let grant = access::grant(ctx, model, Operation::Update)?;
+    let filter = with_grant(&req.filter, grant.as_ref());
     let at = now();
     let mut errors = Vec::new();
     let mut changes = prepare(
@@ -932,6 +1035,13 @@ pub(crate) async fn update(
     )?;
     if !errors.is_empty() {
         return Err(RuntimeError::validation(errors));
+    }
+    if let Some(field) = grant.as_ref().and_then(|g| g.foreign_owner(&changes)) {
+        return Err(access::outside_grant(
+            model,
+            Operation::Update,
+            format!("{} must keep holding the caller's id", field.name),
+        ));
     }
     hash_rows(std::slice::from_mut(&mut changes)).await?;
     let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
@@ -949,7 +1059,7 @@ pub(crate) async fn update(
         &mut tx,
         schema,
         model,
-        &req.filter,
+        &filter,
         Deleted::Exclude,
         &merge_fields,
     )
@@ -996,18 +1106,20 @@ pub(crate) async fn update(
     {
         check_polymorphic(&mut tx, schema, model, &keys).await?;
     }
-    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    let out = represent(&mut tx, ctx, schema, model, &req.select, &keys).await?;
     commit_written(tx, req.single, keys.len(), out).await
 }
 
 pub(crate) async fn delete(
     engine: &Engine,
-    _ctx: &Context,
+    ctx: &Context,
     req: &DeleteRequest,
 ) -> Result<Vec<Json>, RuntimeError> {
     let schema = engine.schema();
     let model = find_model(schema, &req.model)?;
     check_filtered_write(schema, model, &req.filter, &req.select, "DELETE")?;
+    let grant = access::grant(ctx, model, Operation::Delete)?;
+    let filter = with_grant(&req.filter, grant.as_ref());
     let soft = model.behaviours.soft_delete.is_some();
     if req.hard && soft && !model.behaviours.hard_delete {
         return Err(RuntimeError::new(
@@ -1023,15 +1135,15 @@ pub(crate) async fn delete(
     } else {
         Deleted::Exclude
     };
-    let matched = matching_keys(&mut tx, schema, model, &req.filter, deleted, &[]).await?;
+    let matched = matching_keys(&mut tx, schema, model, &filter, deleted, &[]).await?;
     let keys: Vec<Vec<Json>> = matched.into_iter().map(|(k, _)| k).collect();
     let out;
     if soft && !req.hard {
         let at = now();
         soft_delete(&mut tx, schema, model, &keys, at, 0).await?;
-        out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+        out = represent(&mut tx, ctx, schema, model, &req.select, &keys).await?;
     } else {
-        out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+        out = represent(&mut tx, ctx, schema, model, &req.select, &keys).await?;
         let sql = SqlBuilder::new(schema, tx.dialect());
         for chunk in keys.chunks(2000) {
             let mut q = Query::delete();
@@ -1308,7 +1420,7 @@ pub(crate) fn soft_delete<'a>(
 
 pub(crate) async fn restore(
     engine: &Engine,
-    _ctx: &Context,
+    ctx: &Context,
     req: &RestoreRequest,
 ) -> Result<Vec<Json>, RuntimeError> {
     let schema = engine.schema();
@@ -1328,8 +1440,10 @@ pub(crate) async fn restore(
         ));
     };
     check_filtered_write(schema, model, &req.filter, &req.select, "restore")?;
+    let grant = access::grant(ctx, model, Operation::Update)?;
+    let filter = with_grant(&req.filter, grant.as_ref());
     let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
-    let matched = matching_keys(&mut tx, schema, model, &req.filter, Deleted::Only, &[sd]).await?;
+    let matched = matching_keys(&mut tx, schema, model, &filter, Deleted::Only, &[sd]).await?;
     let keys: Vec<Vec<Json>> = matched.iter().map(|(k, _)| k.clone()).collect();
     // Rows deleted by one operation share its timestamp: restore them together.
     let mut groups: Vec<(Json, Vec<Vec<Json>>)> = Vec::new();
@@ -1343,7 +1457,7 @@ pub(crate) async fn restore(
     for (at, group) in &groups {
         restore_rows(&mut tx, schema, model, group, at, 0).await?;
     }
-    let out = represent(&mut tx, schema, model, &req.select, &keys).await?;
+    let out = represent(&mut tx, ctx, schema, model, &req.select, &keys).await?;
     tx.commit().await?;
     Ok(out)
 }

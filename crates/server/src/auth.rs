@@ -1,9 +1,11 @@
-//! Authentication: the service key.
+//! Authentication: who is calling.
 //!
-//! The server is closed by default. A request is let through only with the service key,
+//! A request may carry the service key (full access, the runtime's `Service` role) or a
+//! token signed by this server (a signed-in user's access token, or the anonymous key),
 //! sent as `Authorization: Bearer KEY` or in the `apikey` header (as the Supabase clients
-//! send it); it then runs with the runtime's `Service` role. Keys are compared in constant
-//! time.
+//! send it). Without either it is anonymous. The server stays closed by default: the
+//! schema's `@@allow` rules decide what users and anonymous callers may do, and a model
+//! without rules is open to the service key only. Keys are compared in constant time.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
@@ -14,6 +16,7 @@ use subtle::ConstantTimeEq;
 use tessera_runtime::Context;
 
 use crate::error::ApiError;
+use crate::identity::tokens::TokenSigner;
 use crate::state::AppState;
 
 /// Environment variable that sets the service key.
@@ -57,60 +60,60 @@ impl ServiceKey {
     }
 }
 
-/// What a request presented.
-enum Presented<'a> {
-    Nothing,
-    Keys(Vec<&'a str>),
+/// The secrets a server holds: the service key and the token signer.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    pub service: ServiceKey,
+    pub tokens: TokenSigner,
 }
 
-fn presented(headers: &HeaderMap) -> Result<Presented<'_>, ApiError> {
-    let mut keys = Vec::new();
+/// The credential of one header.
+fn credential(keys: &Keys, text: &str) -> Result<Context, ApiError> {
+    if keys.service.matches(text) {
+        return Ok(Context::service());
+    }
+    keys.tokens.context(text).map_err(|error| {
+        tracing::debug!(%error, "token refused");
+        ApiError::InvalidKey
+    })
+}
+
+/// Resolves the caller from the request headers: the service key or a token in
+/// `Authorization: Bearer` (which decides when both headers are sent) or in `apikey`.
+/// Every credential sent must be valid; a request without any is anonymous.
+pub fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Context, ApiError> {
+    let mut caller = None;
     for value in headers.get_all(header::AUTHORIZATION) {
         let text = value.to_str().map_err(|_| ApiError::InvalidKey)?.trim();
         let token = text
             .strip_prefix("Bearer ")
             .or_else(|| text.strip_prefix("bearer "))
             .ok_or(ApiError::InvalidKey)?;
-        keys.push(token.trim());
+        let context = credential(keys, token.trim())?;
+        if caller.as_ref().is_some_and(|c| *c != context) {
+            return Err(ApiError::InvalidKey);
+        }
+        caller = Some(context);
     }
     for value in headers.get_all("apikey") {
-        keys.push(value.to_str().map_err(|_| ApiError::InvalidKey)?.trim());
+        let context = credential(
+            keys,
+            value.to_str().map_err(|_| ApiError::InvalidKey)?.trim(),
+        )?;
+        caller.get_or_insert(context);
     }
-    Ok(if keys.is_empty() {
-        Presented::Nothing
-    } else {
-        Presented::Keys(keys)
-    })
+    Ok(caller.unwrap_or_else(Context::anonymous))
 }
 
-/// Resolves the caller from the request headers.
-pub fn authenticate(key: &ServiceKey, headers: &HeaderMap) -> Result<Context, ApiError> {
-    match presented(headers)? {
-        Presented::Nothing => Err(ApiError::MissingKey),
-        Presented::Keys(keys) => {
-            // Every key presented must be valid: a client sending the service key in one
-            // header and something else in the other gets an error, not a guess.
-            let mut all = true;
-            for candidate in &keys {
-                all &= key.matches(candidate);
-            }
-            if all {
-                Ok(Context::service())
-            } else {
-                Err(ApiError::InvalidKey)
-            }
-        }
-    }
-}
-
-/// Middleware: rejects requests without a valid key and stores the caller's [`Context`]
-/// in the request extensions.
-pub async fn require_key(
+/// Middleware: resolves the caller (refusing invalid credentials) and stores its
+/// [`Context`] in the request extensions; what the caller may do is the runtime's
+/// access rules' decision.
+pub async fn identify(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let context = authenticate(&state.service_key, request.headers())?;
+    let context = authenticate(&state.keys, request.headers())?;
     request.extensions_mut().insert(context);
     Ok(next.run(request).await)
 }
@@ -139,25 +142,73 @@ mod tests {
         assert!(!key.matches(""));
     }
 
+    fn keys() -> Keys {
+        Keys {
+            service: ServiceKey::new("k"),
+            tokens: TokenSigner::new(&[1u8; 32]).expect("long enough"),
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, HeaderValue::from_str(value).expect("header"));
+        }
+        headers
+    }
+
     #[test]
-    fn bearer_and_apikey_are_both_accepted() {
-        let key = ServiceKey::new("k");
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer k"));
-        assert!(authenticate(&key, &headers).is_ok());
-        let mut headers = HeaderMap::new();
-        headers.insert("apikey", HeaderValue::from_static("k"));
-        assert!(authenticate(&key, &headers).is_ok());
-        let mut headers = HeaderMap::new();
-        headers.insert("apikey", HeaderValue::from_static("k"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer x"));
-        assert!(matches!(
-            authenticate(&key, &headers),
-            Err(ApiError::InvalidKey)
-        ));
-        assert!(matches!(
-            authenticate(&key, &HeaderMap::new()),
-            Err(ApiError::MissingKey)
-        ));
+    fn the_service_key_is_accepted_as_bearer_or_apikey() {
+        let keys = keys();
+        for h in [
+            headers(&[("authorization", "Bearer k")]),
+            headers(&[("apikey", "k")]),
+        ] {
+            assert_eq!(authenticate(&keys, &h).expect("valid"), Context::service());
+        }
+    }
+
+    #[test]
+    fn a_request_without_credentials_is_anonymous() {
+        assert_eq!(
+            authenticate(&keys(), &HeaderMap::new()).expect("anonymous"),
+            Context::anonymous()
+        );
+    }
+
+    #[test]
+    fn any_invalid_credential_is_refused() {
+        let keys = keys();
+        for h in [
+            headers(&[("authorization", "Bearer x")]),
+            headers(&[("apikey", "x")]),
+            headers(&[("apikey", "k"), ("authorization", "Bearer x")]),
+            headers(&[("apikey", "x"), ("authorization", "Bearer k")]),
+            headers(&[("authorization", "Basic k")]),
+        ] {
+            assert!(matches!(authenticate(&keys, &h), Err(ApiError::InvalidKey)));
+        }
+    }
+
+    #[test]
+    fn the_authorization_header_decides_over_apikey() {
+        let keys = keys();
+        let anon = keys.tokens.anon_key().expect("signs");
+        let account = tessera_runtime::Account {
+            id: "u1".into(),
+            email: "u@example.com".into(),
+        };
+        let (user, _) = keys.tokens.issue(&account, 60).expect("signs");
+        let bearer = format!("Bearer {user}");
+        let h = headers(&[
+            ("apikey", anon.as_str()),
+            ("authorization", bearer.as_str()),
+        ]);
+        assert_eq!(authenticate(&keys, &h).expect("valid"), Context::user("u1"));
+        let h = headers(&[("apikey", anon.as_str())]);
+        assert_eq!(
+            authenticate(&keys, &h).expect("valid"),
+            Context::anonymous()
+        );
     }
 }

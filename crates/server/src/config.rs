@@ -12,6 +12,12 @@ pub struct ServerConfig {
     /// Origins allowed by CORS. `None` (the default) allows every origin, as the REST API
     /// is meant for browsers of any site holding a key; `Some(list)` allows only those.
     pub cors_origins: Option<Vec<String>>,
+    /// How long an access token is valid (default 1 hour).
+    pub access_token_lifetime: Duration,
+    /// How long a refresh token is valid (default 30 days); each use replaces it.
+    pub refresh_token_lifetime: Duration,
+    /// Whether anyone may create an account at `/auth/v1/signup` (default true).
+    pub signup: bool,
 }
 
 impl Default for ServerConfig {
@@ -20,6 +26,9 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             cors_origins: None,
+            access_token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
+            signup: true,
         }
     }
 }

@@ -23,7 +23,7 @@ pub struct ClientError {
 /// An error answered to the client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The request carried no key (PGRST302-like).
+    /// The request needs a signed-in user and carried no user token.
     #[error("authentication required")]
     MissingKey,
     /// The request carried a key that is not valid.
@@ -121,18 +121,18 @@ impl ApiError {
             match self {
                 ApiError::MissingKey => (
                     "PGRST302",
-                    "Anonymous access is disabled: this request needs a key".into(),
+                    "This request needs a signed-in user's access token".into(),
                     None,
-                    Some(
-                        "Send the service key as 'Authorization: Bearer KEY' or in the 'apikey' header"
-                            .into(),
-                    ),
+                    Some("Sign in at /auth/v1/token and send 'Authorization: Bearer TOKEN'".into()),
                 ),
                 ApiError::InvalidKey => (
                     "PGRST301",
-                    "The key sent with this request is not valid".into(),
+                    "The key or token sent with this request is not valid".into(),
                     None,
-                    Some("Check the key printed by the server's first start or TESSERA_SERVICE_KEY".into()),
+                    Some(
+                        "Check the service key (printed at the first start, or TESSERA_SERVICE_KEY); access tokens expire: renew them with the refresh token"
+                            .into(),
+                    ),
                 ),
                 ApiError::Forbidden { message } => ("42501", message.clone(), None, None),
                 ApiError::Client(error) => (

@@ -9,6 +9,11 @@
 //! |---|---|
 //! | `GET/HEAD/POST/PATCH/DELETE /rest/v1/{model}` | the data API, in PostgREST's conventions |
 //! | `POST /rest/v1/{model}/restore` | restore soft-deleted rows matching the filters |
+//! | `POST /rest/v1/{model}/publish` | publish a scope row's environment content |
+//! | `POST /auth/v1/signup` | create an account of the `@@auth` model and sign in |
+//! | `POST /auth/v1/token?grant_type=password\|refresh_token` | sign in, or renew a session |
+//! | `GET /auth/v1/user` | the signed-in user's account |
+//! | `POST /auth/v1/logout` | end the user's sessions |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of the schema |
 //! | `GET /docs` | a page rendering that document |
 //! | `GET /health` | liveness: the process answers |
@@ -16,8 +21,8 @@
 //! | `GET /metrics` | Prometheus metrics |
 //!
 //! Layers, outermost first: request id, tracing span, panic catcher (a 500 with a generic
-//! body), CORS, timeout, metrics. The REST routes also require the service key (see
-//! [`auth`]).
+//! body), CORS, timeout, metrics. The REST routes resolve the caller (service key, a user's
+//! token, or anonymous; see [`auth`]) and the runtime applies the schema's access rules.
 
 #![forbid(unsafe_code)]
 
@@ -25,6 +30,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 mod handlers;
+pub mod identity;
 pub mod migrate;
 mod rest;
 pub mod settings;
@@ -47,22 +53,20 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use auth::{ServiceKey, SERVICE_KEY_ENV};
+pub use auth::{Keys, ServiceKey, SERVICE_KEY_ENV};
 pub use config::ServerConfig;
 pub use error::ApiError;
+pub use identity::tokens::{TokenSigner, TOKEN_SECRET_ENV};
 pub use state::AppState;
 pub use telemetry::Metrics;
 
 /// Builds the state of a server over `engine`.
-pub fn state(
-    engine: tessera_runtime::Engine,
-    service_key: ServiceKey,
-    config: ServerConfig,
-) -> AppState {
+pub fn state(engine: tessera_runtime::Engine, keys: Keys, config: ServerConfig) -> AppState {
     let openapi = tessera_interop::openapi(engine.schema());
     AppState {
         engine,
-        service_key,
+        keys,
+        identity_ready: Arc::new(tokio::sync::OnceCell::new()),
         config: Arc::new(config),
         metrics: Metrics::global(),
         openapi: Arc::new(openapi),
@@ -73,6 +77,7 @@ pub fn state(
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let api = rest::router(state.clone());
+    let identity = identity::router(state.clone());
     let open = Router::new()
         .route("/health", get(handlers::health::health))
         .route("/ready", get(handlers::ready::ready))
@@ -83,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(open)
         .merge(api)
+        .merge(identity)
         .fallback(handlers::not_found::not_found);
     with_layers(app, &config)
 }

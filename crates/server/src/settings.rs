@@ -10,6 +10,7 @@ use crate::auth::ServiceKey;
 pub const SETTINGS_TABLE: &str = "_tessera_settings";
 
 const SERVICE_KEY_NAME: &str = "service_key";
+const TOKEN_SECRET_NAME: &str = "token_secret";
 
 /// Errors reading or writing settings.
 #[derive(Debug, thiserror::Error)]
@@ -24,11 +25,28 @@ pub enum SettingsError {
 
 /// The service key of the database at `database_url`: the stored one, or a fresh one that
 /// is stored now. The flag is `true` when the key was created by this call (the only time
-/// it should be shown). Concurrent first starts agree on one key: the insert does nothing
-/// when a key exists, and the stored key is read back.
+/// it should be shown).
 pub async fn load_or_create_service_key(
     database_url: &str,
 ) -> Result<(ServiceKey, bool), SettingsError> {
+    let (key, created) = load_or_create_secret(database_url, SERVICE_KEY_NAME).await?;
+    Ok((ServiceKey::new(key), created))
+}
+
+/// The secret that signs access tokens: the stored one, or a fresh one stored now.
+pub async fn load_or_create_token_secret(database_url: &str) -> Result<String, SettingsError> {
+    Ok(load_or_create_secret(database_url, TOKEN_SECRET_NAME)
+        .await?
+        .0)
+}
+
+/// The setting `name` holding a random secret, created when missing. Concurrent first
+/// starts agree on one value: the insert does nothing when one exists, and the stored
+/// value is read back. The flag is `true` when this call created it.
+async fn load_or_create_secret(
+    database_url: &str,
+    name: &str,
+) -> Result<(String, bool), SettingsError> {
     let fresh = ServiceKey::generate().map_err(|e| SettingsError::Random(e.to_string()))?;
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {SETTINGS_TABLE} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -43,12 +61,12 @@ pub async fn load_or_create_service_key(
             let mut conn = <$connection>::connect(database_url).await?;
             sqlx::query(&create).execute(&mut conn).await?;
             let done = sqlx::query(&insert)
-                .bind(SERVICE_KEY_NAME)
+                .bind(name)
                 .bind(fresh.expose())
                 .execute(&mut conn)
                 .await?;
             let value = sqlx::query_scalar(&select)
-                .bind(SERVICE_KEY_NAME)
+                .bind(name)
                 .fetch_one(&mut conn)
                 .await?;
             conn.close().await?;
@@ -62,5 +80,5 @@ pub async fn load_or_create_service_key(
     } else {
         return Err(SettingsError::UnsupportedUrl);
     };
-    Ok((ServiceKey::new(stored), inserted == 1))
+    Ok((stored, inserted == 1))
 }

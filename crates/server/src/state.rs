@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tessera_runtime::Engine;
 
-use crate::auth::ServiceKey;
+use crate::auth::Keys;
 use crate::config::ServerConfig;
 use crate::telemetry::Metrics;
 
@@ -12,7 +12,9 @@ use crate::telemetry::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
-    pub service_key: ServiceKey,
+    pub keys: Keys,
+    /// Set once the sessions table is known to exist.
+    pub identity_ready: Arc<tokio::sync::OnceCell<()>>,
     pub config: Arc<ServerConfig>,
     pub metrics: Metrics,
     /// The OpenAPI document, generated once from the schema.

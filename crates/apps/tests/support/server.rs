@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use reqwest::Method;
 use serde_json::Value;
 use tessera_schema::ir::Schema;
-use tessera_server::{ServerConfig, ServiceKey};
+use tessera_server::{Keys, ServerConfig, ServiceKey, TokenSigner};
 use tessera_testkit::Database;
 
 /// The key the test servers accept.
 pub const KEY: &str = "apps-test-service-key-0123456789";
+/// The secret signing the test servers' access tokens.
+pub const TOKEN_SECRET: &[u8] = b"apps-test-token-signing-secret-0123456789";
 
 /// The checked schema of the bundled app `name`, checked once per test process.
 pub fn schema(name: &str) -> Arc<Schema> {
@@ -102,7 +104,11 @@ impl AppServer {
         let engine = tessera_runtime::Engine::connect((*schema).clone(), db.url())
             .await
             .expect("engine connects");
-        let state = tessera_server::state(engine, ServiceKey::new(KEY), ServerConfig::default());
+        let keys = Keys {
+            service: ServiceKey::new(KEY),
+            tokens: TokenSigner::new(TOKEN_SECRET).expect("a long enough secret"),
+        };
+        let state = tessera_server::state(engine, keys, ServerConfig::default());
         let (addr, stop) = tessera_server::testing::spawn(tessera_server::router(state))
             .await
             .expect("serve on a free port");

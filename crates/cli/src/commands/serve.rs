@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tessera_server::{ServerConfig, ServiceKey, SERVICE_KEY_ENV};
+use tessera_server::{
+    Keys, ServerConfig, ServiceKey, TokenSigner, SERVICE_KEY_ENV, TOKEN_SECRET_ENV,
+};
 
 use super::{read_schema, stderr_color, EXIT_FINDINGS, EXIT_IO};
 
@@ -47,6 +49,13 @@ pub struct Args {
     /// Origins allowed by CORS (repeatable). Default: any origin.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
+    /// Refuse self-service sign-ups at /auth/v1/signup (accounts are then created with
+    /// the service key).
+    #[arg(long)]
+    disable_signup: bool,
+    /// How long an access token is valid, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    access_token_lifetime: u64,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -198,6 +207,19 @@ async fn serve(
         }
     };
 
+    let token_secret = match std::env::var(TOKEN_SECRET_ENV) {
+        Ok(secret) if !secret.trim().is_empty() => secret.trim().to_owned(),
+        _ => tessera_server::settings::load_or_create_token_secret(&database_url)
+            .await
+            .context("cannot read or store the token signing secret")?,
+    };
+    let tokens = TokenSigner::new(token_secret.as_bytes())
+        .with_context(|| format!("{TOKEN_SECRET_ENV} is not usable"))?;
+    let has_accounts = schema.identity_model().is_some();
+    if has_accounts {
+        let anon_key = tokens.anon_key().context("cannot sign the anonymous key")?;
+        tracing::info!(%anon_key, "accounts are served under /auth/v1; clients that always send a key (such as supabase-js) may send this anonymous key");
+    }
     let engine = tessera_runtime::Engine::connect(schema, &database_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", e.message))?;
@@ -205,8 +227,15 @@ async fn serve(
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         cors_origins: (!args.cors_origins.is_empty()).then_some(args.cors_origins),
+        access_token_lifetime: Duration::from_secs(args.access_token_lifetime.max(1)),
+        signup: !args.disable_signup,
+        ..ServerConfig::default()
     };
-    let state = tessera_server::state(engine, service_key, config);
+    let keys = Keys {
+        service: service_key,
+        tokens,
+    };
+    let state = tessera_server::state(engine, keys, config);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

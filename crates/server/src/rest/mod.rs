@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use media::Accept;
 
-/// The routes of the data API, behind the service key.
+/// The routes of the data API; each request runs as the caller its credentials name.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit;
     Router::new()
@@ -43,7 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rest/v1/", get(crate::handlers::openapi::openapi))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::require_key,
+            crate::auth::identify,
         ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -5,11 +5,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use tessera_server::{ServerConfig, ServiceKey};
+use tessera_server::{Keys, ServerConfig, ServiceKey, TokenSigner};
 use tessera_testkit::Database;
 
 /// The key the test servers accept.
 pub const KEY: &str = "test-service-key-0123456789";
+/// The secret signing the test server's access tokens.
+pub const TOKEN_SECRET: &[u8] = b"test-token-signing-secret-0123456789";
 
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -57,7 +59,11 @@ impl TestServer {
         let engine = tessera_runtime::Engine::connect(schema, db.url())
             .await
             .expect("engine connects");
-        let state = tessera_server::state(engine, ServiceKey::new(KEY), config);
+        let keys = Keys {
+            service: ServiceKey::new(KEY),
+            tokens: TokenSigner::new(TOKEN_SECRET).expect("a long enough secret"),
+        };
+        let state = tessera_server::state(engine, keys, config);
         let (addr, stop) = tessera_server::testing::spawn(tessera_server::router(state))
             .await
             .expect("serve on a free port");

@@ -1,0 +1,73 @@
+//! Accounts and sessions under `/auth/v1`, shaped like Supabase Auth (GoTrue) so that its
+//! clients can sign up, sign in and renew sessions: one handler per file.
+//!
+//! A session answer is `{access_token, token_type, expires_in, expires_at,
+//! refresh_token, user}`: the access token is a JWT ([`tokens`]) sent as
+//! `Authorization: Bearer` to the data API, the refresh token (kept by the runtime, used
+//! once) renews it.
+
+mod logout;
+mod signup;
+mod token;
+pub mod tokens;
+mod user;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use tessera_runtime::Session;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The routes of accounts and sessions; they need no key.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route("/auth/v1/signup", post(signup::signup))
+        .route("/auth/v1/token", post(token::token))
+        .route("/auth/v1/user", get(user::user))
+        .route("/auth/v1/logout", post(logout::logout))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// Makes sure the sessions table exists (once per process; idempotent across nodes).
+async fn ready(state: &AppState) -> Result<(), ApiError> {
+    state
+        .identity_ready
+        .get_or_try_init(|| state.engine.prepare_identity())
+        .await?;
+    Ok(())
+}
+
+/// The answer to a successful sign-up, sign-in or renewal.
+async fn session_body(state: &AppState, session: Session) -> Result<Value, ApiError> {
+    let lifetime = i64::try_from(state.config.access_token_lifetime.as_secs()).unwrap_or(i64::MAX);
+    let (access_token, expires_at) = state
+        .keys
+        .tokens
+        .issue(&session.account, lifetime)
+        .map_err(|e| ApiError::Internal(format!("cannot sign a token: {e}")))?;
+    let user = state.engine.account_row_json(&session.account.id).await?;
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": lifetime,
+        "expires_at": expires_at,
+        "refresh_token": session.refresh_token,
+        "user": user,
+    }))
+}
+
+fn refresh_lifetime(state: &AppState) -> i64 {
+    i64::try_from(state.config.refresh_token_lifetime.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A required string member of a JSON object body.
+fn text_member<'b>(body: &'b Value, key: &str) -> Result<&'b str, ApiError> {
+    body.get(key).and_then(Value::as_str).ok_or_else(|| {
+        ApiError::bad_request("PGRST102", format!("The body needs \"{key}\" as a string"))
+    })
+}
