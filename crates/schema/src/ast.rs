@@ -204,6 +204,31 @@ pub enum Value {
     },
     List(Vec<Value>, Span),
     Object(Vec<(String, Span, Value)>, Span),
+    /// `provider != "local"`, `createdBy == auth`: a comparison, only as an attribute argument.
+    Compare {
+        left: Box<Value>,
+        op: CompareOp,
+        right: Box<Value>,
+        span: Span,
+    },
+}
+
+/// The operator of a [`Value::Compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `==`
+    Equal,
+    /// `!=`
+    NotEqual,
+}
+
+impl CompareOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Equal => "==",
+            CompareOp::NotEqual => "!=",
+        }
+    }
 }
 
 impl Value {
@@ -216,7 +241,7 @@ impl Value {
             | Value::List(_, s)
             | Value::Object(_, s) => *s,
             Value::Ident(i) => i.span,
-            Value::Call { span, .. } => *span,
+            Value::Call { span, .. } | Value::Compare { span, .. } => *span,
         }
     }
 
@@ -231,6 +256,7 @@ impl Value {
             Value::Call { .. } => "a function call",
             Value::List(..) => "a list",
             Value::Object(..) => "an object",
+            Value::Compare { .. } => "a comparison",
         }
     }
 }

@@ -338,5 +338,13 @@ fn inline_value(v: &Value) -> String {
                 .collect();
             format!("{{ {} }}", entries.join(", "))
         }
+        Value::Compare {
+            left, op, right, ..
+        } => format!(
+            "{} {} {}",
+            inline_value(left),
+            op.symbol(),
+            inline_value(right)
+        ),
     }
 }

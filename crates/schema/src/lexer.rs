@@ -22,6 +22,10 @@ pub enum TokenKind {
     Comma,
     Colon,
     Eq,
+    /// `==`
+    EqEq,
+    /// `!=`
+    NotEq,
     Question,
     Pipe,
     Arrow,
@@ -48,6 +52,8 @@ impl TokenKind {
             TokenKind::Comma => "`,`".into(),
             TokenKind::Colon => "`:`".into(),
             TokenKind::Eq => "`=`".into(),
+            TokenKind::EqEq => "`==`".into(),
+            TokenKind::NotEq => "`!=`".into(),
             TokenKind::Question => "`?`".into(),
             TokenKind::Pipe => "`|`".into(),
             TokenKind::Arrow => "`->`".into(),
@@ -143,6 +149,16 @@ impl Lexer<'_> {
                     }
                     let text = self.source[start..self.pos].to_string();
                     self.push(TokenKind::Ident(text), start);
+                }
+                '=' | '!' if self.peek_second() == Some('=') => {
+                    self.bump();
+                    self.bump();
+                    let kind = if c == '=' {
+                        TokenKind::EqEq
+                    } else {
+                        TokenKind::NotEq
+                    };
+                    self.push(kind, start);
                 }
                 '@' => {
                     self.bump();

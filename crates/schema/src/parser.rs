@@ -618,18 +618,36 @@ impl Parser {
         if matches!(self.peek(), TokenKind::Ident(_)) && self.peek_at(1) == &TokenKind::Colon {
             let name = self.ident("an argument name", None)?;
             self.bump();
-            let value = self.value()?;
+            let value = self.arg_value()?;
             return Ok(Arg {
                 span: start.to(value.span()),
                 name: Some(name),
                 value,
             });
         }
-        let value = self.value()?;
+        let value = self.arg_value()?;
         Ok(Arg {
             span: value.span(),
             name: None,
             value,
+        })
+    }
+
+    /// A value, or a comparison of two values (`provider != "local"`, `owner == auth`).
+    fn arg_value(&mut self) -> PResult<Value> {
+        let left = self.value()?;
+        let op = match self.peek() {
+            TokenKind::EqEq => CompareOp::Equal,
+            TokenKind::NotEq => CompareOp::NotEqual,
+            _ => return Ok(left),
+        };
+        self.bump();
+        let right = self.value()?;
+        Ok(Value::Compare {
+            span: left.span().to(right.span()),
+            left: Box::new(left),
+            op,
+            right: Box::new(right),
         })
     }
 

@@ -114,3 +114,24 @@ fn formatting_keeps_the_meaning() {
         assert_eq!(a, b, "{}", path.display());
     }
 }
+
+#[test]
+fn comparisons_are_written_with_single_spaces() {
+    let source = "model users {\n  @@allow( [read,update] ,createdBy==auth )\n  @@allow(all,auth   ==   owner)\n  verified bool = false @default_if(provider!=\"local\",true)\n  provider text\n}\n";
+    insta::assert_snapshot!(format(source), @r#"
+    model users {
+      @@allow([read, update], createdBy == auth)
+      @@allow(all, auth == owner)
+
+      verified  bool  = false  @default_if(provider != "local", true)
+      provider  text
+    }
+    "#);
+}
+
+#[test]
+fn formatting_comparisons_is_idempotent() {
+    let source = "model users {\n  @@auth(email: email, password: password, signup: [name])\n  @@allow(read, id == auth)\n  password text @hash @default_if(provider != \"local\", random_secret())\n  token text = random_secret()\n  role Role = viewer @default_if(provider == \"staff\", editor) @default_if(verified == true, admin)\n}\n";
+    let once = format(source);
+    assert_eq!(format(&once), once);
+}

@@ -320,3 +320,59 @@ fn a_bad_line_does_not_hide_the_next_ones() {
         .collect();
     assert_eq!(names, ["b", "d"]);
 }
+
+#[test]
+fn comparisons_are_attribute_arguments() {
+    let source = "password text @default_if(provider != \"local\", random_secret())";
+    let field = only_field(source);
+    let args = &field.attributes[0].args;
+    let Value::Compare {
+        left, op, right, ..
+    } = &args[0].value
+    else {
+        panic!("expected a comparison, found {:?}", args[0].value)
+    };
+    assert!(matches!(left.as_ref(), Value::Ident(i) if i.name == "provider"));
+    assert_eq!(*op, CompareOp::NotEqual);
+    assert!(matches!(right.as_ref(), Value::String(s, _) if s == "local"));
+    assert!(
+        matches!(&args[1].value, Value::Call { name, args, .. } if name.name == "random_secret" && args.is_empty())
+    );
+}
+
+#[test]
+fn a_comparison_spans_both_sides() {
+    let source = "model posts {\n  @@allow(all, createdBy == auth)\n}\n";
+    let file = parse_ok(source);
+    let attribute = model(&file, 0).attributes().next().expect("attribute");
+    let value = &attribute.args[1].value;
+    assert!(matches!(
+        value,
+        Value::Compare {
+            op: CompareOp::Equal,
+            ..
+        }
+    ));
+    let span = value.span();
+    assert_eq!(&source[span.start..span.end], "createdBy == auth");
+}
+
+#[test]
+fn a_lone_exclamation_mark_is_still_unexpected() {
+    let (_, diagnostics) =
+        tessera_schema::parse("model m {\n  a text @default_if(b ! \"x\", \"y\")\n}\n");
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0001"]);
+}
+
+#[test]
+fn a_comparison_is_not_a_default() {
+    let (_, diagnostics) = tessera_schema::parse("model m {\n  a text = b == \"x\"\n}\n");
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0010"]);
+    assert!(
+        diagnostics[0].message.contains("`==`"),
+        "{:?}",
+        diagnostics[0]
+    );
+}
