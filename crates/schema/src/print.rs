@@ -5,8 +5,8 @@
 use crate::ast::*;
 use crate::format::format_file;
 use crate::ir::{
-    self, Computed, ComputedPart, DefaultValue, Managed, ModelKind, Naming, RelationKind, Rule,
-    ScalarType,
+    self, Comparison, Computed, ComputedPart, DefaultValue, Managed, ModelKind, Naming,
+    RelationKind, Rule, ScalarType,
 };
 use crate::span::Span;
 
@@ -291,6 +291,24 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
             args.push(positional(string(message)));
         }
         attributes.push(attribute(validation.rule.name(), args));
+    }
+    for conditional in &field.conditional_defaults {
+        let condition = Value::Compare {
+            left: Box::new(Value::Ident(ident(&conditional.when.field))),
+            op: match conditional.when.comparison {
+                Comparison::Equal => CompareOp::Equal,
+                Comparison::NotEqual => CompareOp::NotEqual,
+            },
+            right: Box::new(default_value(&conditional.when.value)),
+            span: Span::default(),
+        };
+        attributes.push(attribute(
+            "default_if",
+            vec![
+                positional(condition),
+                positional(default_value(&conditional.value)),
+            ],
+        ));
     }
     attributes
 }

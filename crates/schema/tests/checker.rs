@@ -652,3 +652,152 @@ fn model_table_names_docs_and_renames() {
         Some("The title.")
     );
 }
+
+#[test]
+fn random_secret_is_a_default_of_text_fields() {
+    let schema = check(
+        "model keys {\n  token text = random_secret()\n  short varchar(43) = random_secret()\n}\n",
+    );
+    assert_eq!(
+        field(&schema, "keys", "token").default,
+        Some(DefaultValue::RandomSecret)
+    );
+    assert_eq!(
+        field(&schema, "keys", "short").default,
+        Some(DefaultValue::RandomSecret)
+    );
+}
+
+fn errors(source: &str) -> Vec<&'static str> {
+    match tessera_schema::check_source("schema.tsr", source) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.items.iter().map(|d| d.code).collect(),
+    }
+}
+
+#[test]
+fn random_secret_is_refused_where_it_does_not_fit() {
+    assert_eq!(
+        errors("model k {\n  n int = random_secret()\n}\n"),
+        ["E0200"]
+    );
+    assert_eq!(
+        errors("model k {\n  t varchar(20) = random_secret()\n}\n"),
+        ["E0200"]
+    );
+    assert_eq!(
+        errors("model k {\n  t text[] = [random_secret()]\n}\n"),
+        ["E0200"]
+    );
+    assert_eq!(
+        errors("model k {\n  t text = random_secret(16)\n}\n"),
+        ["E0123"]
+    );
+}
+
+const PROVIDERS: &str = "enum Role { admin editor viewer }\nmodel users {\n  password       text  @hash(bcrypt) @default_if(provider != \"local\", random_secret())\n  emailVerified  bool  = false       @default_if(provider != \"local\", true)\n  provider       text  = \"local\"\n  role           Role  = viewer      @default_if(provider == \"staff\", editor) @default_if(emailVerified == true, admin)\n}\n";
+
+#[test]
+fn default_if_compares_another_field_with_a_literal() {
+    let schema = check(PROVIDERS);
+    let not_local = FieldCondition {
+        field: "provider".into(),
+        comparison: Comparison::NotEqual,
+        value: DefaultValue::String("local".into()),
+    };
+    assert_eq!(
+        field(&schema, "users", "password").conditional_defaults,
+        [ConditionalDefault {
+            when: not_local.clone(),
+            value: DefaultValue::RandomSecret,
+        }]
+    );
+    let verified = field(&schema, "users", "emailVerified");
+    assert_eq!(verified.default, Some(DefaultValue::Bool(false)));
+    assert_eq!(
+        verified.conditional_defaults,
+        [ConditionalDefault {
+            when: not_local,
+            value: DefaultValue::Bool(true),
+        }]
+    );
+}
+
+#[test]
+fn default_if_is_repeatable_in_declaration_order_with_typed_literals() {
+    let schema = check(PROVIDERS);
+    let role = field(&schema, "users", "role");
+    assert_eq!(
+        role.conditional_defaults,
+        [
+            ConditionalDefault {
+                when: FieldCondition {
+                    field: "provider".into(),
+                    comparison: Comparison::Equal,
+                    value: DefaultValue::String("staff".into()),
+                },
+                value: DefaultValue::EnumValue("editor".into()),
+            },
+            ConditionalDefault {
+                when: FieldCondition {
+                    field: "emailVerified".into(),
+                    comparison: Comparison::Equal,
+                    value: DefaultValue::Bool(true),
+                },
+                value: DefaultValue::EnumValue("admin".into()),
+            },
+        ]
+    );
+}
+
+#[test]
+fn default_if_compares_enum_values_numbers_and_implicit_fields() {
+    let schema = check("enum Plan { free pro }\nmodel accounts {\n  plan   Plan  = free\n  seats  int   = 1  @default_if(plan == pro, 5)\n  quota  int?      @default_if(seats != 1, 100)\n  owner  -> users?\n  note   text?     @default_if(ownerId == \"00000000-0000-0000-0000-000000000000\", \"orphan\")\n}\nmodel users {\n  name text\n}\n");
+    let seats = &field(&schema, "accounts", "seats").conditional_defaults[0];
+    assert_eq!(seats.when.value, DefaultValue::EnumValue("pro".into()));
+    assert_eq!(seats.value, DefaultValue::Number("5".into()));
+    let quota = &field(&schema, "accounts", "quota").conditional_defaults[0];
+    assert_eq!(
+        (
+            quota.when.field.as_str(),
+            quota.when.comparison,
+            &quota.when.value
+        ),
+        (
+            "seats",
+            Comparison::NotEqual,
+            &DefaultValue::Number("1".into())
+        )
+    );
+    let note = &field(&schema, "accounts", "note").conditional_defaults[0];
+    assert_eq!(note.when.field, "ownerId");
+}
+
+#[test]
+fn default_if_is_refused_on_bad_conditions_and_values() {
+    let with = |line: &str| {
+        errors(&format!(
+            "enum Role {{ admin viewer }}\nmodel m {{\n  provider text = \"local\"\n  role Role = viewer\n  tags text[]\n  {line}\n}}\n"
+        ))
+    };
+    assert_eq!(
+        with("x text? @default_if(providr == \"a\", \"b\")"),
+        ["E0201"]
+    );
+    assert_eq!(with("x text? @default_if(tags == \"a\", \"b\")"), ["E0202"]);
+    assert_eq!(with("x text? @default_if(x == \"a\", \"b\")"), ["E0203"]);
+    assert_eq!(with("x text? @default_if(provider == 1, \"b\")"), ["E0115"]);
+    assert_eq!(with("x text? @default_if(role == admn, \"b\")"), ["E0117"]);
+    assert_eq!(with("x int? @default_if(role == admin, \"b\")"), ["E0115"]);
+    assert_eq!(
+        with("x int? @default_if(role == admin, random_secret())"),
+        ["E0200"]
+    );
+    assert_eq!(with("x text? @default_if(role == admin, null)"), ["E0122"]);
+    assert_eq!(with("x text? @default_if(role, \"b\")"), ["E0122"]);
+    assert_eq!(with("x text? @default_if(role == admin)"), ["E0123"]);
+    assert_eq!(
+        with("x text @virtual(\"v\") @default_if(role == admin, \"b\")"),
+        ["E0130"]
+    );
+}

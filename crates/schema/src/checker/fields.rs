@@ -68,6 +68,7 @@ pub(crate) const FIELD_ATTRIBUTES: &[&str] = &[
     "max",
     "one_of",
     "copied",
+    "default_if",
 ];
 
 impl<'a> Checker<'a> {
@@ -485,8 +486,8 @@ impl<'a> Checker<'a> {
                     None => self.wrong_argument_count(attribute, usage),
                 }
             }
-            // Read by the publish pass.
-            "copied" => {}
+            // Read by the publish pass and the conditional-defaults pass.
+            "copied" | "default_if" => {}
             "on_delete" | "references" | "unenforced" | "polymorphic" | "relation"
             | "join_table" | "through" => {
                 self.report(
@@ -603,18 +604,34 @@ impl<'a> Checker<'a> {
 
     /// Type-checks a default against its field.
     pub(crate) fn default_value(&mut self, value: &Value, field: &Field) -> Option<DefaultValue> {
+        self.literal(value, field, LiteralUse::Default)
+    }
+
+    /// Type-checks a literal written for `field`: its default, or a value it is compared with.
+    pub(crate) fn literal(
+        &mut self,
+        value: &Value,
+        field: &Field,
+        usage: LiteralUse,
+    ) -> Option<DefaultValue> {
         let ty = &field.ty;
+        let noun = usage.noun();
         let mismatch = |expected: &str| {
             Diagnostic::error(
                 "E0115",
                 format!(
-                    "default of the wrong type for field `{}` of type `{}`",
+                    "{noun} of the wrong type for field `{}` of type `{}`",
                     field.name, ty
                 ),
                 value.span(),
             )
             .with_label(format!("expected {expected}, found {}", value.describe()))
         };
+        if let Value::Call { name, args, span } = value {
+            if name.name == "random_secret" && usage == LiteralUse::Default {
+                return self.random_secret(field, args, *span);
+            }
+        }
         if matches!(value, Value::Null(_)) {
             if !field.nullable {
                 self.report(mismatch("a value").with_help(format!(
@@ -651,6 +668,21 @@ impl<'a> Checker<'a> {
                     let mut out = Vec::new();
                     for item in items {
                         let checked = self.default_value(item, &element)?;
+                        if checked == DefaultValue::RandomSecret {
+                            self.report(
+                                Diagnostic::error(
+                                    "E0200",
+                                    "`random_secret()` cannot be an element of a list default",
+                                    item.span(),
+                                )
+                                .with_label("a secret fills one text value")
+                                .with_help(format!(
+                                    "use `random_secret()` on a `text` field, or write the elements of `{}` as strings",
+                                    field.name
+                                )),
+                            );
+                            return None;
+                        }
                         out.push(default_to_json(&checked));
                     }
                     Some(DefaultValue::Json(serde_json::Value::Array(out)))
@@ -682,14 +714,11 @@ impl<'a> Checker<'a> {
                     self.report(
                         Diagnostic::error(
                             "E0115",
-                            format!(
-                                "default of `{}` is longer than {max} characters",
-                                field.name
-                            ),
+                            format!("{noun} of `{}` is longer than {max} characters", field.name),
                             *span,
                         )
                         .with_label("too long for the column")
-                        .with_help("shorten the default or widen the varchar"),
+                        .with_help(format!("shorten the {noun} or widen the varchar")),
                     );
                 }
                 Some(DefaultValue::String(s.clone()))
@@ -704,13 +733,16 @@ impl<'a> Checker<'a> {
                     self.report(
                         Diagnostic::error(
                             "E0115",
-                            format!("default of `{}` is not a UUID", field.name),
+                            format!("{noun} of `{}` is not a UUID", field.name),
                             *span,
                         )
                         .with_label(
                             "expected a UUID such as \"00000000-0000-0000-0000-000000000000\"",
                         )
-                        .with_help("write `uuid()` for a generated UUID"),
+                        .with_help(match usage {
+                            LiteralUse::Default => "write `uuid()` for a generated UUID",
+                            LiteralUse::Comparison => "write the UUID in its 8-4-4-4-12 hex form",
+                        }),
                     );
                 }
                 Some(DefaultValue::String(s.clone()))
@@ -729,7 +761,7 @@ impl<'a> Checker<'a> {
                     self.report(
                         Diagnostic::error(
                             "E0115",
-                            format!("default of integer field `{}` has a fraction", field.name),
+                            format!("{noun} of integer field `{}` has a fraction", field.name),
                             *span,
                         )
                         .with_label("expected a whole number")
@@ -768,8 +800,10 @@ impl<'a> Checker<'a> {
             }
             (ScalarType::Enum(enum_name), Value::String(s, _)) => {
                 self.report(
-                    mismatch(&format!("a value of `{enum_name}`"))
-                        .with_help(format!("write the value without quotes: `= {s}`")),
+                    mismatch(&format!("a value of `{enum_name}`")).with_help(format!(
+                        "write the value without quotes: `{}`",
+                        usage.example(s)
+                    )),
                 );
                 None
             }
@@ -789,14 +823,25 @@ impl<'a> Checker<'a> {
                     Value::Number(n, _) | Value::Ident(crate::ast::Ident { name: n, .. }),
                 ) = (scalar.is_textual(), value)
                 {
-                    diagnostic =
-                        diagnostic.with_help(format!("text defaults are quoted: `= \"{n}\"`"));
+                    diagnostic = diagnostic.with_help(format!(
+                        "text {} are quoted: `{}`",
+                        usage.plural(),
+                        usage.example(&format!("\"{n}\""))
+                    ));
                 } else if let (ScalarType::Bool, Value::String(s, _)) = (scalar, value) {
-                    diagnostic = diagnostic
-                        .with_help(format!("write `= {}` without quotes", s.to_lowercase()));
+                    diagnostic = diagnostic.with_help(format!(
+                        "write `{}` without quotes",
+                        usage.example(&s.to_lowercase())
+                    ));
                 } else {
-                    diagnostic = diagnostic
-                        .with_help(format!("give `{}` a default of type `{}`", field.name, ty));
+                    diagnostic = diagnostic.with_help(match usage {
+                        LiteralUse::Default => {
+                            format!("give `{}` a default of type `{}`", field.name, ty)
+                        }
+                        LiteralUse::Comparison => {
+                            format!("compare `{}` with a value of type `{}`", field.name, ty)
+                        }
+                    });
                 }
                 self.report(diagnostic);
                 None
@@ -804,6 +849,103 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+/// What a literal checked by [`Checker::literal`] is written for, so its diagnostics can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LiteralUse {
+    /// `= value` or the value of `@default_if`.
+    Default,
+    /// The right-hand side of a condition such as `provider != "local"`.
+    Comparison,
+}
+
+impl LiteralUse {
+    fn noun(self) -> &'static str {
+        match self {
+            LiteralUse::Default => "default",
+            LiteralUse::Comparison => "compared value",
+        }
+    }
+
+    fn plural(self) -> &'static str {
+        match self {
+            LiteralUse::Default => "defaults",
+            LiteralUse::Comparison => "values",
+        }
+    }
+
+    /// How `text` is written in this position: `= text` for a default.
+    fn example(self, text: &str) -> String {
+        match self {
+            LiteralUse::Default => format!("= {text}"),
+            LiteralUse::Comparison => text.to_string(),
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// `random_secret()` as the default of `field`: generated text, so only for text fields.
+    fn random_secret(
+        &mut self,
+        field: &Field,
+        args: &[Value],
+        span: crate::span::Span,
+    ) -> Option<DefaultValue> {
+        if !field.ty.scalar.is_textual() || field.ty.array {
+            self.report(
+                Diagnostic::error(
+                    "E0200",
+                    format!(
+                        "`random_secret()` generates text; field `{}` is `{}`",
+                        field.name, field.ty
+                    ),
+                    span,
+                )
+                .with_label("only for `text` and `varchar(n)` fields")
+                .with_help(format!(
+                    "make `{}` a `text` field, or give it a default of type `{}`",
+                    field.name, field.ty
+                )),
+            );
+            return None;
+        }
+        if !args.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    "E0123",
+                    "wrong number of arguments for `random_secret()`",
+                    span,
+                )
+                .with_label("`random_secret()` takes no arguments")
+                .with_help("write `random_secret()`: 32 random bytes, base64url-encoded"),
+            );
+            return None;
+        }
+        if let ScalarType::Varchar(max) = field.ty.scalar {
+            if max < RANDOM_SECRET_LENGTH {
+                self.report(
+                    Diagnostic::error(
+                        "E0200",
+                        format!(
+                            "`random_secret()` is {RANDOM_SECRET_LENGTH} characters long; field `{}` holds at most {max}",
+                            field.name
+                        ),
+                        span,
+                    )
+                    .with_label("the secret does not fit the column")
+                    .with_help(format!(
+                        "widen the field to `varchar({RANDOM_SECRET_LENGTH})` or make it `text`"
+                    )),
+                );
+                return None;
+            }
+        }
+        Some(DefaultValue::RandomSecret)
+    }
+}
+
+/// The length of a `random_secret()`: 32 bytes in unpadded base64url.
+const RANDOM_SECRET_LENGTH: u32 = 43;
 
 /// Whether a model gets the implicit `id uuid` key: it declares no key of its own.
 fn needs_default_id(decl: &crate::ast::ModelDecl) -> bool {

@@ -10,10 +10,13 @@
 //! 4. to-one and polymorphic relations, which add foreign-key fields ([`relations`]);
 //! 5. model behaviours, keys and indexes ([`model`]);
 //! 6. inverse sides: to-many and many-to-many ([`relations`]);
-//! 7. whole-schema rules such as column collisions.
+//! 7. indexes and whole-schema rules such as column collisions;
+//! 8. environments and publishing ([`publish`]);
+//! 9. conditional defaults ([`conditional`]), which may name any stored field.
 
 mod args;
 pub use model::index_name;
+mod conditional;
 mod fields;
 mod model;
 mod publish;
@@ -52,6 +55,9 @@ pub fn check(file: &SchemaFile) -> (Schema, Vec<Diagnostic>) {
     }
     for index in 0..checker.models.len() {
         checker.environments(index);
+    }
+    for index in 0..checker.models.len() {
+        checker.conditional_defaults(index);
     }
     checker.finish()
 }
