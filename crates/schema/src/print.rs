@@ -5,8 +5,8 @@
 use crate::ast::*;
 use crate::format::format_file;
 use crate::ir::{
-    self, Comparison, Computed, ComputedPart, DefaultValue, Managed, ModelKind, Naming,
-    RelationKind, Rule, ScalarType,
+    self, AccessCondition, Comparison, Computed, ComputedPart, DefaultValue, Managed, ModelKind,
+    Naming, Operation, RelationKind, Rule, ScalarType,
 };
 use crate::span::Span;
 
@@ -466,6 +466,8 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
             args,
         ));
     }
+    model_attributes.extend(identity_attribute(model));
+    model_attributes.extend(access_attributes(schema, model));
     members.extend(model_attributes.into_iter().map(Member::Attribute));
     let mut printed_relations = std::collections::HashSet::new();
     for field in &model.fields {
@@ -770,4 +772,70 @@ fn publishing_attributes(model: &ir::Model) -> Vec<Attribute> {
         attributes.push(attribute("publish_log", args));
     }
     attributes
+}
+
+/// `@@auth(...)` with the arguments that are set.
+fn identity_attribute(model: &ir::Model) -> Option<Attribute> {
+    let identity = model.behaviours.identity.as_ref()?;
+    let name = |text: &str| Value::Ident(ident(text));
+    let mut args = vec![
+        named("email", name(&identity.email)),
+        named("password", name(&identity.password)),
+    ];
+    if let Some(disabled) = &identity.disabled {
+        args.push(named("disabled", name(disabled)));
+    }
+    if !identity.signup_fields.is_empty() {
+        let fields = identity.signup_fields.iter().map(|f| name(f)).collect();
+        args.push(named("signup", Value::List(fields, Span::default())));
+    }
+    Some(attribute("auth", args))
+}
+
+/// One `@@allow(...)` per access rule, in order; `all` for a rule of every operation.
+fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
+    let users = schema.identity_model().map(|(m, _)| m.name.as_str());
+    model
+        .access
+        .iter()
+        .map(|rule| {
+            let every = Operation::ALL.iter().all(|op| rule.operations.contains(op));
+            let operations = match rule.operations.as_slice() {
+                _ if every => Value::Ident(ident("all")),
+                [single] => Value::Ident(ident(single.keyword())),
+                several => Value::List(
+                    several
+                        .iter()
+                        .map(|op| Value::Ident(ident(op.keyword())))
+                        .collect(),
+                    Span::default(),
+                ),
+            };
+            let condition = match &rule.condition {
+                AccessCondition::Public => Value::Ident(ident("public")),
+                AccessCondition::Authenticated => Value::Ident(ident("authenticated")),
+                AccessCondition::Owner { field } => Value::Compare {
+                    left: Box::new(Value::Ident(ident(&owner_name(model, field, users)))),
+                    op: CompareOp::Equal,
+                    right: Box::new(Value::Ident(ident("auth"))),
+                    span: Span::default(),
+                },
+            };
+            attribute("allow", vec![positional(operations), positional(condition)])
+        })
+        .collect()
+}
+
+/// How an owner field is written: the relation to the users model whose implicit foreign
+/// key it is (`createdBy`), or the field itself.
+fn owner_name(model: &ir::Model, field: &str, users: Option<&str>) -> String {
+    let implicit = model.field(field).is_some_and(|f| f.implicit);
+    let relation = model.relations.iter().find(|r| {
+        matches!(&r.kind, RelationKind::ToOne { field: fk, target, .. }
+            if fk == field && Some(target.as_str()) == users)
+    });
+    match relation {
+        Some(relation) if implicit => relation.name.clone(),
+        _ => field.to_string(),
+    }
 }

@@ -801,3 +801,180 @@ fn default_if_is_refused_on_bad_conditions_and_values() {
         ["E0130"]
     );
 }
+
+const ACCOUNTS: &str = "model users {\n  @@auth(email: email, password: password, disabled: disabled, signup: [name, team])\n  email     text  @unique\n  password  text  @hash\n  disabled  bool  = false\n  name      text?\n  team      -> teams?\n}\nmodel teams {\n  name text\n}\n";
+
+#[test]
+fn auth_marks_the_identity_model() {
+    let schema = check(ACCOUNTS);
+    let (model, identity) = schema.identity_model().expect("an identity model");
+    assert_eq!(model.name, "users");
+    assert_eq!(
+        identity,
+        &Identity {
+            email: "email".into(),
+            password: "password".into(),
+            disabled: Some("disabled".into()),
+            signup_fields: vec!["name".into(), "teamId".into()],
+        }
+    );
+    assert_eq!(
+        schema.model("teams").expect("teams").behaviours.identity,
+        None
+    );
+}
+
+#[test]
+fn auth_needs_only_email_and_password() {
+    let schema = check("model users {\n  @@auth(email: login, password: secret)\n  login   varchar(320)\n  secret  text?  @hash(bcrypt)\n  @@unique([login])\n}\n");
+    let (_, identity) = schema.identity_model().expect("identity");
+    assert_eq!(
+        (identity.email.as_str(), identity.password.as_str()),
+        ("login", "secret")
+    );
+    assert_eq!(identity.disabled, None);
+    assert!(identity.signup_fields.is_empty());
+}
+
+#[test]
+fn auth_is_refused_when_its_fields_do_not_fit() {
+    let users = |auth: &str, fields: &str| {
+        errors(&format!(
+            "model users {{\n  {auth}\n  email text @unique\n  password text @hash\n  {fields}\n}}\n"
+        ))
+    };
+    assert_eq!(users("@@auth(email: email)", ""), ["E0210"]);
+    assert_eq!(
+        users("@@auth(email: mail, password: password)", ""),
+        ["E0211"]
+    );
+    assert_eq!(
+        users(
+            "@@auth(email: email, password: password, disabled: off)",
+            "off text"
+        ),
+        ["E0212"]
+    );
+    assert_eq!(
+        users("@@auth(email: plain, password: password)", "plain text"),
+        ["E0213"]
+    );
+    assert_eq!(
+        users("@@auth(email: email, password: pin)", "pin text"),
+        ["E0214"]
+    );
+    assert_eq!(
+        users(
+            "@@auth(email: email, password: password, signup: [email])",
+            ""
+        ),
+        ["E0217"]
+    );
+    assert_eq!(
+        users("@@auth(email: email, password: password, signup: [id])", ""),
+        ["E0217"]
+    );
+    assert_eq!(
+        errors("model users {\n  @@id([email, password])\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n}\n"),
+        ["E0216"]
+    );
+}
+
+#[test]
+fn a_second_auth_model_is_refused() {
+    let source = format!("{ACCOUNTS}model admins {{\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n}}\n");
+    assert_eq!(errors(&source), ["E0215"]);
+}
+
+const POSTS: &str = "model users {\n  @@auth(email: email, password: password)\n  @@allow([read, update], id == auth)\n  email     text  @unique\n  password  text  @hash\n}\nmodel posts {\n  @@actors(users)\n  @@allow(read, public)\n  @@allow(create, authenticated)\n  @@allow([update, delete], createdBy == auth)\n  @@allow(all, auth == editor)\n  @@allow(read, reviewerId == auth)\n  title     text\n  editor    -> users?\n  reviewer  -> users?\n}\n";
+
+#[test]
+fn allow_rules_keep_their_declaration_order() {
+    let schema = check(POSTS);
+    let posts = schema.model("posts").expect("posts");
+    let conditions: Vec<&AccessCondition> = posts.access.iter().map(|r| &r.condition).collect();
+    assert_eq!(
+        conditions,
+        [
+            &AccessCondition::Public,
+            &AccessCondition::Authenticated,
+            &AccessCondition::Owner {
+                field: "createdById".into()
+            },
+            &AccessCondition::Owner {
+                field: "editorId".into()
+            },
+            &AccessCondition::Owner {
+                field: "reviewerId".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn allow_operations_are_one_a_list_or_all_in_canonical_order() {
+    let schema = check(POSTS);
+    let operations: Vec<&[Operation]> = schema
+        .model("posts")
+        .expect("posts")
+        .access
+        .iter()
+        .map(|r| r.operations.as_slice())
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            &[Operation::Read][..],
+            &[Operation::Create],
+            &[Operation::Update, Operation::Delete],
+            &Operation::ALL,
+            &[Operation::Read],
+        ]
+    );
+    let schema = check("model m {\n  @@allow([delete, read], public)\n  n text\n}\n");
+    assert_eq!(
+        schema.model("m").expect("m").access[0].operations,
+        [Operation::Read, Operation::Delete]
+    );
+}
+
+#[test]
+fn id_equals_auth_on_the_identity_model_is_its_own_key() {
+    let schema = check(POSTS);
+    assert_eq!(
+        schema.model("users").expect("users").access,
+        [AccessRule {
+            operations: vec![Operation::Read, Operation::Update],
+            condition: AccessCondition::Owner { field: "id".into() },
+        }]
+    );
+}
+
+#[test]
+fn a_model_without_allow_has_no_access_rules() {
+    let schema = check(ACCOUNTS);
+    assert!(schema.model("teams").expect("teams").access.is_empty());
+}
+
+#[test]
+fn allow_is_refused_on_bad_operations_and_conditions() {
+    let posts = |rule: &str| {
+        errors(&format!(
+            "model users {{\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n}}\nmodel projects {{\n  name text\n}}\nmodel posts {{\n  {rule}\n  title text\n  author -> users\n  project -> projects\n}}\n"
+        ))
+    };
+    assert_eq!(posts("@@allow(reed, public)"), ["E0220"]);
+    assert_eq!(posts("@@allow([read, all], public)"), ["E0221"]);
+    assert_eq!(posts("@@allow([read, read], public)"), ["E0221"]);
+    assert_eq!(posts("@@allow([], public)"), ["E0221"]);
+    assert_eq!(posts("@@allow(read, everyone)"), ["E0222"]);
+    assert_eq!(posts("@@allow(read, author != auth)"), ["E0222"]);
+    assert_eq!(posts("@@allow(read, autor == auth)"), ["E0224"]);
+    assert_eq!(posts("@@allow(read, project == auth)"), ["E0225"]);
+    assert_eq!(posts("@@allow(read, title == auth)"), ["E0225"]);
+    assert_eq!(posts("@@allow(read)"), ["E0123"]);
+    assert_eq!(
+        errors("model users {\n  name text\n}\nmodel posts {\n  @@allow(read, author == auth)\n  author -> users\n}\n"),
+        ["E0223"]
+    );
+}

@@ -37,3 +37,40 @@ fn conditional_defaults_and_random_secrets_round_trip() {
         assert!(printed.contains(expected), "no `{expected}` in:\n{printed}");
     }
 }
+
+#[test]
+fn auth_is_printed_with_the_arguments_that_are_set() {
+    let printed = round_trip("model users {\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n}\n");
+    assert!(
+        printed.contains("@@auth(email: email, password: password)\n"),
+        "{printed}"
+    );
+    let printed = round_trip("model users {\n  @@auth(email: email, password: password, disabled: off, signup: [name, team])\n  email text @unique\n  password text @hash\n  off bool = false\n  name text?\n  team -> teams?\n}\nmodel teams {\n  name text\n}\n");
+    assert!(
+        printed.contains(
+            "@@auth(email: email, password: password, disabled: off, signup: [name, teamId])"
+        ),
+        "{printed}"
+    );
+}
+
+#[test]
+fn allow_rules_are_printed_one_per_rule_in_order() {
+    let printed = round_trip("model users {\n  @@auth(email: email, password: password)\n  @@allow([update, read], id == auth)\n  email text @unique\n  password text @hash\n}\nmodel posts {\n  @@actors(users)\n  @@allow(read, public)\n  @@allow(create, authenticated)\n  @@allow([delete, create, update, read], createdBy == auth)\n  @@allow(all, auth == editor)\n  @@allow(read, reviewerId == auth)\n  title text\n  editor -> users?\n  reviewerId uuid?\n  reviewer -> users? @map(\"reviewerId\")\n}\n");
+    let rules: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("@@allow"))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "@@allow([read, update], id == auth)",
+            "@@allow(read, public)",
+            "@@allow(create, authenticated)",
+            "@@allow(all, createdBy == auth)",
+            "@@allow(all, editor == auth)",
+            "@@allow(read, reviewerId == auth)",
+        ]
+    );
+}

@@ -23,9 +23,11 @@ fn run_everything(source: &str) {
                 "formatting changed the meaning of:\n{source}"
             );
             let printed = tessera_schema::print_schema(&checked.schema);
-            assert!(
-                tessera_schema::check_source("printed.tsr", &printed).is_ok(),
-                "printed schema does not check:\n{printed}"
+            let again = tessera_schema::check_source("printed.tsr", &printed)
+                .unwrap_or_else(|_| panic!("printed schema does not check:\n{printed}"));
+            assert_eq!(
+                again.schema, checked.schema,
+                "printing changed the meaning of:\n{source}\nprinted:\n{printed}"
             );
         }
         Err(diagnostics) => {
@@ -297,6 +299,21 @@ const VOCABULARY: &[&str] = &[
     "\t",
     "$",
     "\\",
+    "==",
+    "!=",
+    "!",
+    "@default_if",
+    "random_secret()",
+    "@@auth",
+    "@@allow",
+    "email:",
+    "password:",
+    "signup:",
+    "auth",
+    "public",
+    "authenticated",
+    "all",
+    "read",
 ];
 
 fn near_valid_schema() -> impl Strategy<Value = String> {
@@ -330,7 +347,15 @@ fn model_like_schema() -> impl Strategy<Value = String> {
         ),
         prop::sample::select(
             &[
-                "", "= 0", "= \"a\"", "= []", "= {}", "= now()", "= true", "= active",
+                "",
+                "= 0",
+                "= \"a\"",
+                "= []",
+                "= {}",
+                "= now()",
+                "= true",
+                "= active",
+                "= random_secret()",
             ][..],
         ),
         prop::sample::select(
@@ -342,23 +367,35 @@ fn model_like_schema() -> impl Strategy<Value = String> {
                 "@on_delete(cascade)",
                 "@map(\"c\")",
                 "@trim // t",
+                "@hash",
+                "@default_if(name != \"a\", \"b\")",
+                "@default_if(age == 0, true)",
+                "@default_if(data == 1, random_secret())",
             ][..],
         ),
     )
         .prop_map(|(n, t, d, a)| format!("  {n}  {t}  {d}  {a}\n"));
-    let attribute = prop::sample::select(
-        &[
+    // Each model attribute at most once: a repeated `@@actors` is not what this checks.
+    let attributes = prop::sample::subsequence(
+        vec![
             "  @@soft_delete\n",
             "  @@timestamps\n",
             "  @@unique([email, name])\n",
             "  @@index([age(desc)])\n",
             "  @@actors(projects)\n",
+            "  @@auth(email: email, password: name)\n",
+            "  @@auth(email: email, password: name, signup: [age])\n",
+            "  @@allow(read, public)\n",
+            "  @@allow([read, update], id == auth)\n",
+            "  @@allow(all, authenticated)\n",
             "  // comment\n",
             "\n",
-        ][..],
-    );
+        ],
+        0..4,
+    )
+    .prop_shuffle();
     (
-        prop::collection::vec(attribute, 0..3),
+        attributes,
         prop::collection::vec(field, 0..6),
     )
         .prop_map(|(attributes, fields)| {
@@ -368,6 +405,78 @@ fn model_like_schema() -> impl Strategy<Value = String> {
                 fields.concat()
             )
         })
+}
+
+/// Accounts, access rules and conditional defaults, mostly valid: each part is picked from
+/// variants that check, and a few that do not.
+fn identity_like_schema() -> impl Strategy<Value = String> {
+    let auth = prop::sample::select(
+        &[
+            "",
+            "  @@auth(email: email, password: password)\n",
+            "  @@auth(email: email, password: password, disabled: disabled, signup: [name, role])\n",
+            "  @@auth(email: name, password: password)\n",
+        ][..],
+    );
+    let user_rules = prop::sample::subsequence(
+        vec![
+            "  @@allow(read, authenticated)\n",
+            "  @@allow([update, read], id == auth)\n",
+            "  @@allow(all, public)\n",
+            "  @@allow(create, public)\n",
+        ],
+        0..3,
+    )
+    .prop_shuffle();
+    let post_rules = prop::sample::subsequence(
+        vec![
+            "  @@allow(read, public)\n",
+            "  @@allow(all, author == auth)\n",
+            "  @@allow([update, delete], createdBy == auth)\n",
+            "  @@allow(create, authenticated)\n",
+            "  @@allow(read, auth == editorId)\n",
+            "  @@allow([delete, read], author == auth)\n",
+        ],
+        0..4,
+    )
+    .prop_shuffle();
+    let password = prop::sample::select(
+        &[
+            "@hash",
+            "@hash(bcrypt) @default_if(provider != \"local\", random_secret())",
+            "@hash @default_if(provider == \"google\", random_secret()) @default_if(verified == true, \"x\")",
+        ][..],
+    );
+    let verified = prop::sample::select(
+        &[
+            "bool = false",
+            "bool = false @default_if(provider != \"local\", true)",
+            "bool? @default_if(role == admin, true)",
+        ][..],
+    );
+    let role = prop::sample::select(
+        &[
+            "Role = viewer",
+            "Role = viewer @default_if(provider == \"staff\", editor)",
+            "Role? @default_if(verified == false, viewer) @default_if(name != \"\", admin)",
+        ][..],
+    );
+    let token = prop::sample::select(
+        &[
+            "text = random_secret()",
+            "varchar(64)? @default_if(provider == \"local\", random_secret())",
+            "text?",
+        ][..],
+    );
+    (auth, user_rules, post_rules, password, verified, role, token).prop_map(
+        |(auth, user_rules, post_rules, password, verified, role, token)| {
+            format!(
+                "enum Role {{ admin editor viewer }}\n\nmodel users {{\n{auth}{}  email text @unique\n  password text? {password}\n  provider text = \"local\"\n  verified {verified}\n  disabled bool = false\n  name text?\n  role {role}\n  token {token}\n}}\n\nmodel posts {{\n  @@actors(users)\n{}  title text\n  author -> users?\n  editor -> users?\n}}\n",
+                user_rules.concat(),
+                post_rules.concat()
+            )
+        },
+    )
 }
 
 proptest! {
@@ -387,6 +496,12 @@ proptest! {
 
     #[test]
     fn model_like_text_never_panics(source in model_like_schema()) {
+        run_everything(&source);
+        assert_format_idempotent(&source);
+    }
+
+    #[test]
+    fn identity_like_text_keeps_its_meaning(source in identity_like_schema()) {
         run_everything(&source);
         assert_format_idempotent(&source);
     }

@@ -12,8 +12,10 @@
 //! 6. inverse sides: to-many and many-to-many ([`relations`]);
 //! 7. indexes and whole-schema rules such as column collisions;
 //! 8. environments and publishing ([`publish`]);
-//! 9. conditional defaults ([`conditional`]), which may name any stored field.
+//! 9. the identity model, access rules ([`access`]) and conditional defaults
+//!    ([`conditional`]), which may name any field or relation of the schema.
 
+mod access;
 mod args;
 pub use model::index_name;
 mod conditional;
@@ -56,7 +58,9 @@ pub fn check(file: &SchemaFile) -> (Schema, Vec<Diagnostic>) {
     for index in 0..checker.models.len() {
         checker.environments(index);
     }
+    checker.identities();
     for index in 0..checker.models.len() {
+        checker.access_rules(index);
         checker.conditional_defaults(index);
     }
     checker.finish()

@@ -20,6 +20,8 @@ const MODEL_ATTRIBUTES: &[&str] = &[
     "was",
     "environment",
     "publish_log",
+    "auth",
+    "allow",
 ];
 
 /// PostgreSQL truncates identifiers beyond 63 bytes.
@@ -154,7 +156,7 @@ impl Checker<'_> {
                     self.models[index].model.behaviours.import_hash = Some(field);
                 }
                 "actors" => self.actors(index, attribute),
-                "id" | "unique" | "index" | "environment" | "publish_log" => {}
+                "id" | "unique" | "index" | "environment" | "publish_log" | "auth" | "allow" => {}
                 _ => self.unknown_attribute(attribute, "a model", MODEL_ATTRIBUTES),
             }
         }
