@@ -1398,11 +1398,14 @@ pub(crate) async fn read(
 ) -> Result<ReadResult, RuntimeError> {
     let schema = engine.schema();
     let mut plan = build(schema, req)?;
-    if req.deleted != Deleted::Exclude {
-        // Soft-deleted rows are a trash can: listing it is part of restoring.
-        access::grant(ctx, plan.model, Operation::Update)?;
-    }
     restrict(&mut plan, ctx, true)?;
+    if req.deleted != Deleted::Exclude {
+        // Soft-deleted rows are a trash can: listing it is part of restoring, so it shows
+        // only the rows the caller may restore.
+        if let Some(grant) = access::grant(ctx, plan.model, Operation::Update)? {
+            push_grant(&mut plan, grant);
+        }
+    }
     // Embeds and counts take several statements, which must see one snapshot.
     let mut tx = if plan.embeds.is_empty() && !req.count {
         Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?
@@ -1422,21 +1425,26 @@ pub(crate) fn restrict<'s>(
     top: bool,
 ) -> Result<(), RuntimeError> {
     if top {
-        if let Some(Grant::OwnRows { fields, user }) =
-            access::grant(ctx, plan.model, Operation::Read)?
-        {
-            plan.filter.push(Cond::Or(
-                fields
-                    .into_iter()
-                    .map(|f| Cond::Filter(f, Operator::Eq, FilterValue::Text(user.clone())))
-                    .collect(),
-            ));
+        if let Some(grant) = access::grant(ctx, plan.model, Operation::Read)? {
+            push_grant(plan, grant);
         }
     }
     for embed in &mut plan.embeds {
         restrict(&mut embed.plan, ctx, true)?;
     }
     Ok(())
+}
+
+/// Narrows a plan's rows to those a grant covers.
+fn push_grant<'s>(plan: &mut Plan<'s>, grant: Grant<'s>) {
+    if let Grant::OwnRows { fields, user } = grant {
+        plan.filter.push(Cond::Or(
+            fields
+                .into_iter()
+                .map(|f| Cond::Filter(f, Operator::Eq, FilterValue::Text(user.clone())))
+                .collect(),
+        ));
+    }
 }
 
 pub(crate) async fn run_read(

@@ -1,0 +1,168 @@
+//! Accounts (`@@auth`), sessions, conditional defaults and `random_secret()`.
+
+mod common;
+
+use common::{checked, engine_with};
+use serde_json::{json, Value};
+use tessera_runtime::{Context, Engine, ErrorKind, InsertRequest, RuntimeError};
+use tessera_testkit::{engine_tests, Database};
+
+const SCHEMA: &str = r#"
+model users {
+  @@soft_delete
+  @@auth(email: email, password: password, disabled: disabled, signup: [firstName])
+  firstName      text?  @trim
+  email          text   @unique @trim @lowercase @email
+  password       text   @hash(bcrypt) @default_if(provider != "local", random_secret())
+  disabled       bool   = false
+  emailVerified  bool   = false  @default_if(provider != "local", true)
+  provider       text   = "local"
+  apiToken       text   = random_secret()  @secret
+}
+"#;
+
+async fn engine(db: &Database) -> Engine {
+    let engine = engine_with(db, checked("identity.tsr", SCHEMA)).await;
+    engine.prepare_identity().await.expect("sessions table");
+    engine
+}
+
+async fn create(engine: &Engine, body: Value) -> Result<Value, RuntimeError> {
+    let mut rows = engine
+        .insert(
+            &Context::service(),
+            &InsertRequest {
+                model: "users".into(),
+                body,
+                ..InsertRequest::default()
+            },
+        )
+        .await?;
+    Ok(rows.remove(0))
+}
+
+fn refused(result: Result<impl std::fmt::Debug, RuntimeError>) -> RuntimeError {
+    match result {
+        Ok(value) => panic!("expected a refusal, got {value:?}"),
+        Err(error) => error,
+    }
+}
+
+engine_tests! {
+    /// `@default_if(provider != "local", true)`: OAuth accounts start verified, local ones not.
+    async fn oauth_accounts_start_with_a_verified_email(db: Database) {
+        let engine = engine(&db).await;
+        let oauth = create(&engine, json!({"email": "g@example.com", "provider": "google"})).await.expect("oauth");
+        assert_eq!(oauth["emailVerified"], json!(true));
+        let local = create(&engine, json!({"email": "l@example.com", "password": "local-password"})).await.expect("local");
+        assert_eq!(local["emailVerified"], json!(false));
+    }
+
+    /// A value given in the body wins over a conditional default.
+    async fn a_given_value_wins_over_a_conditional_default(db: Database) {
+        let engine = engine(&db).await;
+        let row = create(&engine, json!({"email": "g@example.com", "provider": "google", "emailVerified": false})).await.expect("oauth");
+        assert_eq!(row["emailVerified"], json!(false));
+    }
+
+    /// OAuth accounts without a password get a random one (hashed, so nobody knows it);
+    /// local accounts still need theirs.
+    async fn oauth_accounts_get_a_random_password_and_local_ones_need_one(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "g@example.com", "provider": "github"})).await.expect("oauth");
+        let error = refused(create(&engine, json!({"email": "l@example.com"})).await);
+        assert_eq!(error.kind, ErrorKind::Validation);
+        assert_eq!(error.errors[0].field, "password");
+        assert_eq!(error.errors[0].rule, "required");
+        // The generated password is stored hashed: no guess signs in, not even an empty one.
+        assert_eq!(refused(engine.sign_in("g@example.com", "").await).code, "invalid_credentials");
+    }
+
+    /// `random_secret()` gives every row its own 43-character secret.
+    async fn random_secrets_differ_per_row(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "a@example.com", "password": "a-password"})).await.expect("a");
+        create(&engine, json!({"email": "b@example.com", "password": "b-password"})).await.expect("b");
+        let tokens: Vec<String> = sqlx_tokens(&db).await;
+        assert_eq!(tokens.len(), 2);
+        assert!(tokens.iter().all(|t| t.len() == 43));
+        assert_ne!(tokens[0], tokens[1]);
+    }
+
+    /// Sign-in applies the email field's transforms, checks the hash, and refuses
+    /// unknown emails and wrong passwords alike.
+    async fn sign_in_checks_the_password_and_normalises_the_email(db: Database) {
+        let engine = engine(&db).await;
+        let row = create(&engine, json!({"email": "ann@example.com", "password": "correct horse"})).await.expect("ann");
+        let account = engine.sign_in("  ANN@example.com ", "correct horse").await.expect("sign in");
+        assert_eq!(account.id, row["id"].as_str().expect("id"));
+        assert_eq!(account.email, "ann@example.com");
+        let wrong = refused(engine.sign_in("ann@example.com", "wrong").await);
+        let unknown = refused(engine.sign_in("nobody@example.com", "correct horse").await);
+        assert_eq!((wrong.code.as_str(), wrong.message.as_str()), (unknown.code.as_str(), unknown.message.as_str()));
+    }
+
+    /// Disabled and soft-deleted accounts cannot sign in.
+    async fn disabled_and_deleted_accounts_cannot_sign_in(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "off@example.com", "password": "pass-word", "disabled": true})).await.expect("off");
+        assert_eq!(refused(engine.sign_in("off@example.com", "pass-word").await).code, "user_disabled");
+        let gone = create(&engine, json!({"email": "gone@example.com", "password": "pass-word"})).await.expect("gone");
+        let filter = tessera_runtime::parse_filter(engine.schema(), "users", &common::pairs(&format!("id=eq.{}", gone["id"].as_str().expect("id")))).expect("filter").filter;
+        engine.delete(&Context::service(), &tessera_runtime::DeleteRequest { model: "users".into(), filter, ..Default::default() }).await.expect("delete");
+        assert_eq!(refused(engine.sign_in("gone@example.com", "pass-word").await).code, "invalid_credentials");
+    }
+
+    /// Sign-up sets only email, password and the listed fields; the rest take defaults.
+    async fn sign_up_sets_only_the_listed_fields(db: Database) {
+        let engine = engine(&db).await;
+        let refused_field = refused(engine.sign_up(&json!({"email": "a@example.com", "password": "pass-word", "emailVerified": true})).await);
+        assert_eq!(refused_field.code, "PGRST204");
+        let row = engine.sign_up(&json!({"email": "a@example.com", "password": "pass-word", "firstName": " Ann "})).await.expect("sign up");
+        assert_eq!((row["firstName"].clone(), row["emailVerified"].clone()), (json!("Ann"), json!(false)));
+        assert!(row.get("password").is_none());
+    }
+
+    /// A refresh token is spent by its use; using it again ends its whole family.
+    async fn refresh_tokens_are_single_use_and_reuse_revokes_the_family(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let account = engine.sign_in("ann@example.com", "pass-word").await.expect("sign in");
+        let first = engine.start_session(account.clone(), 3600).await.expect("session");
+        let second = engine.refresh_session(&first.refresh_token, 3600).await.expect("refresh");
+        assert_eq!(second.account, account);
+        assert_eq!(refused(engine.refresh_session(&first.refresh_token, 3600).await).code, "invalid_refresh_token");
+        // The reuse revoked the newer token too.
+        assert_eq!(refused(engine.refresh_session(&second.refresh_token, 3600).await).code, "invalid_refresh_token");
+    }
+
+    /// Expired refresh tokens and tokens of ended sessions are refused.
+    async fn expired_and_ended_sessions_cannot_be_renewed(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let account = engine.sign_in("ann@example.com", "pass-word").await.expect("sign in");
+        let expired = engine.start_session(account.clone(), -1).await.expect("session");
+        assert_eq!(refused(engine.refresh_session(&expired.refresh_token, 3600).await).code, "invalid_refresh_token");
+        let live = engine.start_session(account.clone(), 3600).await.expect("session");
+        engine.end_sessions(&account.id).await.expect("sign out");
+        assert_eq!(refused(engine.refresh_session(&live.refresh_token, 3600).await).code, "invalid_refresh_token");
+    }
+}
+
+/// The stored `apiToken` values (secret fields are never read through the engine).
+async fn sqlx_tokens(db: &Database) -> Vec<String> {
+    let sql = "SELECT \"apiToken\" FROM users ORDER BY email";
+    if db.url().starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_all(&pool)
+            .await
+            .expect("tokens")
+    } else {
+        let pool = sqlx::PgPool::connect(db.url()).await.expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_all(&pool)
+            .await
+            .expect("tokens")
+    }
+}
