@@ -3,9 +3,10 @@
 
 mod support;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use support::walk::assert_every_model_round_trips;
-use support::AppServer;
+use support::{send, AppServer};
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "tour-builder";
@@ -154,6 +155,110 @@ engine_tests! {
             .await;
         assert_eq!(forged.status, 422, "{}", forged.body);
         assert!(forged.errors().iter().any(|(f, r, _)| f == "createdById" && r == "managed"), "{}", forged.body);
+    }
+
+    /// createdBy/updatedBy come from the signed-in user: the creator stays, the last
+    /// updater changes.
+    async fn signed_in_writes_record_their_user_as_creator_and_updater(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let (ann_token, ann) = server.signed_up("ann@example.com").await;
+        let (bob_token, bob) = server.signed_up("bob@example.com").await;
+        let created = send(server.request_as(Some(&ann_token), Method::POST, "/rest/v1/projects").json(&json!({ "name": "Tour", "slug": "tour" })))
+            .await
+            .expect(201, "Ann creates a project");
+        let project = created.row();
+        assert_eq!((&project["createdById"], &project["updatedById"]), (&ann["id"], &ann["id"]));
+        let path = format!("/rest/v1/projects?id=eq.{}", id(project));
+        let updated = send(server.request_as(Some(&bob_token), Method::PATCH, &path).json(&json!({ "description": "Bob was here" })))
+            .await
+            .expect(200, "Bob updates it");
+        assert_eq!((&updated.row()["createdById"], &updated.row()["updatedById"]), (&ann["id"], &bob["id"]));
+    }
+
+    /// "Auto-verify email for OAuth providers": accounts of another provider start verified.
+    async fn oauth_accounts_start_with_a_verified_email(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let oauth = server.create("users", json!({ "email": "g@example.com", "provider": "google" })).await;
+        assert_eq!(oauth["emailVerified"], json!(true));
+        let local = user(&server, "l@example.com").await;
+        assert_eq!(local["emailVerified"], json!(false));
+    }
+
+    /// "Generate random password for OAuth if not provided": an OAuth account without a
+    /// password gets an unguessable one; a local account still needs its own.
+    async fn oauth_accounts_without_a_password_get_a_random_one(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        server.create("users", json!({ "email": "g@example.com", "provider": "github" })).await;
+        let guess = send(server.client.post(server.url("/auth/v1/token?grant_type=password")).json(&json!({ "email": "g@example.com", "password": "" }))).await;
+        assert_eq!((guess.status, guess.body["code"].clone()), (400, json!("invalid_credentials")), "{}", guess.body);
+        let local = server.post("/rest/v1/users", json!({ "email": "l@example.com" })).await;
+        assert_eq!(local.status, 422, "{}", local.body);
+        assert!(local.errors().iter().any(|(f, r, _)| f == "password" && r == "required"), "{}", local.body);
+    }
+
+    /// An OAuth account given a password keeps it.
+    async fn oauth_accounts_keep_a_given_password(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        server.create("users", json!({ "email": "g@example.com", "provider": "google", "password": "chosen-pass" })).await;
+        let signed_in = send(server.client.post(server.url("/auth/v1/token?grant_type=password")).json(&json!({ "email": "g@example.com", "password": "chosen-pass" }))).await;
+        assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    }
+
+    /// A self-service sign-up sets names and phone only: not a role, not verification.
+    async fn sign_up_cannot_choose_a_role_or_verify_itself(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let role = server.create("roles", json!({ "name": "Administrator" })).await;
+        for extra in [json!({ "app_roleId": id(&role) }), json!({ "emailVerified": true })] {
+            let mut body = json!({ "email": "m@example.com", "password": "s3cret-pass" });
+            for (k, v) in extra.as_object().expect("object") {
+                body[k] = v.clone();
+            }
+            let refused = server.sign_up(body).await;
+            assert_eq!(refused.status, 400, "{}", refused.body);
+        }
+        assert!(server.get("/rest/v1/users").await.rows().is_empty());
+        let (_, row) = server.signed_up("m@example.com").await;
+        assert_eq!((&row["app_roleId"], &row["emailVerified"]), (&Value::Null, &json!(false)));
+    }
+
+    /// Tour content is closed to anonymous callers.
+    async fn anonymous_callers_cannot_read_or_write_tours(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let read = send(server.request_as(None, Method::GET, "/rest/v1/projects")).await;
+        assert_eq!(read.status, 401, "{}", read.body);
+        let write = send(server.request_as(None, Method::POST, "/rest/v1/tour_pages").json(&json!({ "name": "P", "slug": "p" }))).await;
+        assert_eq!(write.status, 401, "{}", write.body);
+    }
+
+    /// Any signed-in user works on projects, but only the creator deletes one.
+    async fn only_a_projects_creator_may_delete_it(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let (ann_token, _) = server.signed_up("ann@example.com").await;
+        let (bob_token, _) = server.signed_up("bob@example.com").await;
+        let created = send(server.request_as(Some(&ann_token), Method::POST, "/rest/v1/projects").json(&json!({ "name": "Tour", "slug": "tour" })))
+            .await
+            .expect(201, "create");
+        let path = format!("/rest/v1/projects?id=eq.{}", id(created.row()));
+        let by_bob = send(server.request_as(Some(&bob_token), Method::DELETE, &path)).await.expect(200, "Bob's delete");
+        assert!(by_bob.rows().is_empty(), "{}", by_bob.body);
+        assert_eq!(server.get(&path).await.rows().len(), 1);
+        let by_ann = send(server.request_as(Some(&ann_token), Method::DELETE, &path)).await.expect(200, "Ann's delete");
+        assert_eq!(by_ann.rows().len(), 1);
+        assert!(server.get(&path).await.rows().is_empty());
+    }
+
+    /// Users see only their own access log entries; roles are read-only for them.
+    async fn access_logs_are_private_to_their_user(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let (ann_token, ann) = server.signed_up("ann@example.com").await;
+        let (bob_token, _) = server.signed_up("bob@example.com").await;
+        server.create("access_logs", json!({ "environment": "stage", "userId": ann["id"], "path": "/tours/1" })).await;
+        let mine = send(server.request_as(Some(&ann_token), Method::GET, "/rest/v1/access_logs")).await.expect(200, "Ann's logs");
+        assert_eq!(mine.rows().len(), 1);
+        let theirs = send(server.request_as(Some(&bob_token), Method::GET, "/rest/v1/access_logs")).await.expect(200, "Bob's logs");
+        assert!(theirs.rows().is_empty(), "{}", theirs.body);
+        let role = send(server.request_as(Some(&bob_token), Method::POST, "/rest/v1/roles").json(&json!({ "name": "Self-made admin" }))).await;
+        assert_eq!(role.status, 403, "{}", role.body);
     }
 
     async fn import_hash_is_unique(db: Database) {

@@ -82,7 +82,7 @@ pub struct Model {
     pub renamed_from: Option<String>,
     /// Who may do what through the API besides the service key (`@@allow`); a model
     /// without rules is closed to everyone else.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub access: Vec<AccessRule>,
 }
 
@@ -163,7 +163,7 @@ pub struct Behaviours {
     #[serde(default)]
     pub publish_log: Option<PublishLog>,
     /// The model holds the accounts users sign in with (`@@auth`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
 }
 
@@ -247,7 +247,7 @@ pub struct Field {
     pub implicit: bool,
     /// Defaults that apply on insert when the row meets a condition (`@default_if`); the
     /// first whose condition holds wins over `default`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditional_defaults: Vec<ConditionalDefault>,
 }
 

@@ -8,4 +8,4 @@ pub mod server;
 pub mod walk;
 
 #[allow(unused_imports)]
-pub use server::{AppServer, Response};
+pub use server::{send, AppServer, Response};

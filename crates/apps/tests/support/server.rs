@@ -162,6 +162,42 @@ impl AppServer {
         .await
     }
 
+    /// Signs up at `/auth/v1/signup` with `body`; answers the session (or the error).
+    pub async fn sign_up(&self, body: Value) -> Response {
+        send(self.client.post(self.url("/auth/v1/signup")).json(&body)).await
+    }
+
+    /// Signs up `email` with a password; answers the access token and the account row.
+    pub async fn signed_up(&self, email: &str) -> (String, Value) {
+        let session = self
+            .sign_up(serde_json::json!({ "email": email, "password": "s3cret-pass" }))
+            .await
+            .expect(200, "sign up");
+        let token = session.body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned();
+        (token, session.body["user"].clone())
+    }
+
+    /// A request carrying a user's access token (or no credential with `None`) instead of
+    /// the service key.
+    pub fn request_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .request(method, self.url(path))
+            .header("prefer", "return=representation");
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
     /// Creates one row of `model` and returns it; panics naming the model otherwise.
     pub async fn create(&self, model: &str, body: Value) -> Value {
         let response = self.post(&format!("/rest/v1/{model}"), body.clone()).await;
