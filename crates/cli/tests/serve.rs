@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "model projects {\n  @@soft_delete\n  name  text  @not_empty\n}\n\nmodel notes {\n  body  text\n}\n";
+const WITH_ACCOUNTS: &str = "model users {\n  @@auth(email: email, password: password)\n  @@allow(read, id == auth)\n  email     text  @unique\n  password  text  @hash\n}\n\nmodel notes {\n  @@actors(users)\n  @@allow(all, createdBy == auth)\n  body  text\n}\n";
 const WITHOUT_NOTES: &str = "model projects {\n  @@soft_delete\n  name  text  @not_empty\n}\n";
 
 fn fresh_dir(test: &str) -> PathBuf {
@@ -50,6 +51,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .arg("serve")
             .args(args)
+            .env_remove("TESSERA_JWT_SECRET")
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .current_dir(dir)
             .env_remove("TESSERA_SERVICE_KEY")
@@ -227,6 +229,81 @@ fn serve_migrates_prints_the_key_once_and_stops_on_sigterm() {
     assert_eq!(server.printed_key(), None, "the key is printed only once");
     let (status, body) = get(server.port, "/rest/v1/projects?select=name", Some(&key));
     assert_eq!((status, body.as_str()), (200, r#"[{"name":"One"}]"#));
+    server.terminate();
+}
+
+/// The value of `"name": "..."` in a JSON text.
+fn json_string(body: &str, name: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get(name)?.as_str().map(str::to_owned)
+}
+
+#[test]
+fn serve_signs_users_up_and_their_tokens_outlive_a_restart() {
+    let dir = fresh_dir("accounts");
+    let schema = dir.join("schema.tsr");
+    std::fs::write(&schema, WITH_ACCOUNTS).expect("schema");
+    let mut server = Server::start(&schema);
+    assert!(
+        server.wait_ready(),
+        "serve did not come up:\n{}",
+        server.lines.join("\n")
+    );
+    let (status, session) = request(
+        server.port,
+        "POST",
+        "/auth/v1/signup",
+        None,
+        Some(r#"{"email":"ann@example.com","password":"correct horse"}"#),
+    );
+    assert_eq!(status, 200, "{session}");
+    let token = json_string(&session, "access_token").expect("an access token");
+    let (status, note) = request(
+        server.port,
+        "POST",
+        "/rest/v1/notes?select=body",
+        Some(&token),
+        Some(r#"{"body":"mine"}"#),
+    );
+    assert_eq!(status, 201, "{note}");
+    server.terminate();
+
+    // The signing secret is kept in the database: a second process accepts the token.
+    let mut server = Server::start(&schema);
+    assert!(
+        server.wait_ready(),
+        "serve did not come back:\n{}",
+        server.lines.join("\n")
+    );
+    let (status, body) = get(server.port, "/rest/v1/notes?select=body", Some(&token));
+    assert_eq!((status, body.as_str()), (200, r#"[{"body":"mine"}]"#));
+    assert_eq!(get(server.port, "/rest/v1/notes", None).0, 401);
+    server.terminate();
+}
+
+#[test]
+fn serve_with_disable_signup_refuses_sign_ups() {
+    let dir = fresh_dir("no_signup");
+    let schema = dir.join("schema.tsr");
+    std::fs::write(&schema, WITH_ACCOUNTS).expect("schema");
+    let mut server = Server::spawn(&[schema.as_os_str(), "--disable-signup".as_ref()], &dir);
+    assert!(
+        server.wait_ready(),
+        "serve did not come up:\n{}",
+        server.lines.join("\n")
+    );
+    let (status, body) = request(
+        server.port,
+        "POST",
+        "/auth/v1/signup",
+        None,
+        Some(r#"{"email":"ann@example.com","password":"correct horse"}"#),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        json_string(&body, "code").as_deref(),
+        Some("signup_disabled")
+    );
     server.terminate();
 }
 
