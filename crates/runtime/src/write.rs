@@ -5,7 +5,7 @@
 //! engines behave alike: transforms, then type and enum checks, then validations (every
 //! failing field reported at once), then hashing; defaults and engine-managed fields are
 //! filled by the engine; clients cannot write managed, virtual or (on update) readonly
-//! fields.
+//! fields, and only the service writes the `disabled` flag of the `@@auth` model.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -248,6 +248,16 @@ fn default_json(
     })
 }
 
+/// Whether `field` is the `disabled` flag of the `@@auth` model.
+fn is_disabled_flag(model: &Model, field: &Field) -> bool {
+    model
+        .behaviours
+        .identity
+        .as_ref()
+        .and_then(|identity| identity.disabled.as_deref())
+        == Some(field.name.as_str())
+}
+
 /// A checked row: the fields to write with canonical values.
 type Prepared<'s> = Vec<(&'s Field, Json)>;
 
@@ -317,6 +327,20 @@ fn prepare<'s>(
                 continue;
             }
             None => {}
+        }
+        if ctx.role != Role::Service && is_disabled_flag(model, field) {
+            // Only the service sets it: a suspended user could otherwise clear it with an
+            // access token issued before the suspension.
+            errors.push(field_error(
+                field,
+                "managed",
+                format!(
+                    "{} of an account is set with the service key only",
+                    field.name
+                ),
+                row,
+            ));
+            continue;
         }
         if mode == Mode::Update && field.readonly {
             errors.push(field_error(
