@@ -50,11 +50,27 @@ impl TestServer {
     }
 
     pub async fn start_with(db: &Database, config: ServerConfig) -> TestServer {
+        TestServer::start_schema(db, tour_builder_schema(), config).await
+    }
+
+    /// A server over the schema written in `source` (which must check).
+    pub async fn start_source(db: &Database, source: &str, config: ServerConfig) -> TestServer {
+        let schema = tessera_schema::check_source("schema.tsr", source)
+            .unwrap_or_else(|d| panic!("the test schema checks:\n{}", d.render(false)))
+            .schema;
+        TestServer::start_schema(db, schema, config).await
+    }
+
+    /// A server over `schema`, the database migrated to it first.
+    pub async fn start_schema(
+        db: &Database,
+        schema: tessera_schema::Schema,
+        config: ServerConfig,
+    ) -> TestServer {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn,tessera_server=debug")
             .with_test_writer()
             .try_init();
-        let schema = tour_builder_schema();
         migrate(&schema, db.url()).await;
         let engine = tessera_runtime::Engine::connect(schema, db.url())
             .await
