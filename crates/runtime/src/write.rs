@@ -5,7 +5,8 @@
 //! engines behave alike: transforms, then type and enum checks, then validations (every
 //! failing field reported at once), then hashing; defaults and engine-managed fields are
 //! filled by the engine; clients cannot write managed, virtual or (on update) readonly
-//! fields, and only the service writes the `disabled` flag of the `@@auth` model.
+//! fields, and on the `@@auth` model users write only the email, the password and the
+//! sign-up fields.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -248,14 +249,14 @@ fn default_json(
     })
 }
 
-/// Whether `field` is the `disabled` flag of the `@@auth` model.
-fn is_disabled_flag(model: &Model, field: &Field) -> bool {
-    model
-        .behaviours
-        .identity
-        .as_ref()
-        .and_then(|identity| identity.disabled.as_deref())
-        == Some(field.name.as_str())
+/// Whether `field` of the `@@auth` model is one only the service writes: every field but
+/// the email, the password and the sign-up fields (a user's own profile).
+fn is_service_only_account_field(model: &Model, field: &Field) -> bool {
+    model.behaviours.identity.as_ref().is_some_and(|identity| {
+        field.name != identity.email
+            && field.name != identity.password
+            && !identity.signup_fields.contains(&field.name)
+    })
 }
 
 /// A checked row: the fields to write with canonical values.
@@ -328,9 +329,10 @@ fn prepare<'s>(
             }
             None => {}
         }
-        if ctx.role != Role::Service && is_disabled_flag(model, field) {
-            // Only the service sets it: a suspended user could otherwise clear it with an
-            // access token issued before the suspension.
+        if ctx.role != Role::Service && is_service_only_account_field(model, field) {
+            // Users edit their own profile; what grants or withholds rights (roles,
+            // verification, the disabled flag) stays with the service, or a suspended
+            // user could lift their own suspension.
             errors.push(field_error(
                 field,
                 "managed",

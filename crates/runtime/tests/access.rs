@@ -13,12 +13,13 @@ use tessera_testkit::{engine_tests, Database};
 
 const SCHEMA: &str = r#"
 model users {
-  @@auth(email: email, password: password)
+  @@auth(email: email, password: password, signup: [name])
   @@allow(read, authenticated)
   @@allow(update, id == auth)
   email     text  @unique
   password  text  @hash
   name      text?
+  role      text  = "member"
   notes     notes[]  @relation(createdBy)
 }
 
@@ -273,6 +274,24 @@ engine_tests! {
         // A comment's author column is engine-managed: it cannot name someone else.
         let forged = insert_as(&engine, &w.bob, "comments", json!({"body": "x", "noteId": w.note, "createdById": w.ann_id})).await;
         assert_eq!(kind(forged).0, ErrorKind::Validation);
+    }
+
+    /// On their own account a user edits the profile (sign-up fields, email, password), not
+    /// the fields that grant rights.
+    async fn users_cannot_change_the_rights_of_their_own_account(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let own = format!("id=eq.{}", w.ann_id);
+        let promoted = update_as(&engine, &w.ann, "users", &own, json!({"role": "admin"})).await;
+        let error = match promoted {
+            Ok(rows) => panic!("a user promoted themselves: {rows:?}"),
+            Err(error) => error,
+        };
+        assert_eq!((error.kind, error.errors[0].field.as_str()), (ErrorKind::Validation, "role"));
+        let renamed = update_as(&engine, &w.ann, "users", &own, json!({"name": "Ann", "password": "new-password"})).await.expect("profile");
+        assert_eq!(renamed[0]["role"], json!("member"));
+        let by_service = update_as(&engine, &Context::service(), "users", &own, json!({"role": "admin"})).await.expect("service");
+        assert_eq!(by_service[0]["role"], json!("admin"));
     }
 
     /// Without any user, a create under a row rule is refused: the row would be no one's.
