@@ -616,8 +616,8 @@ engine_tests! {
         assert_eq!((status, code(&body)), (403, "42501"), "{body}");
     }
 
-    /// A user cannot change the key of their account (a key is written on insert only);
-    /// the account keeps its key and its sessions.
+    /// A user cannot change the key of their account; the account keeps its key and its
+    /// sessions.
     async fn a_user_cannot_change_the_key_of_their_account(db: Database) {
         let server = start(&db).await;
         let ada = sign_up(&server, "ada@example.com", "Ada").await;
@@ -627,7 +627,7 @@ engine_tests! {
         )
         .await;
         assert_eq!((status, code(&body)), (422, "428C9"), "{body}");
-        assert_eq!(body["errors"][0]["rule"], "readonly", "{body}");
+        assert_eq!(body["errors"][0]["field"], "id", "{body}");
         let rows = accounts(&server).await;
         assert_eq!(rows[0]["id"], ada["user"]["id"]);
         let (status, _, _) = send(as_user(&server, Method::GET, "/auth/v1/user", &ada)).await;
@@ -735,5 +735,36 @@ engine_tests! {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body[0]["body"], "mine", "{body}");
         assert_eq!(stored_note(&server, id).await["body"], "mine");
+    }
+
+    /// On their own account a user writes only the email, the password and the sign-up
+    /// fields: they cannot grant themselves a role.
+    async fn a_user_cannot_grant_themselves_a_role(db: Database) {
+        let server = start(&db).await;
+        let ada = sign_up(&server, "ada@example.com", "Ada").await;
+        let path = format!("/rest/v1/users?id=eq.{}", user_id(&ada));
+        let (status, _, body) = send(
+            as_user(&server, Method::PATCH, &path, &ada).json(&json!({"role": "admin", "name": "Ada L."})),
+        )
+        .await;
+        assert_eq!((status, code(&body)), (422, "428C9"), "{body}");
+        assert_eq!(
+            body["errors"],
+            json!([{"field": "role", "rule": "managed", "message": "role of an account is set with the service key only"}])
+        );
+        let (status, _, body) = send(
+            as_user(&server, Method::PATCH, &path, &ada)
+                .header("prefer", "return=representation")
+                .json(&json!({"email": "ada@example.org", "password": "another password"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body[0]["email"], "ada@example.org");
+        let (status, body) = sign_in(&server, "ada@example.org", "another password").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["user"]["role"], "member");
+        assert_eq!(body["user"]["name"], "Ada");
+        let (status, _, body) = send(server.patch(&path).json(&json!({"role": "admin"}))).await;
+        assert_eq!(status, 204, "the service key sets roles: {body}");
     }
 }
