@@ -41,6 +41,45 @@ model notes {
 }
 "#;
 
+/// Accounts, access rules of every kind, conditional defaults and `random_secret()`.
+const BLOG: &str = r#"
+/// Accounts of the blog.
+model users {
+  @@auth(email: email, password: password, disabled: disabled, signup: [name, newsletter])
+  @@allow(read, authenticated)
+  @@allow(update, id == auth)
+
+  email       text     @unique @email @lowercase
+  password    text     @hash @len(8, 72) @default_if(provider != "local", random_secret())
+  provider    text     = "local"
+  verified    bool     = false  @default_if(provider != "local", true)
+  disabled    bool     = false
+  name        text?
+  newsletter  bool     = false
+  apiKey      text     = random_secret()  @secret
+}
+
+model posts {
+  @@actors(users)
+  @@soft_delete
+  @@allow(read, public)
+  @@allow(create, authenticated)
+  @@allow([update, delete], createdBy == auth)
+
+  title  text
+}
+
+model drafts {
+  body  text
+}
+"#;
+
+fn blog() -> Schema {
+    tessera_schema::check_source("blog.tsr", BLOG)
+        .expect("the blog schema checks")
+        .schema
+}
+
 fn shop() -> Schema {
     tessera_schema::check_source("shop.tsr", SHOP)
         .expect("the example schema checks")
@@ -95,6 +134,90 @@ fn docs_reference_lists_fields_relations_and_indexes() {
         .find(|f| f.path == "README.md")
         .expect("a README");
     insta::assert_snapshot!(readme.contents);
+}
+
+#[test]
+fn openapi_lists_the_account_routes_only_for_a_schema_with_accounts() {
+    let doc = openapi(&blog());
+    let auth: serde_json::Map<String, serde_json::Value> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .filter(|(path, _)| path.starts_with("/auth/v1/"))
+        .map(|(path, item)| (path.clone(), item.clone()))
+        .collect();
+    let schemas = &doc["components"]["schemas"];
+    insta::assert_json_snapshot!(serde_json::json!({
+        "paths": auth,
+        "Session": schemas["Session"],
+        "SignUp": schemas["SignUp"],
+        "PasswordGrant": schemas["PasswordGrant"],
+        "RefreshTokenGrant": schemas["RefreshTokenGrant"],
+        "tag": doc["tags"].as_array().expect("tags").last(),
+        "bearerAuth": doc["components"]["securitySchemes"]["bearerAuth"],
+    }));
+
+    let plain = openapi(&shop());
+    assert!(plain["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .all(|p| !p.starts_with("/auth/")));
+    assert!(plain["components"]["schemas"].get("Session").is_none());
+    assert!(plain["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .all(|t| t["name"] != "auth"));
+}
+
+#[test]
+fn openapi_says_who_may_run_each_data_operation() {
+    let doc = openapi(&blog());
+    let mut access = serde_json::Map::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if !path.starts_with("/rest/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().expect("path item") {
+            let mut entry = serde_json::Map::new();
+            entry.insert("description".into(), operation["description"].clone());
+            if let Some(security) = operation.get("security") {
+                entry.insert("security".into(), security.clone());
+            }
+            access.insert(format!("{} {path}", method.to_uppercase()), entry.into());
+        }
+    }
+    insta::assert_json_snapshot!(access);
+}
+
+#[test]
+fn conditional_and_generated_defaults_are_no_fixed_json_schema_default() {
+    let schema = blog();
+    let rows = json_schema(&schema);
+    let users = &rows["$defs"]["users"]["properties"];
+    assert_eq!(users["provider"]["default"], "local");
+    assert_eq!(users["disabled"]["default"], false);
+    assert!(users["verified"].get("default").is_none(), "{users}");
+    assert!(users.get("apiKey").is_none(), "secret: {users}");
+
+    let doc = openapi(&schema);
+    let insert = &doc["components"]["schemas"]["usersInsert"];
+    let properties = &insert["properties"];
+    assert!(properties["apiKey"].get("default").is_none(), "{insert}");
+    assert!(properties["password"].get("default").is_none(), "{insert}");
+    assert!(properties["verified"].get("default").is_none(), "{insert}");
+    let required: Vec<&str> = insert["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(
+        required,
+        ["email"],
+        "the password is generated for other providers"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ pub(crate) enum RowShape {
     /// A row as read: every field but secret ones, computed fields read-only.
     Read,
     /// A row as inserted: stored fields a client may write; required when not nullable and
-    /// without a default.
+    /// without a default, plain or conditional.
     Insert,
     /// A row as updated: the insert fields, none required, read-only fields excluded.
     Update,
@@ -74,7 +74,9 @@ pub(crate) fn row_schema(model: &Model, shape: RowShape, refs: &str) -> Value {
         }
         let needed = match shape {
             RowShape::Read => field.is_stored() && !field.nullable,
-            RowShape::Insert => !field.nullable && field.default.is_none(),
+            RowShape::Insert => {
+                !field.nullable && field.default.is_none() && field.conditional_defaults.is_empty()
+            }
             RowShape::Update => false,
         };
         if needed {
@@ -145,7 +147,7 @@ pub(crate) fn field_schema(field: &Field, refs: &str) -> Value {
         if let Some(doc) = &field.doc {
             map.insert("description".into(), json!(doc));
         }
-        if let Some(default) = field.default.as_ref().and_then(default_json) {
+        if let Some(default) = fixed_default(field) {
             map.insert("default".into(), default);
         }
         if field.ty.scalar.is_auto_increment() || field.computed.is_some() {
@@ -161,6 +163,16 @@ fn number(value: f64) -> Value {
     } else {
         json!(value)
     }
+}
+
+/// The value a field takes when an insert leaves it out, when that is one constant: not
+/// for values generated per row (`now()`, `uuid()`, `random_secret()`) nor for fields whose
+/// `@default_if` makes the value depend on the rest of the row.
+fn fixed_default(field: &Field) -> Option<Value> {
+    if !field.conditional_defaults.is_empty() {
+        return None;
+    }
+    field.default.as_ref().and_then(default_json)
 }
 
 fn default_json(default: &tessera_schema::ir::DefaultValue) -> Option<Value> {

@@ -1,12 +1,15 @@
 //! OpenAPI 3.1 description of the REST API: PostgREST's URL grammar under
 //! `/rest/v1/{model}`, one path per model with GET (read with `select`, `order`, `limit`,
 //! `offset` and column filters), POST (insert), PATCH (update rows matching the filters) and
-//! DELETE (delete rows matching the filters; soft delete where the model has it).
+//! DELETE (delete rows matching the filters; soft delete where the model has it). Each
+//! operation says who may run it (the model's `@@allow` rules). With an `@@auth` model, the
+//! account routes under `/auth/v1` (sign-up, sign-in and renewal, the user, sign-out).
 
 use serde_json::{json, Map, Value};
-use tessera_schema::ir::{Model, Schema};
+use tessera_schema::ir::{Field, Identity, Model, Operation, Schema};
 
-use super::json_schema::{enum_schema, row_schema, RowShape};
+use super::json_schema::{enum_schema, field_schema, row_schema, RowShape};
+use super::{callers, Callers};
 
 const REFS: &str = "#/components/schemas/";
 
@@ -48,16 +51,31 @@ pub fn openapi(schema: &Schema) -> Value {
             );
         }
     }
+    if let Some((model, identity)) = schema.identity_model() {
+        tags.push(json!({
+            "name": AUTH_TAG,
+            "description": format!("Accounts (rows of `{}`) and their sessions.", model.name)
+        }));
+        let names = AuthSchemas::name(&schemas);
+        schemas.insert(names.session.clone(), session_schema(model));
+        schemas.insert(names.signup.clone(), signup_schema(model, identity));
+        schemas.insert(names.password.clone(), password_grant_schema());
+        schemas.insert(names.refresh.clone(), refresh_grant_schema());
+        paths.insert("/auth/v1/signup".into(), signup_path(&names));
+        paths.insert("/auth/v1/token".into(), token_path(&names));
+        paths.insert("/auth/v1/user".into(), user_path(model));
+        paths.insert("/auth/v1/logout".into(), logout_path());
+    }
     schemas.insert("Error".into(), error_schema());
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Tessera REST API",
             "version": "1.0.0",
-            "description": "PostgREST-compatible REST API generated from the schema. Filters use PostgREST's grammar: `?column=operator.value` with eq, neq, gt, gte, lt, lte, like, ilike, in, is, cs, cd; `or=(...)` and `and=(...)` combine them."
+            "description": "PostgREST-compatible REST API generated from the schema. Filters use PostgREST's grammar: `?column=operator.value` with eq, neq, gt, gte, lt, lte, like, ilike, in, is, cs, cd; `or=(...)` and `and=(...)` combine them.\n\nCallers: the service key may run every operation. The schema's `@@allow` rules open operations to signed-in users (sending their access token) and to anonymous callers (sending the anonymous key, or nothing); each operation's description says who may run it. A caller no rule admits is answered 401 when anonymous and 403 when signed in (code `42501`)."
         },
         "servers": [{"url": "/"}],
-        "security": [{"apikey": []}, {"apikey": [], "bearerAuth": []}],
+        "security": [{"bearerAuth": []}, {"apikey": []}],
         "tags": tags,
         "paths": paths,
         "components": {
@@ -68,18 +86,27 @@ pub fn openapi(schema: &Schema) -> Value {
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": "Access token of the signed-in user."
+                    "description": bearer_description(schema)
                 },
                 "apikey": {
                     "type": "apiKey",
                     "in": "header",
                     "name": "apikey",
-                    "description": "The project's API key."
+                    "description": "The same credentials in the `apikey` header, as the Supabase clients send them; when both headers are sent, `Authorization` decides who calls."
                 }
             }
         }
     })
+}
+
+/// What `Authorization: Bearer` carries: a user's access token only where the schema has
+/// accounts.
+fn bearer_description(schema: &Schema) -> &'static str {
+    if schema.identity_model().is_some() {
+        "`Authorization: Bearer <credential>`: the service key (every operation, on every row), a signed-in user's access token (a JWT from `/auth/v1/token` or `/auth/v1/signup`: what the `@@allow` rules grant to signed-in users), or the anonymous key (what they grant to anyone)."
+    } else {
+        "`Authorization: Bearer <credential>`: the service key (every operation, on every row) or the anonymous key (what the `@@allow` rules grant to anyone). The schema has no `@@auth` model, so no user signs in."
+    }
 }
 
 fn error_schema() -> Value {
@@ -103,8 +130,14 @@ fn error_responses() -> Value {
             "BadRequest",
             "The request is malformed (unknown column, bad filter).",
         ),
-        ("Unauthorized", "Authentication is missing or invalid."),
-        ("Forbidden", "The caller may not perform this operation."),
+        (
+            "Unauthorized",
+            "The credential is not valid (`PGRST301`), or the caller is anonymous and the access rules do not admit them (`42501`).",
+        ),
+        (
+            "Forbidden",
+            "The signed-in user may not run this operation, or no one may (a hard delete without `@@hard_delete`); code `42501`.",
+        ),
         ("NotFound", "No such resource."),
         (
             "Conflict",
@@ -283,44 +316,83 @@ fn model_path(model: &Model) -> Value {
         format!("Delete `{name}` rows matching the filters.")
     };
 
+    let create = callers(model, Operation::Create);
+    let mut create_text = allowed(&create);
+    if create != Callers::ServiceKeyOnly {
+        // An upsert creates rows and may update any existing one: it needs both, the update
+        // on every row.
+        let upsert = match (&create, callers(model, Operation::Update)) {
+            (_, Callers::Owners(_) | Callers::ServiceKeyOnly) => Callers::ServiceKeyOnly,
+            (Callers::Anyone, update) => update,
+            (create, _) => create.clone(),
+        };
+        create_text.push_str(&format!(
+            " Upserts (`Prefer: resolution=merge-duplicates`): {} (they also update, on every row).",
+            upsert.describe()
+        ));
+    }
+
     json!({
-        "get": {
+        "get": access(json!({
             "tags": tag,
             "operationId": format!("list_{name}"),
             "summary": format!("Read `{name}` rows."),
+            "description": allowed(&callers(model, Operation::Read)),
             "parameters": with(vec![param_ref("select"), param_ref("order"), param_ref("limit"), param_ref("offset"), param_ref("range"), param_ref("prefer")]),
             "responses": get_responses,
-        },
-        "post": {
+        }), &callers(model, Operation::Read)),
+        "post": access(json!({
             "tags": tag,
             "operationId": format!("insert_{name}"),
             "summary": format!("Insert `{name}` rows (one object or an array; upsert with `Prefer: resolution=merge-duplicates`)."),
+            "description": create_text,
             "parameters": [param_ref("select"), param_ref("prefer"), param_ref("on_conflict")],
             "requestBody": {
                 "required": true,
                 "content": {"application/json": {"schema": {"oneOf": [insert.clone(), {"type": "array", "items": insert}]}}}
             },
             "responses": post_responses,
-        },
-        "patch": {
+        }), &create),
+        "patch": access(json!({
             "tags": tag,
             "operationId": format!("update_{name}"),
             "summary": format!("Update `{name}` rows matching the filters."),
+            "description": allowed(&callers(model, Operation::Update)),
             "parameters": with(vec![param_ref("select"), param_ref("prefer")]),
             "requestBody": {
                 "required": true,
                 "content": {"application/json": {"schema": {"$ref": format!("{REFS}{name}Update")}}}
             },
             "responses": patch_responses,
-        },
-        "delete": {
+        }), &callers(model, Operation::Update)),
+        "delete": access(json!({
             "tags": tag,
             "operationId": format!("delete_{name}"),
             "summary": delete_summary,
+            "description": allowed(&callers(model, Operation::Delete)),
             "parameters": with(vec![param_ref("select"), param_ref("prefer")]),
             "responses": delete_responses,
-        }
+        }), &callers(model, Operation::Delete)),
     })
+}
+
+/// The sentence naming who may run an operation.
+fn allowed(callers: &Callers) -> String {
+    format!("Allowed: {}.", callers.describe())
+}
+
+/// An operation anyone may run needs no credential: its security requirements list the
+/// empty one besides the schemes.
+fn access(mut operation: Value, callers: &Callers) -> Value {
+    if *callers == Callers::Anyone {
+        if let Value::Object(map) = &mut operation {
+            map.insert(
+                "security".into(),
+                json!([{}, {"bearerAuth": []}, {"apikey": []}]),
+            );
+        }
+    }
+    operation
 }
 
 /// The model a to-one relation `relation` of `model` points at.
@@ -356,17 +428,20 @@ fn restore_path(model: &Model) -> Value {
         &[
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
+            ("403", "Forbidden"),
             ("409", "Conflict"),
         ],
     );
+    let update = callers(model, Operation::Update);
     json!({
-        "post": {
+        "post": access(json!({
             "tags": [name],
             "operationId": format!("restore_{name}"),
             "summary": format!("Restore soft-deleted `{name}` rows matching the filters."),
+            "description": format!("{} Restoring is an update.", allowed(&update)),
             "parameters": params,
             "responses": responses,
-        }
+        }), &update)
     })
 }
 
@@ -392,16 +467,19 @@ fn publish_path(schema: &Schema, scope: &Model) -> Value {
         &[
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
+            ("403", "Forbidden"),
             ("404", "NotFound"),
             ("409", "Conflict"),
             ("422", "Unprocessable"),
         ],
     );
+    let update = callers(scope, Operation::Update);
     json!({
-        "post": {
+        "post": access(json!({
             "tags": [name],
             "operationId": format!("publish_{name}"),
             "summary": format!("Copy the environment content of one `{name}` row to the next environment, in one transaction."),
+            "description": format!("{} Publishing updates the `{name}` row.", allowed(&update)),
             "parameters": filters(scope),
             "requestBody": {
                 "required": true,
@@ -411,6 +489,282 @@ fn publish_path(schema: &Schema, scope: &Model) -> Value {
                     "properties": {"from": {"type": "string"}, "to": {"type": "string"}}
                 }}}
             },
+            "responses": responses,
+        }), &update)
+    })
+}
+
+/// The tag of the account routes.
+const AUTH_TAG: &str = "auth";
+
+/// Component names of the account routes' schemas; a name a model already has gets an
+/// `Auth` prefix.
+struct AuthSchemas {
+    session: String,
+    signup: String,
+    password: String,
+    refresh: String,
+}
+
+impl AuthSchemas {
+    fn name(taken: &Map<String, Value>) -> AuthSchemas {
+        let free = |base: &str| {
+            let mut name = base.to_owned();
+            while taken.contains_key(&name) || name == "Error" {
+                name = format!("Auth{name}");
+            }
+            name
+        };
+        AuthSchemas {
+            session: free("Session"),
+            signup: free("SignUp"),
+            password: free("PasswordGrant"),
+            refresh: free("RefreshTokenGrant"),
+        }
+    }
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("{REFS}{name}")})
+}
+
+/// A response carrying the PostgREST error body.
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": schema_ref("Error")}}
+    })
+}
+
+fn session_response(names: &AuthSchemas, description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": schema_ref(&names.session)}}
+    })
+}
+
+fn session_schema(account: &Model) -> Value {
+    json!({
+        "type": "object",
+        "description": "A session: send `access_token` as `Authorization: Bearer` to the data API; renew it before `expires_at` with `refresh_token` (`/auth/v1/token?grant_type=refresh_token`).",
+        "properties": {
+            "access_token": {"type": "string", "description": "The user's access token, a JWT."},
+            "token_type": {"type": "string", "const": "bearer"},
+            "expires_in": {"type": "integer", "description": "Seconds the access token is valid for."},
+            "expires_at": {"type": "integer", "description": "When the access token expires, in seconds since the Unix epoch."},
+            "refresh_token": {"type": "string", "description": "Renews the session once."},
+            "user": schema_ref(&account.name)
+        },
+        "required": ["access_token", "token_type", "expires_in", "expires_at", "refresh_token", "user"],
+        "additionalProperties": false
+    })
+}
+
+/// The schema of a credential field in a request body: its values and validations, never
+/// null and without defaults (a sign-up always gives it).
+fn credential_schema(field: &Field) -> Value {
+    let field = Field {
+        nullable: false,
+        default: None,
+        conditional_defaults: Vec::new(),
+        ..field.clone()
+    };
+    field_schema(&field, REFS)
+}
+
+fn signup_schema(account: &Model, identity: &Identity) -> Value {
+    let mut properties = Map::new();
+    for name in [&identity.email, &identity.password] {
+        if let Some(field) = account.field(name) {
+            properties.insert(name.clone(), credential_schema(field));
+        }
+    }
+    let mut data = Map::new();
+    for field in identity
+        .signup_fields
+        .iter()
+        .filter_map(|name| account.field(name))
+    {
+        let schema = field_schema(field, REFS);
+        properties.insert(field.name.clone(), schema.clone());
+        data.insert(field.name.clone(), schema);
+    }
+    let listed = if identity.signup_fields.is_empty() {
+        "no other field: every other field takes its default".to_owned()
+    } else {
+        format!(
+            "{} (each either at the top level or in `data`, not both); every other field takes its default",
+            identity
+                .signup_fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    properties.insert(
+        "data".into(),
+        json!({
+            "type": "object",
+            "description": "Account fields a sign-up may set (Supabase's user metadata).",
+            "properties": data,
+            "additionalProperties": false
+        }),
+    );
+    json!({
+        "type": "object",
+        "description": format!(
+            "A new `{}` account: `{}` and `{}` (stored hashed), and {listed}.",
+            account.name, identity.email, identity.password
+        ),
+        "properties": properties,
+        "required": [identity.email, identity.password],
+        "additionalProperties": false
+    })
+}
+
+fn password_grant_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Sign in with an account's email and password.",
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string"}
+        },
+        "required": ["email", "password"]
+    })
+}
+
+fn refresh_grant_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Renew a session with its refresh token (each is used once).",
+        "properties": {"refresh_token": {"type": "string"}},
+        "required": ["refresh_token"]
+    })
+}
+
+fn signup_path(names: &AuthSchemas) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        session_response(names, "The account is created and signed in."),
+    );
+    responses.insert(
+        "400".into(),
+        error_response("The body is not an object with the email and password (`PGRST102`), or sets a field a sign-up may not set (`PGRST204`)."),
+    );
+    responses.insert(
+        "403".into(),
+        error_response("Sign-ups are disabled on this server (`signup_disabled`)."),
+    );
+    responses.insert(
+        "409".into(),
+        error_response("An account with this email exists (`23505`)."),
+    );
+    responses.insert(
+        "422".into(),
+        error_response("A value fails a validation; the field and rule are named."),
+    );
+    json!({
+        "post": {
+            "tags": [AUTH_TAG],
+            "operationId": "auth_signup",
+            "summary": "Create an account and sign it in.",
+            "description": "Allowed: anyone, unless the server disables sign-ups. The account's validations, trimming and hashing apply as to any insert.",
+            "security": [],
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": schema_ref(&names.signup)}}
+            },
+            "responses": responses,
+        }
+    })
+}
+
+fn token_path(names: &AuthSchemas) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        session_response(names, "A new session (the refresh token sent is spent)."),
+    );
+    responses.insert(
+        "400".into(),
+        error_response("Wrong email or password (`invalid_credentials`), an unknown, spent or expired refresh token (`invalid_refresh_token`), a missing or other `grant_type` (`unsupported_grant_type`), or a body without the grant's members (`PGRST102`)."),
+    );
+    responses.insert(
+        "403".into(),
+        error_response("The account is disabled (`user_disabled`)."),
+    );
+    json!({
+        "post": {
+            "tags": [AUTH_TAG],
+            "operationId": "auth_token",
+            "summary": "Sign in with email and password, or renew a session with its refresh token.",
+            "description": "Allowed: anyone.",
+            "security": [],
+            "parameters": [{
+                "name": "grant_type",
+                "in": "query",
+                "required": true,
+                "description": "`password` to sign in (body: email and password), `refresh_token` to renew a session (body: the refresh token).",
+                "schema": {"type": "string", "enum": ["password", "refresh_token"]}
+            }],
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": {"oneOf": [schema_ref(&names.password), schema_ref(&names.refresh)]}}}
+            },
+            "responses": responses,
+        }
+    })
+}
+
+fn user_path(account: &Model) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({
+            "description": format!("The signed-in user's `{}` row (secret fields left out).", account.name),
+            "content": {"application/json": {"schema": schema_ref(&account.name)}}
+        }),
+    );
+    responses.insert(
+        "401".into(),
+        error_response(
+            "No user's access token (`PGRST302`), or one that is not valid (`PGRST301`).",
+        ),
+    );
+    json!({
+        "get": {
+            "tags": [AUTH_TAG],
+            "operationId": "auth_user",
+            "summary": "The signed-in user's account.",
+            "description": "Allowed: signed-in users (their access token).",
+            "security": [{"bearerAuth": []}],
+            "responses": responses,
+        }
+    })
+}
+
+fn logout_path() -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "204".into(),
+        json!({"description": "Signed out: the user's refresh tokens stop working; access tokens already issued run until they expire."}),
+    );
+    responses.insert(
+        "401".into(),
+        error_response(
+            "No user's access token (`PGRST302`), or one that is not valid (`PGRST301`).",
+        ),
+    );
+    json!({
+        "post": {
+            "tags": [AUTH_TAG],
+            "operationId": "auth_logout",
+            "summary": "End every session of the signed-in user.",
+            "description": "Allowed: signed-in users (their access token).",
+            "security": [{"bearerAuth": []}],
             "responses": responses,
         }
     })
