@@ -221,6 +221,21 @@ fn conditional_and_generated_defaults_are_no_fixed_json_schema_default() {
 }
 
 #[test]
+fn docs_reference_shows_accounts_access_and_conditional_defaults() {
+    let files = docs(&blog(), "Blog");
+    let readme = files
+        .iter()
+        .find(|f| f.path == "README.md")
+        .expect("a README");
+    let models = readme
+        .contents
+        .split("## Models\n\n")
+        .nth(1)
+        .expect("a models section");
+    insta::assert_snapshot!(models);
+}
+
+#[test]
 fn openapi_never_exposes_secret_fields_in_responses() {
     let doc = openapi(&shop());
     let row = &doc["components"]["schemas"]["customers"]["properties"];

@@ -1,10 +1,13 @@
 //! The Markdown reference of a schema: an overview with the ER diagram (Mermaid source and
 //! a rendered SVG), the enums, and per model its fields (type, nullable, default,
-//! validations, documentation), keys, relations, indexes and behaviours.
+//! validations, documentation), keys, relations, indexes, behaviours, who may run each
+//! operation, and whether users sign in with its rows.
 
 use std::fmt::Write;
 
-use tessera_schema::ir::{DefaultValue, Model, RelationKind, Rule, Schema};
+use tessera_schema::ir::{
+    DefaultValue, Field, Identity, Model, Operation, RelationKind, Rule, Schema,
+};
 
 use super::{mermaid, svg};
 
@@ -52,6 +55,14 @@ fn reference(schema: &Schema, title: &str) -> String {
             tessera_schema::ir::Naming::SnakeCase => "snake_case",
         }
     );
+    if let Some((model, _)) = schema.identity_model() {
+        let _ = writeln!(
+            out,
+            "Users sign in with the accounts of [`{}`](#{}).\n",
+            model.name,
+            anchor(&model.name)
+        );
+    }
     out.push_str("## Diagram\n\n![ER diagram](schema.svg)\n\n```mermaid\n");
     out.push_str(&mermaid::mermaid(schema));
     out.push_str("```\n\n");
@@ -96,17 +107,39 @@ fn anchor(name: &str) -> String {
         .collect()
 }
 
-fn default_text(default: &DefaultValue) -> String {
+/// A default as the schema writes it.
+fn literal(default: &DefaultValue) -> String {
     match default {
-        DefaultValue::String(s) => format!("`\"{s}\"`"),
-        DefaultValue::Number(n) => format!("`{n}`"),
-        DefaultValue::Bool(b) => format!("`{b}`"),
-        DefaultValue::EnumValue(v) => format!("`{v}`"),
-        DefaultValue::Json(j) => format!("`{j}`"),
-        DefaultValue::Now => "`now()`".into(),
-        DefaultValue::GeneratedUuid => "`uuid()`".into(),
-        DefaultValue::RandomSecret => "`random_secret()`".into(),
+        DefaultValue::String(s) => format!("\"{s}\""),
+        DefaultValue::Number(n) => n.clone(),
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::EnumValue(v) => v.clone(),
+        DefaultValue::Json(j) => j.to_string(),
+        DefaultValue::Now => "now()".into(),
+        DefaultValue::GeneratedUuid => "uuid()".into(),
+        DefaultValue::RandomSecret => "random_secret()".into(),
     }
+}
+
+/// The default column: the plain default, then each `@default_if` in order (the first
+/// whose condition holds wins): `` `false`, or `true` when `provider != "local"` ``.
+fn default_text(field: &Field) -> String {
+    let mut parts: Vec<String> = field
+        .default
+        .iter()
+        .map(|d| format!("`{}`", literal(d)))
+        .collect();
+    for conditional in &field.conditional_defaults {
+        let when = &conditional.when;
+        parts.push(format!(
+            "`{}` when `{} {} {}`",
+            literal(&conditional.value),
+            when.field,
+            when.comparison.symbol(),
+            literal(&when.value)
+        ));
+    }
+    parts.join(", or ")
 }
 
 fn rule_text(rule: &Rule) -> String {
@@ -172,6 +205,9 @@ fn model_section(out: &mut String, model: &Model) {
         let _ = write!(out, " Behaviours: {}.", behaviours.join(", "));
     }
     out.push_str("\n\n");
+    if let Some(identity) = &b.identity {
+        accounts(out, identity);
+    }
     out.push_str(
         "| Field | Column | Type | Nullable | Default | Validation | Description |\n|---|---|---|---|---|---|---|\n",
     );
@@ -216,7 +252,7 @@ fn model_section(out: &mut String, model: &Model) {
             field.column,
             field.ty,
             if field.nullable { "yes" } else { "no" },
-            field.default.as_ref().map(default_text).unwrap_or_default(),
+            cell(&default_text(field)),
             cell(&validations.join("; ")),
             cell(&notes.join(" "))
         );
@@ -313,4 +349,50 @@ fn model_section(out: &mut String, model: &Model) {
         }
         out.push('\n');
     }
+    access(out, model);
+}
+
+/// The account model's line: what users sign in with and what a sign-up may set.
+fn accounts(out: &mut String, identity: &Identity) {
+    let _ = write!(
+        out,
+        "Accounts: users sign in with `{}` and `{}`",
+        identity.email, identity.password
+    );
+    if identity.signup_fields.is_empty() {
+        out.push_str("; sign-up sets only these two");
+    } else {
+        let _ = write!(
+            out,
+            "; sign-up may set {}",
+            identity
+                .signup_fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(disabled) = &identity.disabled {
+        let _ = write!(out, "; accounts where `{disabled}` is true cannot sign in");
+    }
+    out.push_str(".\n\n");
+}
+
+/// Who besides the service key may run each operation (`@@allow`).
+fn access(out: &mut String, model: &Model) {
+    if model.access.is_empty() {
+        out.push_str("Access: service key only (no `@@allow` rules).\n\n");
+        return;
+    }
+    out.push_str("Access:\n\n| Operation | Allowed |\n|---|---|\n");
+    for operation in Operation::ALL {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            operation.keyword(),
+            cell(&super::callers(model, operation).describe())
+        );
+    }
+    out.push('\n');
 }
