@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// 403: the operation is not allowed (e.g. hard delete where the schema forbids it).
     Forbidden,
+    /// 429: too many attempts (failed sign-ins); try again later.
+    TooManyRequests,
     /// 500: a failure that is not the client's fault (database unreachable, ...).
     Internal,
 }
@@ -35,6 +37,7 @@ impl ErrorKind {
             ErrorKind::NotAcceptable => 406,
             ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
+            ErrorKind::TooManyRequests => 429,
             ErrorKind::Internal => 500,
         }
     }

@@ -23,6 +23,30 @@ use crate::write::{hash_password, verify_password};
 /// The table of refresh tokens.
 pub const SESSIONS_TABLE: &str = "_tessera_sessions";
 
+/// The table of recent failed sign-ins per email, for lockout.
+pub const SIGN_IN_FAILURES_TABLE: &str = "_tessera_sign_in_failures";
+
+/// How failed sign-ins lock an email out: after `max_failures` failures within
+/// `window_seconds`, sign-ins with that email are refused for `lock_seconds`, whatever the
+/// password. Kept in the database, so every node of a deployment agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub max_failures: u32,
+    pub window_seconds: i64,
+    pub lock_seconds: i64,
+}
+
+impl Default for Lockout {
+    /// Five failures within 15 minutes lock the email for 15 minutes.
+    fn default() -> Self {
+        Lockout {
+            max_failures: 5,
+            window_seconds: 15 * 60,
+            lock_seconds: 15 * 60,
+        }
+    }
+}
+
 /// 32 random bytes from the operating system, base64url without padding (43 characters):
 /// the value of `random_secret()` defaults and of session tokens.
 pub fn random_secret() -> Result<String, getrandom::Error> {
@@ -103,7 +127,8 @@ async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
 }
 
 impl Engine {
-    /// Creates the sessions table when it is missing (idempotent; every node may run it).
+    /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
+    /// every node may run it).
     pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
         let create = format!(
             "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
@@ -117,21 +142,34 @@ impl Engine {
         let index = format!(
             "CREATE INDEX IF NOT EXISTS {SESSIONS_TABLE}_user_idx ON {SESSIONS_TABLE} (user_id)"
         );
+        let failures = format!(
+            "CREATE TABLE IF NOT EXISTS {SIGN_IN_FAILURES_TABLE} (\
+             email TEXT PRIMARY KEY, \
+             failures BIGINT NOT NULL, \
+             first_at BIGINT NOT NULL, \
+             locked_until BIGINT)"
+        );
+        let statements = [create, index, failures];
         let run = |e: sqlx::Error| {
-            RuntimeError::internal("cannot create the sessions table").with_details(e.to_string())
+            RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
         };
         match &self.inner.pool {
             DbPool::Sqlite(pool) => {
-                sqlx::query(&create).execute(pool).await.map_err(run)?;
-                sqlx::query(&index).execute(pool).await.map_err(run)?;
+                for statement in &statements {
+                    sqlx::query(statement).execute(pool).await.map_err(run)?;
+                }
             }
             DbPool::Postgres(pool) => {
-                // Two nodes starting together may both try to create the table.
+                // Two nodes starting together may both try to create the tables.
                 let lock = "SELECT pg_advisory_xact_lock(7459245)";
                 let mut tx = pool.begin().await.map_err(run)?;
                 sqlx::query(lock).execute(&mut *tx).await.map_err(run)?;
-                sqlx::query(&create).execute(&mut *tx).await.map_err(run)?;
-                sqlx::query(&index).execute(&mut *tx).await.map_err(run)?;
+                for statement in &statements {
+                    sqlx::query(statement)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(run)?;
+                }
                 tx.commit().await.map_err(run)?;
             }
         }
@@ -188,8 +226,16 @@ impl Engine {
     }
 
     /// Checks an email and password against the live accounts; disabled accounts are
-    /// refused after their password is checked.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Account, RuntimeError> {
+    /// refused after their password is checked. Failed attempts count towards `lockout`
+    /// per email (known or not, so a lockout tells nothing about which emails exist); a
+    /// locked-out email is refused (429) before its password is looked at, and a success
+    /// clears its count.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        lockout: &Lockout,
+    ) -> Result<Account, RuntimeError> {
         let (model, identity) = identity(self)?;
         let email_field = model
             .field(&identity.email)
@@ -201,11 +247,13 @@ impl Engine {
                 tessera_schema::ir::Transform::Lowercase => email = email.to_lowercase(),
             }
         }
+        self.refuse_if_locked_out(&email).await?;
         let found = self
-            .account_row(model, identity, email_field, &Json::String(email))
+            .account_row(model, identity, email_field, &Json::String(email.clone()))
             .await?;
         let Some((account, stored, disabled)) = found else {
             verify_password(absent_account_hash().await?, password).await?;
+            self.record_failed_sign_in(&email, lockout).await?;
             return Err(invalid_credentials());
         };
         let matches = match &stored {
@@ -213,12 +261,103 @@ impl Engine {
             None => false,
         };
         if !matches {
+            self.record_failed_sign_in(&email, lockout).await?;
             return Err(invalid_credentials());
         }
         if disabled {
             return Err(account_disabled());
         }
+        self.clear_failed_sign_ins(&email).await?;
         Ok(account)
+    }
+
+    async fn refuse_if_locked_out(&self, email: &str) -> Result<(), RuntimeError> {
+        let big = FieldType {
+            scalar: ScalarType::BigInt,
+            array: false,
+        };
+        let mut q = Query::select();
+        q.column(Alias::new("locked_until"))
+            .from(Alias::new(SIGN_IN_FAILURES_TABLE))
+            .and_where(Expr::col(Alias::new("email")).eq(email));
+        let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
+        let rows = tx.fetch(None, &q, &[big]).await?;
+        tx.commit().await?;
+        let now = now_seconds();
+        match rows.first().and_then(|r| r[0].as_i64()) {
+            Some(until) if until > now => Err(RuntimeError::new(
+                ErrorKind::TooManyRequests,
+                "too_many_attempts",
+                format!(
+                    "Too many failed sign-ins with this email: try again in {} seconds",
+                    until - now
+                ),
+            )
+            .with_hint("Wait for the lockout to end, or reset the password")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in: the first of a window starts it, the one reaching the
+    /// limit locks the email and starts over.
+    async fn record_failed_sign_in(
+        &self,
+        email: &str,
+        lockout: &Lockout,
+    ) -> Result<(), RuntimeError> {
+        let now = now_seconds();
+        let table = Alias::new(SIGN_IN_FAILURES_TABLE);
+        let (email_col, failures, first_at, locked_until) = (
+            Alias::new("email"),
+            Alias::new("failures"),
+            Alias::new("first_at"),
+            Alias::new("locked_until"),
+        );
+        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        let mut seed = Query::insert();
+        seed.into_table(table.clone())
+            .columns([email_col.clone(), failures.clone(), first_at.clone()])
+            .values([email.into(), 0i64.into(), now.into()])
+            .map_err(|e| RuntimeError::internal(format!("sign-in failure insert: {e}")))?
+            .on_conflict(
+                sea_query::OnConflict::column(email_col.clone())
+                    .do_nothing()
+                    .to_owned(),
+            );
+        tx.execute(None, &seed).await?;
+        let window_over = Expr::col(first_at.clone()).lt(now - lockout.window_seconds);
+        let mut count = Query::update();
+        count
+            .table(table.clone())
+            .value(
+                failures.clone(),
+                Expr::case(window_over.clone(), 1i64)
+                    .finally(Expr::col(failures.clone()).add(1i64)),
+            )
+            .value(
+                first_at.clone(),
+                Expr::case(window_over, now).finally(Expr::col(first_at.clone())),
+            )
+            .and_where(Expr::col(email_col.clone()).eq(email));
+        tx.execute(None, &count).await?;
+        let mut lock = Query::update();
+        lock.table(table)
+            .value(locked_until, now.saturating_add(lockout.lock_seconds))
+            .value(failures.clone(), 0i64)
+            .value(first_at, now)
+            .and_where(Expr::col(email_col).eq(email))
+            .and_where(Expr::col(failures).gte(i64::from(lockout.max_failures)));
+        tx.execute(None, &lock).await?;
+        tx.commit().await
+    }
+
+    async fn clear_failed_sign_ins(&self, email: &str) -> Result<(), RuntimeError> {
+        let mut q = Query::delete();
+        q.from_table(Alias::new(SIGN_IN_FAILURES_TABLE))
+            .and_where(Expr::col(Alias::new("email")).eq(email));
+        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        tx.execute(None, &q).await?;
+        tx.commit().await
     }
 
     /// The live, enabled account with this id.

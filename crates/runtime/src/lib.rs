@@ -36,7 +36,9 @@ mod write;
 
 pub use engine::{DialectKind, Engine, PoolStats};
 pub use error::{ErrorKind, FieldError, RuntimeError};
-pub use identity::{random_secret, Account, Session, SESSIONS_TABLE};
+pub use identity::{
+    random_secret, Account, Lockout, Session, SESSIONS_TABLE, SIGN_IN_FAILURES_TABLE,
+};
 pub use parse::{parse_filter, parse_read, parse_select};
 pub use publish::PublishRequest;
 pub use request::{

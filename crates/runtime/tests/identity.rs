@@ -4,7 +4,7 @@ mod common;
 
 use common::{checked, engine_with};
 use serde_json::{json, Value};
-use tessera_runtime::{Context, Engine, ErrorKind, InsertRequest, RuntimeError};
+use tessera_runtime::{Context, Engine, ErrorKind, InsertRequest, Lockout, RuntimeError};
 use tessera_testkit::{engine_tests, Database};
 
 const SCHEMA: &str = r#"
@@ -75,7 +75,7 @@ engine_tests! {
         assert_eq!(error.errors[0].field, "password");
         assert_eq!(error.errors[0].rule, "required");
         // The generated password is stored hashed: no guess signs in, not even an empty one.
-        assert_eq!(refused(engine.sign_in("g@example.com", "").await).code, "invalid_credentials");
+        assert_eq!(refused(engine.sign_in("g@example.com", "", &Lockout::default()).await).code, "invalid_credentials");
     }
 
     /// `random_secret()` gives every row its own 43-character secret.
@@ -94,11 +94,11 @@ engine_tests! {
     async fn sign_in_checks_the_password_and_normalises_the_email(db: Database) {
         let engine = engine(&db).await;
         let row = create(&engine, json!({"email": "ann@example.com", "password": "correct horse"})).await.expect("ann");
-        let account = engine.sign_in("  ANN@example.com ", "correct horse").await.expect("sign in");
+        let account = engine.sign_in("  ANN@example.com ", "correct horse", &Lockout::default()).await.expect("sign in");
         assert_eq!(account.id, row["id"].as_str().expect("id"));
         assert_eq!(account.email, "ann@example.com");
-        let wrong = refused(engine.sign_in("ann@example.com", "wrong").await);
-        let unknown = refused(engine.sign_in("nobody@example.com", "correct horse").await);
+        let wrong = refused(engine.sign_in("ann@example.com", "wrong", &Lockout::default()).await);
+        let unknown = refused(engine.sign_in("nobody@example.com", "correct horse", &Lockout::default()).await);
         assert_eq!((wrong.code.as_str(), wrong.message.as_str()), (unknown.code.as_str(), unknown.message.as_str()));
     }
 
@@ -106,11 +106,11 @@ engine_tests! {
     async fn disabled_and_deleted_accounts_cannot_sign_in(db: Database) {
         let engine = engine(&db).await;
         create(&engine, json!({"email": "off@example.com", "password": "pass-word", "disabled": true})).await.expect("off");
-        assert_eq!(refused(engine.sign_in("off@example.com", "pass-word").await).code, "user_disabled");
+        assert_eq!(refused(engine.sign_in("off@example.com", "pass-word", &Lockout::default()).await).code, "user_disabled");
         let gone = create(&engine, json!({"email": "gone@example.com", "password": "pass-word"})).await.expect("gone");
         let filter = tessera_runtime::parse_filter(engine.schema(), "users", &common::pairs(&format!("id=eq.{}", gone["id"].as_str().expect("id")))).expect("filter").filter;
         engine.delete(&Context::service(), &tessera_runtime::DeleteRequest { model: "users".into(), filter, ..Default::default() }).await.expect("delete");
-        assert_eq!(refused(engine.sign_in("gone@example.com", "pass-word").await).code, "invalid_credentials");
+        assert_eq!(refused(engine.sign_in("gone@example.com", "pass-word", &Lockout::default()).await).code, "invalid_credentials");
     }
 
     /// Sign-up sets only email, password and the listed fields; the rest take defaults.
@@ -123,11 +123,54 @@ engine_tests! {
         assert!(row.get("password").is_none());
     }
 
+    /// After the allowed number of failures an email is locked out: even the right password
+    /// is refused (429) until the lock ends.
+    async fn repeated_failed_sign_ins_lock_the_email_out(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let policy = Lockout { max_failures: 3, window_seconds: 900, lock_seconds: 900 };
+        for _ in 0..3 {
+            assert_eq!(refused(engine.sign_in("ann@example.com", "guess", &policy).await).code, "invalid_credentials");
+        }
+        let locked = refused(engine.sign_in("ann@example.com", "pass-word", &policy).await);
+        assert_eq!((locked.kind, locked.code.as_str()), (ErrorKind::TooManyRequests, "too_many_attempts"));
+        // Another email is not affected.
+        create(&engine, json!({"email": "bob@example.com", "password": "pass-word"})).await.expect("bob");
+        engine.sign_in("bob@example.com", "pass-word", &policy).await.expect("bob signs in");
+    }
+
+    /// Unknown emails lock out like known ones, so a lockout reveals no account.
+    async fn unknown_emails_lock_out_like_known_ones(db: Database) {
+        let engine = engine(&db).await;
+        let policy = Lockout { max_failures: 2, window_seconds: 900, lock_seconds: 900 };
+        for _ in 0..2 {
+            let e = refused(engine.sign_in("nobody@example.com", "guess", &policy).await);
+            assert_eq!(e.code, "invalid_credentials", "{e:?}");
+        }
+        let e = refused(engine.sign_in("nobody@example.com", "guess", &policy).await);
+        assert_eq!(e.code, "too_many_attempts", "{e:?}");
+    }
+
+    /// Once the lock has run out, the right password signs in and clears the count.
+    async fn a_lockout_ends_and_a_success_clears_the_count(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let expired_at_once = Lockout { max_failures: 2, window_seconds: 900, lock_seconds: 0 };
+        for _ in 0..2 {
+            refused(engine.sign_in("ann@example.com", "guess", &expired_at_once).await);
+        }
+        engine.sign_in("ann@example.com", "pass-word", &expired_at_once).await.expect("the lock is over");
+        // The count started over: one more failure does not lock.
+        let strict = Lockout { max_failures: 2, window_seconds: 900, lock_seconds: 900 };
+        refused(engine.sign_in("ann@example.com", "guess", &strict).await);
+        engine.sign_in("ann@example.com", "pass-word", &strict).await.expect("not locked");
+    }
+
     /// A refresh token is spent by its use; using it again ends its whole family.
     async fn refresh_tokens_are_single_use_and_reuse_revokes_the_family(db: Database) {
         let engine = engine(&db).await;
         create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
-        let account = engine.sign_in("ann@example.com", "pass-word").await.expect("sign in");
+        let account = engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
         let first = engine.start_session(account.clone(), 3600).await.expect("session");
         let second = engine.refresh_session(&first.refresh_token, 3600).await.expect("refresh");
         assert_eq!(second.account, account);
@@ -140,7 +183,7 @@ engine_tests! {
     async fn expired_and_ended_sessions_cannot_be_renewed(db: Database) {
         let engine = engine(&db).await;
         create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
-        let account = engine.sign_in("ann@example.com", "pass-word").await.expect("sign in");
+        let account = engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
         let expired = engine.start_session(account.clone(), -1).await.expect("session");
         assert_eq!(refused(engine.refresh_session(&expired.refresh_token, 3600).await).code, "invalid_refresh_token");
         let live = engine.start_session(account.clone(), 3600).await.expect("session");

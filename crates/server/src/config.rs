@@ -18,6 +18,9 @@ pub struct ServerConfig {
     pub refresh_token_lifetime: Duration,
     /// Whether anyone may create an account at `/auth/v1/signup` (default true).
     pub signup: bool,
+    /// How failed sign-ins lock an email out (default: 5 failures in 15 minutes lock it
+    /// for 15 minutes).
+    pub sign_in_lockout: tessera_runtime::Lockout,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             access_token_lifetime: Duration::from_secs(3600),
             refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
             signup: true,
+            sign_in_lockout: tessera_runtime::Lockout::default(),
         }
     }
 }

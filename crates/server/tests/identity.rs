@@ -131,6 +131,22 @@ async fn write_note(server: &TestServer, session: &Value, text: &str) -> Value {
 }
 
 engine_tests! {
+    /// Repeated wrong passwords lock the email out with 429, even for the right password.
+    async fn repeated_failed_sign_ins_answer_429(db: Database) {
+        let config = ServerConfig {
+            sign_in_lockout: tessera_runtime::Lockout { max_failures: 3, window_seconds: 900, lock_seconds: 900 },
+            ..ServerConfig::default()
+        };
+        let server = TestServer::start_source(&db, SCHEMA, config).await;
+        sign_up(&server, "ada@example.com", "Ada").await;
+        for _ in 0..3 {
+            let (status, body) = sign_in(&server, "ada@example.com", "wrong password").await;
+            assert_eq!((status, code(&body)), (400, "invalid_credentials"), "{body}");
+        }
+        let (status, body) = sign_in(&server, "ada@example.com", PASSWORD).await;
+        assert_eq!((status, code(&body)), (429, "too_many_attempts"), "{body}");
+    }
+
     /// A sign-up answers a session; its access token reads the API as the new user.
     async fn sign_up_answers_a_session_whose_token_acts_as_the_new_user(db: Database) {
         let server = start(&db).await;

@@ -14,6 +14,7 @@ model users {
   @@timestamps
   @@actors(users)
   @@import_hash
+  @@allow(create, authenticated)
   email      text    @unique @trim @lowercase @email("Must be a valid email address")
   password   text    @hash(bcrypt)
   name       text    @trim @len(1, 10, "Name must be between 1 and 10 characters")

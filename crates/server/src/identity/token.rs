@@ -27,7 +27,10 @@ pub async fn token(
         Some("password") => {
             let email = text_member(&body, "email")?;
             let password = text_member(&body, "password")?;
-            let account = state.engine.sign_in(email, password).await?;
+            let account = state
+                .engine
+                .sign_in(email, password, &state.config.sign_in_lockout)
+                .await?;
             state
                 .engine
                 .start_session(account, refresh_lifetime(&state))
