@@ -177,7 +177,7 @@ impl Engine {
     }
 
     /// Self-service sign-up: inserts an account of the identity model from `email`,
-    /// `password` and the fields the model's `@@auth(signup: ...)` lists; every other field
+    /// `password` (under these names or the model's own) and the fields the model's `@@auth(signup: ...)` lists; every other field
     /// takes its default. Returns the account's row (without secrets).
     pub async fn sign_up(&self, body: &Json) -> Result<Json, RuntimeError> {
         let (model, identity) = identity(self)?;
@@ -189,6 +189,12 @@ impl Engine {
         };
         let mut row = Map::new();
         for (key, value) in given {
+            // Clients send `email` and `password` whatever the model calls those fields.
+            let key = match key.as_str() {
+                "email" => &identity.email,
+                "password" => &identity.password,
+                _ => key,
+            };
             let allowed = key == &identity.email
                 || key == &identity.password
                 || identity.signup_fields.contains(key);
@@ -201,7 +207,12 @@ impl Engine {
                 )
                 .with_hint(format!("A sign-up may set: {}", fields.join(", "))));
             }
-            row.insert(key.clone(), value.clone());
+            if row.insert(key.clone(), value.clone()).is_some() {
+                return Err(RuntimeError::bad_request(
+                    "PGRST102",
+                    format!("{key} is given twice"),
+                ));
+            }
         }
         for required in [&identity.email, &identity.password] {
             if !row.contains_key(required) {

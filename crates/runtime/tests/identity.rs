@@ -166,6 +166,18 @@ engine_tests! {
         engine.sign_in("ann@example.com", "pass-word", &strict).await.expect("not locked");
     }
 
+    /// Sign-up and sign-in take `email` and `password` whatever the model calls them.
+    async fn sign_up_takes_email_and_password_under_their_usual_names(db: Database) {
+        let schema = checked("accounts.tsr", "model accounts {\n  @@auth(email: login, password: secret)\n  login   text  @unique\n  secret  text  @hash\n}\n");
+        let engine = engine_with(&db, schema).await;
+        engine.prepare_identity().await.expect("identity tables");
+        let row = engine.sign_up(&json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("sign up");
+        assert_eq!(row["login"], json!("ann@example.com"));
+        engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
+        let twice = refused(engine.sign_up(&json!({"email": "b@example.com", "login": "b@example.com", "password": "pass-word"})).await);
+        assert_eq!(twice.code, "PGRST102");
+    }
+
     /// A refresh token is spent by its use; using it again ends its whole family.
     async fn refresh_tokens_are_single_use_and_reuse_revokes_the_family(db: Database) {
         let engine = engine(&db).await;

@@ -572,11 +572,21 @@ fn credential_schema(field: &Field) -> Value {
     field_schema(&field, REFS)
 }
 
+/// ` (the field `x`)` when a sign-up member is stored under another field name.
+fn field_alias(member: &str, field: &str) -> String {
+    if member == field {
+        String::new()
+    } else {
+        format!(" (the field `{field}`)")
+    }
+}
+
 fn signup_schema(account: &Model, identity: &Identity) -> Value {
     let mut properties = Map::new();
-    for name in [&identity.email, &identity.password] {
-        if let Some(field) = account.field(name) {
-            properties.insert(name.clone(), credential_schema(field));
+    // Sign-up takes `email` and `password` under these names, as sign-in does.
+    for (name, field) in [("email", &identity.email), ("password", &identity.password)] {
+        if let Some(field) = account.field(field) {
+            properties.insert(name.to_owned(), credential_schema(field));
         }
     }
     let mut data = Map::new();
@@ -614,11 +624,13 @@ fn signup_schema(account: &Model, identity: &Identity) -> Value {
     json!({
         "type": "object",
         "description": format!(
-            "A new `{}` account: `{}` and `{}` (stored hashed), and {listed}.",
-            account.name, identity.email, identity.password
+            "A new `{}` account: `email`{} and `password`{} (stored hashed), and {listed}.",
+            account.name,
+            field_alias("email", &identity.email),
+            field_alias("password", &identity.password)
         ),
         "properties": properties,
-        "required": [identity.email, identity.password],
+        "required": ["email", "password"],
         "additionalProperties": false
     })
 }
@@ -695,6 +707,10 @@ fn token_path(names: &AuthSchemas) -> Value {
     responses.insert(
         "403".into(),
         error_response("The account is disabled (`user_disabled`)."),
+    );
+    responses.insert(
+        "429".into(),
+        error_response("Too many failed sign-ins with this email: it is locked out for a while (`too_many_attempts`)."),
     );
     json!({
         "post": {
