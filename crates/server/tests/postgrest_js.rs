@@ -1,5 +1,6 @@
-//! Runs the `@supabase/postgrest-js` client suite (`clients/postgrest-js`, `node --test`)
-//! against a real server on a real port, on SQLite and PostgreSQL.
+//! Runs the client suite of `clients/postgrest-js` (`node --test`: the unchanged
+//! `@supabase/postgrest-js` data client, and `@supabase/supabase-js` signing up, signing in
+//! and writing as the user) against a real server on a real port, on SQLite and PostgreSQL.
 //!
 //! Needs node (20 or later) and the suite's dependencies (`clients/postgrest-js/setup.sh`,
 //! run here when `node_modules` is missing). Without node the test passes after a loud
@@ -9,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{TestServer, KEY};
+use common::{TestServer, KEY, TOKEN_SECRET};
 use tessera_testkit::{engine_tests, Database};
 
 fn ci() -> bool {
@@ -32,7 +33,7 @@ engine_tests! {
             return;
         }
         let suite = common::workspace_root().join("clients/postgrest-js");
-        if !suite.join("node_modules/@supabase/postgrest-js").is_dir() {
+        if !suite.join("node_modules/@supabase/supabase-js").is_dir() {
             let status = Command::new("bash")
                 .arg(suite.join("setup.sh"))
                 .status()
@@ -47,6 +48,12 @@ engine_tests! {
             .current_dir(&suite)
             .env("TESSERA_URL", url)
             .env("TESSERA_KEY", KEY)
+            .env(
+                "TESSERA_ANON_KEY",
+                tessera_server::TokenSigner::new(TOKEN_SECRET)
+                    .and_then(|signer| signer.anon_key())
+                    .expect("the anonymous key"),
+            )
             .output()
             .await
             .expect("run node --test");
@@ -59,7 +66,7 @@ engine_tests! {
             .find_map(|l| l.trim().strip_prefix("ℹ pass "))
             .and_then(|n| n.trim().parse::<u32>().ok())
             .unwrap_or(0);
-        assert!(passed >= 10, "expected the client suite's tests to run:\n{stdout}");
+        assert!(passed >= 20, "expected the client suite's tests to run:\n{stdout}");
         println!("{stdout}");
     }
 }

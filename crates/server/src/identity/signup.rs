@@ -61,6 +61,17 @@ fn account_fields(body: Value) -> Result<Value, ApiError> {
             "The sign-up body must be a JSON object with email and password",
         ));
     };
+    // Supabase clients send their captcha token here; no captcha is configured.
+    members.remove("gotrue_meta_security");
+    for pkce in ["code_challenge", "code_challenge_method"] {
+        if members.remove(pkce).is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::bad_request(
+                "PGRST102",
+                "PKCE sign-up is not supported: sign-up answers the session directly",
+            )
+            .with_hint("Use the implicit flow (flowType: 'implicit' in supabase-js)"));
+        }
+    }
     match members.remove("data") {
         None | Some(Value::Null) => {}
         Some(Value::Object(data)) => {
