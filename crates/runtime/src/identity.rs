@@ -548,6 +548,15 @@ impl Engine {
             tx.rollback().await?;
             return Err(invalid_refresh_token());
         }
+        // A disabled or deleted account keeps its token unspent: once it is enabled again,
+        // the session goes on.
+        let account = match self.account(&user_id).await {
+            Ok(account) => account,
+            Err(error) => {
+                tx.rollback().await?;
+                return Err(error);
+            }
+        };
         let mut spend = Query::update();
         spend
             .table(Alias::new(SESSIONS_TABLE))
@@ -562,7 +571,6 @@ impl Engine {
         let token = random_token()?;
         insert_token(&mut tx, &token, &family, &user_id, lifetime_seconds).await?;
         tx.commit().await?;
-        let account = self.account(&user_id).await?;
         Ok(Session {
             account,
             refresh_token: token,

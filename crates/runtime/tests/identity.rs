@@ -191,6 +191,26 @@ engine_tests! {
         assert_eq!(refused(engine.refresh_session(&second.refresh_token, 3600).await).code, "invalid_refresh_token");
     }
 
+    /// Refreshing while the account is disabled is refused without spending the token: the
+    /// session goes on once the account is enabled again.
+    async fn a_disabled_accounts_session_resumes_when_it_is_enabled_again(db: Database) {
+        let engine = engine(&db).await;
+        let row = create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let account = engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
+        let session = engine.start_session(account, 3600).await.expect("session");
+        let set_disabled = |disabled: bool| {
+            let engine = engine.clone();
+            let filter = tessera_runtime::parse_filter(engine.schema(), "users", &common::pairs(&format!("id=eq.{}", row["id"].as_str().expect("id")))).expect("filter").filter;
+            async move {
+                engine.update(&Context::service(), &tessera_runtime::UpdateRequest { model: "users".into(), filter, body: json!({"disabled": disabled}), ..Default::default() }).await.expect("update");
+            }
+        };
+        set_disabled(true).await;
+        assert_eq!(refused(engine.refresh_session(&session.refresh_token, 3600).await).code, "user_disabled");
+        set_disabled(false).await;
+        engine.refresh_session(&session.refresh_token, 3600).await.expect("the session goes on");
+    }
+
     /// Expired refresh tokens and tokens of ended sessions are refused.
     async fn expired_and_ended_sessions_cannot_be_renewed(db: Database) {
         let engine = engine(&db).await;
