@@ -196,6 +196,9 @@ pub enum Value {
     Bool(bool, Span),
     Null(Span),
     Ident(Ident),
+    /// `auth.role`: names joined by dots, two or more. Only access conditions give it a
+    /// meaning (a field of the signed-in user's account).
+    Path(Vec<Ident>, Span),
     /// `now()`, `uuid()`, `concat(a, " ", b)`, `sort_order(desc)`.
     Call {
         name: Ident,
@@ -204,7 +207,8 @@ pub enum Value {
     },
     List(Vec<Value>, Span),
     Object(Vec<(String, Span, Value)>, Span),
-    /// `provider != "local"`, `createdBy == auth`: a comparison, only as an attribute argument.
+    /// `provider != "local"`, `createdBy == auth`, `tenant == auth.tenant`: a comparison,
+    /// only as an attribute argument.
     Compare {
         left: Box<Value>,
         op: CompareOp,
@@ -239,7 +243,8 @@ impl Value {
             | Value::Bool(_, s)
             | Value::Null(s)
             | Value::List(_, s)
-            | Value::Object(_, s) => *s,
+            | Value::Object(_, s)
+            | Value::Path(_, s) => *s,
             Value::Ident(i) => i.span,
             Value::Call { span, .. } | Value::Compare { span, .. } => *span,
         }
@@ -253,10 +258,20 @@ impl Value {
             Value::Bool(..) => "a boolean",
             Value::Null(_) => "null",
             Value::Ident(_) => "a name",
+            Value::Path(..) => "a dotted name",
             Value::Call { .. } => "a function call",
             Value::List(..) => "a list",
             Value::Object(..) => "an object",
             Value::Compare { .. } => "a comparison",
         }
+    }
+
+    /// The dotted text of a [`Value::Path`]'s names (`auth.role`).
+    pub fn path_text(segments: &[Ident]) -> String {
+        segments
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }

@@ -322,6 +322,7 @@ fn inline_value(v: &Value) -> String {
         Value::Bool(b, _) => b.to_string(),
         Value::Null(_) => "null".into(),
         Value::Ident(i) => i.name.clone(),
+        Value::Path(segments, _) => Value::path_text(segments),
         Value::Call { name, args, .. } => {
             let args: Vec<String> = args.iter().map(inline_value).collect();
             format!("{}({})", name.name, args.join(", "))

@@ -132,6 +132,18 @@ pub enum AccessCondition {
     /// Signed-in users, on rows whose `field` holds their own id (`createdBy == auth`,
     /// `id == auth` on the identity model). `field` is a stored field.
     Owner { field: String },
+    /// Signed-in users whose account's `account_field` holds `value`
+    /// (`auth.role == "admin"`); `account_field` is a stored field of the `@@auth` model.
+    AccountIs {
+        account_field: String,
+        value: DefaultValue,
+    },
+    /// Signed-in users, on rows whose `field` holds the same value as their account's
+    /// `account_field` (`tenant == auth.tenant`); a null on either side matches nothing.
+    SameAsAccount {
+        field: String,
+        account_field: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,6 +21,8 @@ pub enum TokenKind {
     RBracket,
     Comma,
     Colon,
+    /// `.` between the names of a path (`auth.role`).
+    Dot,
     Eq,
     /// `==`
     EqEq,
@@ -51,6 +53,7 @@ impl TokenKind {
             TokenKind::RBracket => "`]`".into(),
             TokenKind::Comma => "`,`".into(),
             TokenKind::Colon => "`:`".into(),
+            TokenKind::Dot => "`.`".into(),
             TokenKind::Eq => "`=`".into(),
             TokenKind::EqEq => "`==`".into(),
             TokenKind::NotEq => "`!=`".into(),
@@ -180,6 +183,7 @@ impl Lexer<'_> {
                         ']' => Some(TokenKind::RBracket),
                         ',' => Some(TokenKind::Comma),
                         ':' => Some(TokenKind::Colon),
+                        '.' => Some(TokenKind::Dot),
                         '=' => Some(TokenKind::Eq),
                         '?' => Some(TokenKind::Question),
                         '|' => Some(TokenKind::Pipe),

@@ -717,6 +717,19 @@ impl Parser {
         value
     }
 
+    /// The rest of a dotted path after its first name: `.role` of `auth.role`.
+    fn path(&mut self, first: Ident) -> PResult<Value> {
+        let start = first.span;
+        let mut segments = vec![first];
+        while self.eat(&TokenKind::Dot) {
+            segments.push(self.ident(
+                "a name after `.`",
+                Some("write a name after the dot, e.g. `auth.role`"),
+            )?);
+        }
+        Ok(Value::Path(segments, start.to(self.previous_span())))
+    }
+
     fn value_inner(&mut self) -> PResult<Value> {
         let start = self.span();
         match self.peek().clone() {
@@ -748,6 +761,9 @@ impl Parser {
                         args,
                         span: start.to(self.previous_span()),
                     });
+                }
+                if self.at(&TokenKind::Dot) {
+                    return self.path(name);
                 }
                 Ok(Value::Ident(name))
             }

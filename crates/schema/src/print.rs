@@ -794,7 +794,7 @@ fn identity_attribute(model: &ir::Model) -> Option<Attribute> {
 
 /// One `@@allow(...)` per access rule, in order; `all` for a rule of every operation.
 fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
-    let users = schema.identity_model().map(|(m, _)| m.name.as_str());
+    let account_model = schema.identity_model().map(|(m, _)| m);
     model
         .access
         .iter()
@@ -815,9 +815,27 @@ fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
                 AccessCondition::Public => Value::Ident(ident("public")),
                 AccessCondition::Authenticated => Value::Ident(ident("authenticated")),
                 AccessCondition::Owner { field } => Value::Compare {
-                    left: Box::new(Value::Ident(ident(&owner_name(model, field, users)))),
+                    left: Box::new(Value::Ident(ident(&reference_name(model, field)))),
                     op: CompareOp::Equal,
                     right: Box::new(Value::Ident(ident("auth"))),
+                    span: Span::default(),
+                },
+                AccessCondition::AccountIs {
+                    account_field,
+                    value,
+                } => Value::Compare {
+                    left: Box::new(account_path(account_model, account_field)),
+                    op: CompareOp::Equal,
+                    right: Box::new(default_value(value)),
+                    span: Span::default(),
+                },
+                AccessCondition::SameAsAccount {
+                    field,
+                    account_field,
+                } => Value::Compare {
+                    left: Box::new(Value::Ident(ident(&reference_name(model, field)))),
+                    op: CompareOp::Equal,
+                    right: Box::new(account_path(account_model, account_field)),
                     span: Span::default(),
                 },
             };
@@ -826,14 +844,23 @@ fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
         .collect()
 }
 
-/// How an owner field is written: the relation to the users model whose implicit foreign
-/// key it is (`createdBy`), or the field itself.
-fn owner_name(model: &ir::Model, field: &str, users: Option<&str>) -> String {
+/// `auth.field`, with a foreign key written as its relation like in [`reference_name`].
+fn account_path(account_model: Option<&ir::Model>, field: &str) -> Value {
+    let name = match account_model {
+        Some(users) => reference_name(users, field),
+        None => field.to_string(),
+    };
+    Value::Path(vec![ident("auth"), ident(&name)], Span::default())
+}
+
+/// How a field is named in a condition: the to-one relation whose implicit foreign key it
+/// is (`tenant` for `tenantId`), or the field itself.
+fn reference_name(model: &ir::Model, field: &str) -> String {
     let implicit = model.field(field).is_some_and(|f| f.implicit);
-    let relation = model.relations.iter().find(|r| {
-        matches!(&r.kind, RelationKind::ToOne { field: fk, target, .. }
-            if fk == field && Some(target.as_str()) == users)
-    });
+    let relation = model
+        .relations
+        .iter()
+        .find(|r| matches!(&r.kind, RelationKind::ToOne { field: fk, .. } if fk == field));
     match relation {
         Some(relation) if implicit => relation.name.clone(),
         _ => field.to_string(),

@@ -978,3 +978,247 @@ fn allow_is_refused_on_bad_operations_and_conditions() {
         ["E0223"]
     );
 }
+
+/// Accounts with a tenant, a text role, an enum kind, a level, a flag and a team.
+const TENANTS: &str = "enum Kind { staff customer }\nmodel tenants {\n  name text\n}\nmodel teams {\n  name text\n}\nmodel users {\n  @@auth(email: email, password: password)\n  email     text  @unique\n  password  text  @hash\n  role      text  = \"member\"\n  kind      Kind  = customer\n  level     int   = 0\n  verified  bool  = false\n  region    varchar(20)?\n  tenant    -> tenants?\n  team      -> teams?\n  joinedAt  timestamptz = now()\n}\n";
+
+/// The access condition of the one rule of model `projects`, declared with `rule` next to a
+/// tenant, a region and a name.
+fn project_condition(rule: &str) -> AccessCondition {
+    let schema = check(&format!(
+        "{TENANTS}model projects {{\n  {rule}\n  name    text\n  region  text?\n  tenant  -> tenants\n}}\n"
+    ));
+    let access = &schema.model("projects").expect("projects").access;
+    assert_eq!(access.len(), 1, "{access:?}");
+    access[0].condition.clone()
+}
+
+/// The codes of the errors of model `projects` declared with `rule`.
+fn project_errors(rule: &str) -> Vec<&'static str> {
+    errors(&format!(
+        "{TENANTS}model projects {{\n  {rule}\n  name    text\n  region  text?\n  tenant  -> tenants\n}}\n"
+    ))
+}
+
+#[test]
+fn auth_field_equal_to_a_value_admits_the_accounts_holding_it() {
+    assert_eq!(
+        project_condition("@@allow(delete, auth.role == \"admin\")"),
+        AccessCondition::AccountIs {
+            account_field: "role".into(),
+            value: DefaultValue::String("admin".into()),
+        }
+    );
+}
+
+#[test]
+fn the_value_may_be_written_before_the_account_field() {
+    assert_eq!(
+        project_condition("@@allow(delete, \"admin\" == auth.role)"),
+        project_condition("@@allow(delete, auth.role == \"admin\")")
+    );
+}
+
+#[test]
+fn the_value_is_typed_like_the_account_field() {
+    assert_eq!(
+        project_condition("@@allow(read, auth.kind == staff)"),
+        AccessCondition::AccountIs {
+            account_field: "kind".into(),
+            value: DefaultValue::EnumValue("staff".into()),
+        }
+    );
+    assert_eq!(
+        project_condition("@@allow(read, auth.level == 3)"),
+        AccessCondition::AccountIs {
+            account_field: "level".into(),
+            value: DefaultValue::Number("3".into()),
+        }
+    );
+    assert_eq!(
+        project_condition("@@allow(read, auth.verified == true)"),
+        AccessCondition::AccountIs {
+            account_field: "verified".into(),
+            value: DefaultValue::Bool(true),
+        }
+    );
+}
+
+#[test]
+fn an_account_relation_compared_with_a_value_is_its_foreign_key_in_lowercase() {
+    assert_eq!(
+        project_condition("@@allow(read, auth.tenant == \"0000ABCD-0000-0000-0000-000000000000\")"),
+        AccessCondition::AccountIs {
+            account_field: "tenantId".into(),
+            value: DefaultValue::String("0000abcd-0000-0000-0000-000000000000".into()),
+        }
+    );
+}
+
+#[test]
+fn a_relation_equal_to_the_same_relation_of_the_account_isolates_tenants() {
+    assert_eq!(
+        project_condition("@@allow(all, tenant == auth.tenant)"),
+        AccessCondition::SameAsAccount {
+            field: "tenantId".into(),
+            account_field: "tenantId".into(),
+        }
+    );
+}
+
+#[test]
+fn the_account_field_may_be_written_first() {
+    assert_eq!(
+        project_condition("@@allow(all, auth.tenant == tenant)"),
+        project_condition("@@allow(all, tenant == auth.tenant)")
+    );
+}
+
+#[test]
+fn plain_fields_of_the_same_type_match_the_account() {
+    assert_eq!(
+        project_condition("@@allow(read, region == auth.region)"),
+        AccessCondition::SameAsAccount {
+            field: "region".into(),
+            account_field: "region".into(),
+        }
+    );
+    assert_eq!(
+        project_condition("@@allow(read, tenantId == auth.tenantId)"),
+        project_condition("@@allow(read, tenant == auth.tenant)")
+    );
+}
+
+#[test]
+fn the_account_model_may_compare_its_own_rows_with_the_account() {
+    let schema = check(&TENANTS.replace(
+        "  @@auth(email: email, password: password)\n",
+        "  @@auth(email: email, password: password)\n  @@allow(read, tenant == auth.tenant)\n",
+    ));
+    assert_eq!(
+        schema.model("users").expect("users").access[0].condition,
+        AccessCondition::SameAsAccount {
+            field: "tenantId".into(),
+            account_field: "tenantId".into(),
+        }
+    );
+}
+
+#[test]
+fn an_enum_value_named_like_a_field_is_the_value() {
+    let schema = check(&format!(
+        "{TENANTS}model projects {{\n  @@allow(read, auth.kind == staff)\n  staff Kind?\n}}\n"
+    ));
+    assert_eq!(
+        schema.model("projects").expect("projects").access[0].condition,
+        AccessCondition::AccountIs {
+            account_field: "kind".into(),
+            value: DefaultValue::EnumValue("staff".into()),
+        }
+    );
+}
+
+#[test]
+fn account_conditions_of_the_wrong_shape_are_refused() {
+    assert_eq!(project_errors("@@allow(read, auth.role)"), ["E0222"]);
+    assert_eq!(
+        project_errors("@@allow(read, auth.role != \"guest\")"),
+        ["E0222"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.role == auth.kind)"),
+        ["E0222"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth == auth.tenant)"),
+        ["E0222"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.tenant.name == \"x\")"),
+        ["E0222"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, user.role == \"x\")"),
+        ["E0222"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.role == null)"),
+        ["E0122"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.role == now())"),
+        ["E0122"]
+    );
+}
+
+#[test]
+fn unknown_fields_of_account_conditions_are_refused() {
+    assert_eq!(
+        project_errors("@@allow(read, auth.rol == \"admin\")"),
+        ["E0226"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, tenat == auth.tenant)"),
+        ["E0224"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.role == admin)"),
+        ["E0224"]
+    );
+}
+
+#[test]
+fn values_of_the_wrong_type_are_refused_like_in_default_if() {
+    assert_eq!(
+        project_errors("@@allow(read, auth.level == \"3\")"),
+        ["E0115"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.kind == \"staff\")"),
+        ["E0115"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.kind == stuff)"),
+        ["E0117"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.tenant == \"t1\")"),
+        ["E0115"]
+    );
+}
+
+#[test]
+fn fields_that_cannot_be_compared_are_refused() {
+    assert_eq!(
+        project_errors("@@allow(read, auth.password == \"x\")"),
+        ["E0227"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, auth.joinedAt == \"2024-01-01\")"),
+        ["E0227"]
+    );
+    assert_eq!(
+        errors("model users {\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n  posts posts[]\n}\nmodel posts {\n  @@allow(read, auth.posts == id)\n  author -> users\n}\n"),
+        ["E0227"]
+    );
+}
+
+#[test]
+fn fields_of_different_kinds_cannot_match_the_account() {
+    assert_eq!(
+        project_errors("@@allow(read, name == auth.level)"),
+        ["E0228"]
+    );
+    assert_eq!(
+        project_errors("@@allow(read, tenant == auth.team)"),
+        ["E0228"]
+    );
+}
+
+#[test]
+fn account_fields_need_a_model_with_auth() {
+    assert_eq!(
+        errors("model users {\n  role text\n}\nmodel posts {\n  @@allow(read, auth.role == \"admin\")\n  title text\n}\n"),
+        ["E0223"]
+    );
+}

@@ -135,3 +135,16 @@ fn formatting_comparisons_is_idempotent() {
     let once = format(source);
     assert_eq!(format(&once), once);
 }
+
+#[test]
+fn dotted_names_are_written_without_spaces() {
+    let source = "model projects {\n  @@allow(all,tenant==auth . tenant)\n  @@allow(delete,\"admin\"==auth.role)\n  name text\n}\n";
+    insta::assert_snapshot!(format(source), @r#"
+    model projects {
+      @@allow(all, tenant == auth.tenant)
+      @@allow(delete, "admin" == auth.role)
+
+      name  text
+    }
+    "#);
+}

@@ -376,3 +376,35 @@ fn a_comparison_is_not_a_default() {
         diagnostics[0]
     );
 }
+
+#[test]
+fn a_dotted_name_is_a_path_of_names() {
+    let source = "model posts {\n  @@allow(delete, auth.role == \"admin\")\n}\n";
+    let file = parse_ok(source);
+    let attribute = model(&file, 0).attributes().next().expect("attribute");
+    let Value::Compare { left, .. } = &attribute.args[1].value else {
+        panic!("expected a comparison, found {:?}", attribute.args[1].value)
+    };
+    let Value::Path(segments, span) = left.as_ref() else {
+        panic!("expected a path, found {left:?}")
+    };
+    let names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["auth", "role"]);
+    assert_eq!(&source[span.start..span.end], "auth.role");
+    assert_eq!(
+        &source[segments[1].span.start..segments[1].span.end],
+        "role"
+    );
+}
+
+#[test]
+fn a_dot_must_be_followed_by_a_name() {
+    let (_, diagnostics) = tessera_schema::parse("model m {\n  @@allow(read, auth.)\n}\n");
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0010"]);
+    assert!(
+        diagnostics[0].message.contains("a name after `.`"),
+        "{:?}",
+        diagnostics[0]
+    );
+}

@@ -74,3 +74,34 @@ fn allow_rules_are_printed_one_per_rule_in_order() {
         ]
     );
 }
+
+#[test]
+fn account_conditions_are_printed_with_auth_paths() {
+    let printed = round_trip("enum Kind { staff customer }\nmodel tenants {\n  name text\n}\nmodel users {\n  @@auth(email: email, password: password)\n  @@allow(read, auth.tenant == tenant)\n  email text @unique\n  password text @hash\n  role text = \"member\"\n  kind Kind = customer\n  level int = 0\n  region text?\n  tenant -> tenants?\n}\nmodel projects {\n  @@allow(all, tenant == auth.tenant)\n  @@allow(delete, \"admin\" == auth.role)\n  @@allow(update, auth.kind == staff)\n  @@allow(read, auth.level == 3)\n  @@allow(read, region == auth.region)\n  @@allow(read, auth.tenantId == \"00000000-0000-0000-0000-000000000001\")\n  name text\n  region text?\n  tenant -> tenants\n}\n");
+    let rules: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("@@allow"))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "@@allow(read, tenant == auth.tenant)",
+            "@@allow(all, tenant == auth.tenant)",
+            "@@allow(delete, auth.role == \"admin\")",
+            "@@allow(update, auth.kind == staff)",
+            "@@allow(read, auth.level == 3)",
+            "@@allow(read, region == auth.region)",
+            "@@allow(read, auth.tenant == \"00000000-0000-0000-0000-000000000001\")",
+        ]
+    );
+}
+
+#[test]
+fn explicit_foreign_keys_are_printed_by_name_in_account_conditions() {
+    let printed = round_trip("model tenants {\n  name text\n}\nmodel users {\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n  orgId uuid?\n  org -> tenants? @map(\"orgId\")\n}\nmodel projects {\n  @@allow(all, owningTenant == auth.orgId)\n  owningTenant uuid\n  owner -> tenants @map(\"owningTenant\")\n}\n");
+    assert!(
+        printed.contains("@@allow(all, owningTenant == auth.orgId)"),
+        "{printed}"
+    );
+}

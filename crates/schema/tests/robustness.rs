@@ -314,6 +314,13 @@ const VOCABULARY: &[&str] = &[
     "authenticated",
     "all",
     "read",
+    ".",
+    "auth.",
+    "auth.role",
+    "auth.tenant",
+    "auth.id",
+    "tenant",
+    "\"admin\"",
 ];
 
 fn near_valid_schema() -> impl Strategy<Value = String> {
@@ -388,6 +395,8 @@ fn model_like_schema() -> impl Strategy<Value = String> {
             "  @@allow(read, public)\n",
             "  @@allow([read, update], id == auth)\n",
             "  @@allow(all, authenticated)\n",
+            "  @@allow(read, project == auth.project)\n",
+            "  @@allow(delete, auth.name == \"a\")\n",
             "  // comment\n",
             "\n",
         ],
@@ -407,8 +416,8 @@ fn model_like_schema() -> impl Strategy<Value = String> {
         })
 }
 
-/// Accounts, access rules and conditional defaults, mostly valid: each part is picked from
-/// variants that check, and a few that do not.
+/// Accounts, access rules (account conditions included) and conditional defaults, mostly
+/// valid: each part is picked from variants that check, and a few that do not.
 fn identity_like_schema() -> impl Strategy<Value = String> {
     let auth = prop::sample::select(
         &[
@@ -424,6 +433,8 @@ fn identity_like_schema() -> impl Strategy<Value = String> {
             "  @@allow([update, read], id == auth)\n",
             "  @@allow(all, public)\n",
             "  @@allow(create, public)\n",
+            "  @@allow(read, tenant == auth.tenant)\n",
+            "  @@allow(update, auth.role == admin)\n",
         ],
         0..3,
     )
@@ -436,6 +447,16 @@ fn identity_like_schema() -> impl Strategy<Value = String> {
             "  @@allow(create, authenticated)\n",
             "  @@allow(read, auth == editorId)\n",
             "  @@allow([delete, read], author == auth)\n",
+            "  @@allow(all, tenant == auth.tenant)\n",
+            "  @@allow(all, auth.tenant == tenantId)\n",
+            "  @@allow(delete, auth.role == admin)\n",
+            "  @@allow(read, \"staff\" == auth.provider)\n",
+            "  @@allow(update, auth.verified == true)\n",
+            "  @@allow(read, title == auth.name)\n",
+            "  @@allow(read, auth.tenant == \"00000000-0000-0000-0000-00000000000A\")\n",
+            "  @@allow(read, auth.role != admin)\n",
+            "  @@allow(read, editor == auth.tenant)\n",
+            "  @@allow(read, auth.role == auth.name)\n",
         ],
         0..4,
     )
@@ -471,7 +492,7 @@ fn identity_like_schema() -> impl Strategy<Value = String> {
     (auth, user_rules, post_rules, password, verified, role, token).prop_map(
         |(auth, user_rules, post_rules, password, verified, role, token)| {
             format!(
-                "enum Role {{ admin editor viewer }}\n\nmodel users {{\n{auth}{}  email text @unique\n  password text? {password}\n  provider text = \"local\"\n  verified {verified}\n  disabled bool = false\n  name text?\n  role {role}\n  token {token}\n}}\n\nmodel posts {{\n  @@actors(users)\n{}  title text\n  author -> users?\n  editor -> users?\n}}\n",
+                "enum Role {{ admin editor viewer }}\n\nmodel tenants {{\n  name text\n}}\n\nmodel users {{\n{auth}{}  email text @unique\n  password text? {password}\n  provider text = \"local\"\n  verified {verified}\n  disabled bool = false\n  name text?\n  role {role}\n  token {token}\n  tenant -> tenants?\n}}\n\nmodel posts {{\n  @@actors(users)\n{}  title text\n  author -> users?\n  editor -> users?\n  tenant -> tenants?\n}}\n",
                 user_rules.concat(),
                 post_rules.concat()
             )

@@ -33,6 +33,19 @@ const OPERATION_ALIASES: &[(&str, &str)] = &[
 /// The condition words of `@@allow`, for "did you mean" hints.
 const CONDITIONS: &[&str] = &["public", "authenticated"];
 
+/// Every form of an access condition, for hints.
+const CONDITION_FORMS: &str = "`public`, `authenticated`, `field == auth` (the rows of the signed-in user), `auth.field == value` (users whose account holds a value) or `field == auth.field` (the rows matching their account)";
+
+/// One side of a comparison in an access condition.
+enum Side<'v> {
+    /// `auth`: the signed-in user's id.
+    Auth(Span),
+    /// `auth.field`: the field's name and the span of the whole path.
+    Account(&'v Ident, Span),
+    /// Anything else: a field of the model or a value.
+    Other(&'v Value),
+}
+
 impl Checker<'_> {
     /// The model declaring the first `@@auth`, valid or not: the model whose ids `auth` is
     /// compared with.
@@ -502,7 +515,7 @@ impl Checker<'_> {
                     } else if model.field(word).is_some() || model.relation(word).is_some() {
                         format!("to open the rows whose `{word}` is the signed-in user, write `{word} == auth`")
                     } else {
-                        "a condition is `public`, `authenticated` or `field == auth`".to_string()
+                        format!("a condition is {CONDITION_FORMS}")
                     };
                     let message = if word == "auth" {
                         "`auth` alone is not an access condition".to_string()
@@ -517,25 +530,92 @@ impl Checker<'_> {
                     None
                 }
             },
+            Value::Path(segments, span) => {
+                if let Some(Side::Account(field, _)) = self.side(value) {
+                    let path = Value::path_text(segments);
+                    self.report(
+                        Diagnostic::error(
+                            "E0222",
+                            format!("`{path}` alone is not an access condition"),
+                            *span,
+                        )
+                        .with_label("a field of the account, compared with nothing")
+                        .with_help(format!(
+                            "compare it: `{path} == \"value\"` for users whose account holds a value, or `field == {path}` for the rows matching their account's `{}`",
+                            field.name
+                        )),
+                    );
+                }
+                None
+            }
             Value::Compare {
                 left,
                 op,
                 right,
                 span,
             } => {
+                let (left, right) = (self.side(left), self.side(right));
+                let (left, right) = (left?, right?);
+                let reads_account =
+                    matches!(left, Side::Account(..)) || matches!(right, Side::Account(..));
                 if *op == CompareOp::NotEqual {
+                    let help = if reads_account {
+                        "write the rule for the values that are allowed, e.g. `auth.role == \"admin\"`; rules add up, so one rule per allowed value"
+                    } else {
+                        "write `field == auth` for the rows of the signed-in user"
+                    };
                     self.report(
                         Diagnostic::error("E0222", "`!=` in an access condition", *span)
                             .with_label("access conditions compare with `==` only")
-                            .with_help("write `field == auth` for the rows of the signed-in user"),
+                            .with_help(help),
                     );
                     return None;
                 }
-                let is_auth = |v: &Value| matches!(v, Value::Ident(i) if i.name == "auth");
-                let (owner, auth) = match (is_auth(left), is_auth(right)) {
-                    (false, true) => (left.as_ref(), right.as_ref()),
-                    (true, false) => (right.as_ref(), left.as_ref()),
-                    _ => {
+                match (left, right) {
+                    (Side::Auth(_), Side::Account(field, _))
+                    | (Side::Account(field, _), Side::Auth(_)) => {
+                        let path = format!("auth.{}", field.name);
+                        self.report(
+                            Diagnostic::error(
+                                "E0222",
+                                "an access condition compares `auth` with a field of the account",
+                                *span,
+                            )
+                            .with_label("both sides are the signed-in user")
+                            .with_help(format!("write `field == auth` for the rows of the signed-in user, or compare `{path}` with a value (`{path} == value`) or with a field of this model (`field == {path}`)")),
+                        );
+                        None
+                    }
+                    (Side::Account(..), Side::Account(..)) => {
+                        self.report(
+                            Diagnostic::error(
+                                "E0222",
+                                "an access condition compares two fields of the account",
+                                *span,
+                            )
+                            .with_label("both sides read the signed-in user's account")
+                            .with_help("compare a field of the account with a value (`auth.role == \"admin\"`) or with a field of this model (`tenant == auth.tenant`)"),
+                        );
+                        None
+                    }
+                    (Side::Account(field, path_span), Side::Other(other))
+                    | (Side::Other(other), Side::Account(field, path_span)) => {
+                        self.account_condition(index, identity, attribute, field, path_span, other)
+                    }
+                    (Side::Auth(auth_span), Side::Other(owner))
+                    | (Side::Other(owner), Side::Auth(auth_span)) => {
+                        let Value::Ident(owner) = owner else {
+                            self.wrong_argument(
+                                owner,
+                                attribute,
+                                "a field or relation name compared with `auth`",
+                                ALLOW_USAGE,
+                            );
+                            return None;
+                        };
+                        self.owner_condition(index, identity, owner, auth_span)
+                    }
+                    (Side::Auth(_), Side::Auth(_)) | (Side::Other(_), Side::Other(_)) => {
                         self.report(
                             Diagnostic::error(
                                 "E0222",
@@ -543,28 +623,62 @@ impl Checker<'_> {
                                 *span,
                             )
                             .with_label("expected `field == auth`")
-                            .with_help("write `field == auth`, naming a relation to the users model or a field holding a user id"),
+                            .with_help(format!("write {CONDITION_FORMS}")),
                         );
-                        return None;
+                        None
                     }
-                };
-                let Value::Ident(owner) = owner else {
-                    self.wrong_argument(
-                        owner,
-                        attribute,
-                        "a field or relation name compared with `auth`",
-                        ALLOW_USAGE,
-                    );
-                    return None;
-                };
-                self.owner_condition(index, identity, owner, auth.span())
+                }
             }
             other => {
                 self.wrong_argument(
                     other,
                     attribute,
-                    "`public`, `authenticated` or `field == auth`",
+                    "`public`, `authenticated` or a comparison with `auth`",
                     ALLOW_USAGE,
+                );
+                None
+            }
+        }
+    }
+
+    /// What one side of a comparison in an access condition names; `None` for a dotted name
+    /// other than `auth.field` (reported).
+    fn side<'v>(&mut self, value: &'v Value) -> Option<Side<'v>> {
+        let (segments, span) = match value {
+            Value::Ident(ident) if ident.name == "auth" => return Some(Side::Auth(ident.span)),
+            Value::Path(segments, span) => (segments, *span),
+            other => return Some(Side::Other(other)),
+        };
+        let path = Value::path_text(segments);
+        match segments.as_slice() {
+            [auth, field] if auth.name == "auth" => Some(Side::Account(field, span)),
+            [auth, field, ..] if auth.name == "auth" => {
+                self.report(
+                    Diagnostic::error(
+                        "E0222",
+                        format!("`{path}` reaches past the account"),
+                        span,
+                    )
+                    .with_label("access conditions read the fields of the account row itself")
+                    .with_help(format!(
+                        "compare the relation itself, `auth.{}`: it holds the key of the related row",
+                        field.name
+                    )),
+                );
+                None
+            }
+            _ => {
+                self.report(
+                    Diagnostic::error(
+                        "E0222",
+                        format!("unknown name `{path}` in an access condition"),
+                        span,
+                    )
+                    .with_label("only `auth.` names a field of the signed-in user's account")
+                    .with_help(format!(
+                        "write `auth.{}` for a field of the signed-in user's account, or a field of this model without a dot",
+                        segments.last().map_or("field", |s| s.name.as_str())
+                    )),
                 );
                 None
             }
@@ -586,17 +700,7 @@ impl Checker<'_> {
                 RelationKind::ToOne { target, .. } => Some(target.clone()),
                 _ => None,
             });
-            let help = match target {
-                Some(target) => format!(
-                    "add `@@auth(email: ..., password: ...)` to model `{target}`, the model holding your users"
-                ),
-                None => "add `@@auth(email: ..., password: ...)` to the model holding your users".into(),
-            };
-            self.report(
-                Diagnostic::error("E0223", "`auth` needs a model with `@@auth`", auth_span)
-                    .with_label("no model of this schema holds the accounts users sign in with")
-                    .with_help(help),
-            );
+            self.no_identity_model(auth_span, target.as_deref());
             return None;
         };
         let users = &self.models[identity].model;
@@ -671,6 +775,22 @@ impl Checker<'_> {
             .with_help(help),
         );
         None
+    }
+
+    /// E0223: `auth` (or `auth.field`) in a schema where no model holds the accounts;
+    /// `users` is the model that probably should, when the condition names a relation to it.
+    pub(super) fn no_identity_model(&mut self, auth_span: Span, users: Option<&str>) {
+        let help = match users {
+            Some(users) => format!(
+                "add `@@auth(email: ..., password: ...)` to model `{users}`, the model holding your users"
+            ),
+            None => "add `@@auth(email: ..., password: ...)` to the model holding your users".into(),
+        };
+        self.report(
+            Diagnostic::error("E0223", "`auth` needs a model with `@@auth`", auth_span)
+                .with_label("no model of this schema holds the accounts users sign in with")
+                .with_help(help),
+        );
     }
 
     fn not_an_owner(&mut self, owner: &Ident, users: &str, label: String) {

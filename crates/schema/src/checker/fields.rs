@@ -986,7 +986,9 @@ pub(crate) fn json_value(value: &Value) -> Result<serde_json::Value, &Value> {
             }
             serde_json::Value::Object(map)
         }
-        Value::Ident(_) | Value::Call { .. } | Value::Compare { .. } => return Err(value),
+        Value::Ident(_) | Value::Path(..) | Value::Call { .. } | Value::Compare { .. } => {
+            return Err(value)
+        }
     })
 }
 

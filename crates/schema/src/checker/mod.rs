@@ -12,10 +12,12 @@
 //! 6. inverse sides: to-many and many-to-many ([`relations`]);
 //! 7. indexes and whole-schema rules such as column collisions;
 //! 8. environments and publishing ([`publish`]);
-//! 9. the identity model, access rules ([`access`]) and conditional defaults
-//!    ([`conditional`]), which may name any field or relation of the schema.
+//! 9. the identity model, access rules ([`access`], conditions over the caller's account in
+//!    [`account`]) and conditional defaults ([`conditional`]), which may name any field or
+//!    relation of the schema.
 
 mod access;
+mod account;
 mod args;
 pub use model::index_name;
 mod conditional;
