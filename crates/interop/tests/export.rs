@@ -171,9 +171,44 @@ fn openapi_lists_the_account_routes_only_for_a_schema_with_accounts() {
         .all(|t| t["name"] != "auth"));
 }
 
-#[test]
-fn openapi_says_who_may_run_each_data_operation() {
-    let doc = openapi(&blog());
+/// Tenants kept apart by their accounts' tenant, admins and owners by their account's role.
+const TENANCY: &str = r#"
+model tenants {
+  name  text
+}
+
+model users {
+  @@auth(email: email, password: password)
+  @@allow(read, tenant == auth.tenant)
+
+  email     text  @unique
+  password  text  @hash
+  role      text  = "member"
+  tenant    -> tenants?
+}
+
+model projects {
+  @@allow(all, tenant == auth.tenant)
+  @@allow(delete, auth.role == "admin")
+  @@allow(delete, auth.role == "owner")
+
+  name    text
+  tenant  -> tenants
+}
+
+model invoices {
+  @@actors(users)
+  @@allow([read, create], tenant == auth.tenant)
+  @@allow(update, auth.role == "admin")
+  @@allow(update, createdBy == auth)
+
+  number  text
+  tenant  -> tenants
+}
+"#;
+
+/// The description (and security, when it differs) of every data operation of `doc`.
+fn who_may_run(doc: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
     let mut access = serde_json::Map::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         if !path.starts_with("/rest/v1/") {
@@ -188,7 +223,20 @@ fn openapi_says_who_may_run_each_data_operation() {
             access.insert(format!("{} {path}", method.to_uppercase()), entry.into());
         }
     }
-    insta::assert_json_snapshot!(access);
+    access
+}
+
+#[test]
+fn openapi_says_who_may_run_each_data_operation() {
+    insta::assert_json_snapshot!(who_may_run(&openapi(&blog())));
+}
+
+#[test]
+fn openapi_describes_conditions_over_the_callers_account() {
+    let schema = tessera_schema::check_source("tenancy.tsr", TENANCY)
+        .expect("the tenancy schema checks")
+        .schema;
+    insta::assert_json_snapshot!(who_may_run(&openapi(&schema)));
 }
 
 #[test]

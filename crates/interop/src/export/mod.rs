@@ -7,7 +7,9 @@ pub mod openapi;
 pub mod sql;
 pub mod svg;
 
-use tessera_schema::ir::{AccessCondition, Field, Model, Operation, RelationKind, Schema};
+use tessera_schema::ir::{
+    AccessCondition, DefaultValue, Field, Model, Operation, RelationKind, Schema,
+};
 
 /// The to-one relation (name, target, nullable) whose foreign key is `field`.
 pub(crate) fn relation_of<'a>(model: &'a Model, field: &Field) -> Option<(&'a str, &'a str)> {
@@ -38,62 +40,191 @@ pub(crate) fn models(schema: &Schema) -> impl Iterator<Item = &Model> {
 
 /// Who besides the service key (which no rule restricts) may run an operation on a model's
 /// rows, as its `@@allow` rules add up: the widest condition among the rules naming the
-/// operation wins, row conditions combine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// operation wins, the others combine (any of them admits).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Callers<'m> {
     /// Anyone, anonymous callers included (`public`).
     Anyone,
     /// Any signed-in user (`authenticated`).
     SignedIn,
-    /// Signed-in users, on the rows where one of these fields holds their id.
-    Owners(Vec<&'m str>),
+    /// Signed-in users for whom one of these grants holds, in the order of the rules.
+    Grants(Vec<Grant<'m>>),
     /// No rule covers the operation.
     ServiceKeyOnly,
 }
 
+/// One rule admitting some signed-in users, on some rows or on every row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Grant<'m> {
+    /// On the rows where the field holds their id (`createdBy == auth`).
+    Owner(&'m str),
+    /// On every row, when their account's field holds the value (`auth.role == "admin"`).
+    AccountIs {
+        account_field: &'m str,
+        value: &'m DefaultValue,
+    },
+    /// On the rows whose field holds their account's value (`tenant == auth.tenant`).
+    SameAsAccount {
+        field: &'m str,
+        account_field: &'m str,
+    },
+}
+
+impl Grant<'_> {
+    /// Whether the grant admits its callers on every row.
+    fn every_row(&self) -> bool {
+        matches!(self, Grant::AccountIs { .. })
+    }
+}
+
 impl Callers<'_> {
     /// `anyone (public)`, `signed-in users`, `signed-in users, on rows where `a` or `b`
-    /// is theirs`, `service key only`.
+    /// is theirs`, `signed-in users whose `role` is `"admin"``, `signed-in users, on rows
+    /// whose `tenantId` matches their account's `tenantId``, `service key only`; several
+    /// grants are joined with `; or `.
     pub(crate) fn describe(&self) -> String {
         match self {
             Callers::Anyone => "anyone (public)".into(),
             Callers::SignedIn => "signed-in users".into(),
-            Callers::Owners(fields) => format!(
-                "signed-in users, on rows where {} is theirs",
-                fields
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ),
+            Callers::Grants(grants) => describe_grants(grants),
             Callers::ServiceKeyOnly => "service key only".into(),
+        }
+    }
+
+    /// The callers who may run the operation on every row: `Grants` keep their account
+    /// conditions only.
+    pub(crate) fn on_every_row(&self) -> Self {
+        match self {
+            Callers::Grants(grants) => {
+                let every_row: Vec<Grant> =
+                    grants.iter().filter(|g| g.every_row()).cloned().collect();
+                if every_row.is_empty() {
+                    Callers::ServiceKeyOnly
+                } else {
+                    Callers::Grants(every_row)
+                }
+            }
+            other => other.clone(),
         }
     }
 }
 
+/// The grants of one operation in words: owners in one clause, the values of one account
+/// field in one clause, each matched account field in a clause of its own.
+fn describe_grants(grants: &[Grant]) -> String {
+    let mut clauses: Vec<(Option<&str>, String)> = Vec::new();
+    let owners: Vec<String> = grants
+        .iter()
+        .filter_map(|g| match g {
+            Grant::Owner(field) => Some(format!("`{field}`")),
+            _ => None,
+        })
+        .collect();
+    let mut owners_written = false;
+    for grant in grants {
+        match grant {
+            Grant::Owner(_) if owners_written => {}
+            Grant::Owner(_) => {
+                owners_written = true;
+                clauses.push((
+                    None,
+                    format!(
+                        "signed-in users, on rows where {} is theirs",
+                        owners.join(" or ")
+                    ),
+                ));
+            }
+            Grant::AccountIs {
+                account_field,
+                value,
+            } => {
+                let value = literal(value);
+                match clauses
+                    .iter_mut()
+                    .find(|(field, _)| *field == Some(*account_field))
+                {
+                    Some((_, clause)) => {
+                        clause.push_str(" or ");
+                        clause.push_str(&value);
+                    }
+                    None => clauses.push((
+                        Some(account_field),
+                        format!("signed-in users whose `{account_field}` is {value}"),
+                    )),
+                }
+            }
+            Grant::SameAsAccount {
+                field,
+                account_field,
+            } => clauses.push((
+                None,
+                format!(
+                    "signed-in users, on rows whose `{field}` matches their account's `{account_field}`"
+                ),
+            )),
+        }
+    }
+    clauses
+        .into_iter()
+        .map(|(_, clause)| clause)
+        .collect::<Vec<_>>()
+        .join("; or ")
+}
+
+/// A rule's value as written in the schema, in backticks: `"admin"`, `3`, `true`, `staff`.
+fn literal(value: &DefaultValue) -> String {
+    let text = match value {
+        DefaultValue::String(s) => serde_json::Value::String(s.clone()).to_string(),
+        DefaultValue::Number(n) => n.clone(),
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::EnumValue(v) => v.clone(),
+        DefaultValue::Json(json) => json.to_string(),
+        DefaultValue::Now => "now()".into(),
+        DefaultValue::GeneratedUuid => "uuid()".into(),
+        DefaultValue::RandomSecret => "random_secret()".into(),
+    };
+    format!("`{text}`")
+}
+
 pub(crate) fn callers(model: &Model, operation: Operation) -> Callers<'_> {
-    let mut owners: Vec<&str> = Vec::new();
+    let mut grants: Vec<Grant> = Vec::new();
     let mut signed_in = false;
     for rule in model
         .access
         .iter()
         .filter(|r| r.operations.contains(&operation))
     {
-        match &rule.condition {
+        let grant = match &rule.condition {
             AccessCondition::Public => return Callers::Anyone,
-            AccessCondition::Authenticated => signed_in = true,
-            AccessCondition::Owner { field } => {
-                if !owners.contains(&field.as_str()) {
-                    owners.push(field);
-                }
+            AccessCondition::Authenticated => {
+                signed_in = true;
+                continue;
             }
+            AccessCondition::Owner { field } => Grant::Owner(field),
+            AccessCondition::AccountIs {
+                account_field,
+                value,
+            } => Grant::AccountIs {
+                account_field,
+                value,
+            },
+            AccessCondition::SameAsAccount {
+                field,
+                account_field,
+            } => Grant::SameAsAccount {
+                field,
+                account_field,
+            },
+        };
+        if !grants.contains(&grant) {
+            grants.push(grant);
         }
     }
     if signed_in {
         Callers::SignedIn
-    } else if owners.is_empty() {
+    } else if grants.is_empty() {
         Callers::ServiceKeyOnly
     } else {
-        Callers::Owners(owners)
+        Callers::Grants(grants)
     }
 }

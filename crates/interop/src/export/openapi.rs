@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use tessera_schema::ir::{Field, Identity, Model, Operation, Schema};
 
 use super::json_schema::{enum_schema, field_schema, row_schema, RowShape};
-use super::{callers, Callers};
+use super::{callers, Callers, Grant};
 
 const REFS: &str = "#/components/schemas/";
 
@@ -321,14 +321,10 @@ fn model_path(model: &Model) -> Value {
     if create != Callers::ServiceKeyOnly {
         // An upsert creates rows and may update any existing one: it needs both, the update
         // on every row.
-        let upsert = match (&create, callers(model, Operation::Update)) {
-            (_, Callers::Owners(_) | Callers::ServiceKeyOnly) => Callers::ServiceKeyOnly,
-            (Callers::Anyone, update) => update,
-            (create, _) => create.clone(),
-        };
+        let update = callers(model, Operation::Update).on_every_row();
         create_text.push_str(&format!(
             " Upserts (`Prefer: resolution=merge-duplicates`): {} (they also update, on every row).",
-            upsert.describe()
+            upserters(&create, &update)
         ));
     }
 
@@ -374,6 +370,28 @@ fn model_path(model: &Model) -> Value {
             "responses": delete_responses,
         }), &callers(model, Operation::Delete)),
     })
+}
+
+/// Who may upsert: callers allowed to create (`create`) who may also update every row
+/// (`update`).
+fn upserters(create: &Callers, update: &Callers) -> String {
+    let subset = |a: &[Grant], b: &[Grant]| a.iter().all(|g| b.contains(g));
+    match (create, update) {
+        (_, Callers::ServiceKeyOnly) => update.describe(),
+        (Callers::Anyone | Callers::SignedIn, _) => update.describe(),
+        (_, Callers::Anyone | Callers::SignedIn) => create.describe(),
+        (Callers::Grants(c), Callers::Grants(u)) if subset(c, u) => create.describe(),
+        (Callers::Grants(c), Callers::Grants(u))
+            if subset(u, c) && c.iter().all(|g| matches!(g, Grant::AccountIs { .. })) =>
+        {
+            update.describe()
+        }
+        _ => format!(
+            "{}, if they are also {}",
+            create.describe(),
+            update.describe()
+        ),
+    }
 }
 
 /// The sentence naming who may run an operation.
