@@ -37,6 +37,9 @@ pub(crate) enum DbPool {
 pub(crate) struct Inner {
     pub(crate) schema: Arc<Schema>,
     pub(crate) pool: DbPool,
+    /// The account fields access rules compare (`auth.tenant`): read once per request of
+    /// a signed-in user.
+    pub(crate) account_fields: Vec<String>,
 }
 
 /// Runs requests against one database. Cheap to clone.
@@ -81,6 +84,7 @@ impl Engine {
         };
         Ok(Engine {
             inner: Arc::new(Inner {
+                account_fields: crate::access::account_fields(&schema),
                 schema: Arc::new(schema),
                 pool,
             }),
@@ -130,7 +134,8 @@ impl Engine {
 
     /// Reads rows (as JSON objects) and, when `req.count`, the number of matching rows.
     pub async fn read(&self, ctx: &Context, req: &ReadRequest) -> Result<ReadResult, RuntimeError> {
-        crate::plan::read(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::plan::read(self, &ctx, req).await
     }
 
     /// Inserts (or upserts) the rows of `req.body` in one transaction; returns them.
@@ -139,7 +144,8 @@ impl Engine {
         ctx: &Context,
         req: &InsertRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        crate::write::insert(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::write::insert(self, &ctx, req).await
     }
 
     /// Updates every live row matching the filter; returns the updated rows.
@@ -148,7 +154,8 @@ impl Engine {
         ctx: &Context,
         req: &UpdateRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        crate::write::update(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::write::update(self, &ctx, req).await
     }
 
     /// Deletes (soft-deletes where the model has soft delete) every live row matching the
@@ -158,7 +165,8 @@ impl Engine {
         ctx: &Context,
         req: &DeleteRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        crate::write::delete(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::write::delete(self, &ctx, req).await
     }
 
     /// Restores soft-deleted rows matching the filter and what their delete cascaded to;
@@ -168,7 +176,8 @@ impl Engine {
         ctx: &Context,
         req: &RestoreRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        crate::write::restore(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::write::restore(self, &ctx, req).await
     }
 
     /// Publishes the environment content of one scope row (such as a project) from
@@ -182,7 +191,8 @@ impl Engine {
         ctx: &Context,
         req: &crate::publish::PublishRequest,
     ) -> Result<serde_json::Value, RuntimeError> {
-        crate::publish::publish(self, ctx, req).await
+        let ctx = self.caller(ctx).await?;
+        crate::publish::publish(self, &ctx, req).await
     }
 
     /// Publishes the one live row of `scope_model` matching `filter` (404 when no row

@@ -454,6 +454,57 @@ impl Engine {
         Ok(Some((account, stored, is_disabled)))
     }
 
+    /// `ctx` with the account fields the access rules compare, read as stored now (a
+    /// deleted account has none); unchanged for other callers and when no rule compares
+    /// account fields.
+    pub(crate) async fn caller<'c>(
+        &self,
+        ctx: &'c Context,
+    ) -> Result<std::borrow::Cow<'c, Context>, RuntimeError> {
+        let crate::request::Role::User(id) = &ctx.role else {
+            return Ok(std::borrow::Cow::Borrowed(ctx));
+        };
+        if ctx.account.is_some() || self.inner.account_fields.is_empty() {
+            return Ok(std::borrow::Cow::Borrowed(ctx));
+        }
+        let (model, _) = identity(self)?;
+        let key = single_key(model)?;
+        let fields: Vec<&tessera_schema::ir::Field> = self
+            .inner
+            .account_fields
+            .iter()
+            .filter_map(|name| model.field(name))
+            .collect();
+        let mut values = Map::new();
+        let id = crate::value::coerce(self.schema(), key, &Json::String(id.clone()));
+        if let (Ok(id), false) = (id, fields.is_empty()) {
+            let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
+            let dialect = tx.dialect();
+            let sql = SqlBuilder::new(self.schema(), dialect);
+            let alias = "account";
+            let mut q = Query::select();
+            for f in &fields {
+                q.expr(crate::write::select_col(&sql, alias, f));
+            }
+            q.from_as(Alias::new(&model.table), Alias::new(alias));
+            q.and_where(Expr::expr(col(alias, key)).eq(bind_scalar(&key.ty.scalar, &id, dialect)));
+            if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
+                q.and_where(live);
+            }
+            let types: Vec<FieldType> = fields.iter().map(|f| f.ty.clone()).collect();
+            let rows = tx.fetch(Some(model), &q, &types).await?;
+            tx.commit().await?;
+            if let Some(row) = rows.into_iter().next() {
+                for (f, value) in fields.iter().zip(row) {
+                    values.insert(f.name.clone(), value);
+                }
+            }
+        }
+        let mut resolved = ctx.clone();
+        resolved.account = Some(values);
+        Ok(std::borrow::Cow::Owned(resolved))
+    }
+
     /// The account's row as the API shows it (no secrets).
     pub async fn account_row_json(&self, id: &str) -> Result<Json, RuntimeError> {
         let (model, _) = identity(self)?;

@@ -816,6 +816,9 @@ impl<'s> SqlBuilder<'s> {
                 }
                 Expr::expr(all_to_expr(all)).into()
             }
+            // No alternative holds: an empty disjunction is false (an access grant of no
+            // rows relies on it).
+            Cond::Or(list) if list.is_empty() => Expr::cust("1 = 0"),
             Cond::Or(list) => {
                 let mut any = SqCond::any();
                 for c in list {
@@ -1437,11 +1440,11 @@ pub(crate) fn restrict<'s>(
 
 /// Narrows a plan's rows to those a grant covers.
 fn push_grant<'s>(plan: &mut Plan<'s>, grant: Grant<'s>) {
-    if let Grant::OwnRows { fields, user } = grant {
+    if let Grant::Rows(pairs) = grant {
         plan.filter.push(Cond::Or(
-            fields
+            pairs
                 .into_iter()
-                .map(|f| Cond::Filter(f, Operator::Eq, FilterValue::Text(user.clone())))
+                .map(|(f, value)| Cond::Filter(f, Operator::Eq, FilterValue::Text(value)))
                 .collect(),
         ));
     }

@@ -12,6 +12,10 @@ pub struct Context {
     /// The authenticated user's id, written to actor columns (`createdById`, `updatedById`).
     pub actor: Option<String>,
     pub role: Role,
+    /// The fields of the user's account row that access rules compare (`auth.tenant`), as
+    /// stored when the request runs; the engine fills them (`None` until then, and for
+    /// callers who are not users).
+    pub account: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Context {
@@ -20,6 +24,7 @@ impl Context {
         Context {
             actor: None,
             role: Role::Service,
+            account: None,
         }
     }
 
@@ -28,6 +33,7 @@ impl Context {
         Context {
             actor: None,
             role: Role::Anonymous,
+            account: None,
         }
     }
 
@@ -37,6 +43,7 @@ impl Context {
         Context {
             actor: Some(id.clone()),
             role: Role::User(id),
+            account: None,
         }
     }
 }

@@ -606,6 +606,36 @@ async fn represent(
     Ok(ordered)
 }
 
+/// Fills the fields a create leaves unset with the values the caller's row grant implies
+/// (their tenant, or their id in an owner field), so that a signed-in user need not repeat
+/// them. Engine-managed fields (actor columns) are filled later by the engine itself.
+fn fill_implied(model: &Model, grant: &Grant, body: &mut Json) {
+    let Json::Object(members) = body else {
+        return;
+    };
+    for (field, value) in grant.implied_values() {
+        let given = members
+            .keys()
+            .any(|key| body_field(model, key).is_some_and(|f| f.name == field.name));
+        if given || field.managed.is_some() {
+            continue;
+        }
+        members.insert(field.name.clone(), typed_json(field, &value));
+    }
+}
+
+/// A value given as text (an id or an account value) as the JSON a body would carry.
+fn typed_json(field: &Field, text: &str) -> Json {
+    let parsed = if field.ty.scalar.is_integer() {
+        text.parse::<i64>().ok().map(Json::from)
+    } else if field.ty.scalar == tessera_schema::ir::ScalarType::Bool {
+        text.parse::<bool>().ok().map(Json::from)
+    } else {
+        None
+    };
+    parsed.unwrap_or_else(|| Json::String(text.to_owned()))
+}
+
 /// A write's filter narrowed to the rows the caller's grant covers.
 fn with_grant(filter: &[Condition], grant: Option<&Grant>) -> Vec<Condition> {
     let mut filter = filter.to_vec();
@@ -696,7 +726,7 @@ pub(crate) async fn insert(
     )?;
     let create = access::grant(ctx, model, Operation::Create)?;
     if req.resolution == Some(Resolution::MergeDuplicates) {
-        if let Some(Grant::OwnRows { .. }) = access::grant(ctx, model, Operation::Update)? {
+        if let Some(Grant::Rows(_)) = access::grant(ctx, model, Operation::Update)? {
             return Err(RuntimeError::new(
                 ErrorKind::Forbidden,
                 "42501",
@@ -708,10 +738,15 @@ pub(crate) async fn insert(
             .with_hint("Update your own rows with PATCH instead"));
         }
     }
-    let bodies: Vec<&Json> = match &req.body {
-        Json::Array(items) => items.iter().collect(),
-        other => vec![other],
+    let mut bodies: Vec<Json> = match &req.body {
+        Json::Array(items) => items.clone(),
+        other => vec![other.clone()],
     };
+    if let Some(grant) = &create {
+        for body in &mut bodies {
+            fill_implied(model, grant, body);
+        }
+    }
     let many = req.body.is_array();
     let at = now();
     let mut errors = Vec::new();
@@ -1062,11 +1097,14 @@ pub(crate) async fn update(
     if !errors.is_empty() {
         return Err(RuntimeError::validation(errors));
     }
-    if let Some(field) = grant.as_ref().and_then(|g| g.foreign_owner(&changes)) {
+    if let Some(field) = grant.as_ref().and_then(|g| g.moved_field(&changes)) {
         return Err(access::outside_grant(
             model,
             Operation::Update,
-            format!("{} must keep holding the caller's id", field.name),
+            format!(
+                "{} must keep the value the access rules give the caller",
+                field.name
+            ),
         ));
     }
     hash_rows(std::slice::from_mut(&mut changes)).await?;
