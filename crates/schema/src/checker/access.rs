@@ -372,8 +372,58 @@ impl Checker<'_> {
         let identity = self.identity_model();
         for attribute in decl.attributes().filter(|a| a.name.name == "allow") {
             if let Some(rule) = self.access_rule(index, identity, attribute) {
+                self.warn_self_chosen_account_value(identity, attribute, &rule);
                 self.models[index].model.access.push(rule);
             }
+        }
+    }
+
+    /// A rule comparing an account field that sign-up may set lets anyone choose what the
+    /// rule grants them (sign up into any tenant, or as an admin).
+    fn warn_self_chosen_account_value(
+        &mut self,
+        identity: Option<usize>,
+        attribute: &Attribute,
+        rule: &AccessRule,
+    ) {
+        let account_field = match &rule.condition {
+            AccessCondition::AccountIs { account_field, .. }
+            | AccessCondition::SameAsAccount { account_field, .. } => account_field,
+            _ => return,
+        };
+        let Some(identity) = identity else {
+            return;
+        };
+        let model = &self.models[identity].model;
+        let chosen = model
+            .behaviours
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.signup_fields.contains(account_field));
+        if chosen {
+            // Named as the schema writes it: a relation rather than its foreign key.
+            let account_field = model
+                .relations
+                .iter()
+                .find_map(|r| match &r.kind {
+                    RelationKind::ToOne { field, .. } if field == account_field => {
+                        Some(r.name.clone())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| account_field.clone());
+            let message = format!(
+                "sign-up may set `{account_field}`, which this rule compares: anyone can sign up with the value it grants"
+            );
+            let help = format!(
+                "remove `{account_field}` from `signup:` of `@@auth` on `{}` and set it with the service key",
+                model.name
+            );
+            self.report(
+                Diagnostic::warning("W0161", message, attribute.span)
+                    .with_label("granted by a value users choose themselves")
+                    .with_help(help),
+            );
         }
     }
 
