@@ -68,15 +68,15 @@ impl Checker<'_> {
                     }
                     continue;
                 };
+                if first_index == index {
+                    // Twice on one model: reported with every repeated model attribute (E0229).
+                    continue;
+                }
                 let first_model = &self.models[first_index].model.name;
-                let message = if first_index == index {
-                    format!("model `{first_model}` declares `@@auth` twice")
-                } else {
-                    format!(
-                        "`@@auth` on model `{}`, but model `{first_model}` already holds the accounts",
-                        decl.name.name
-                    )
-                };
+                let message = format!(
+                    "`@@auth` on model `{}`, but model `{first_model}` already holds the accounts",
+                    decl.name.name
+                );
                 self.report(
                     Diagnostic::error("E0215", message, attribute.span)
                         .with_label("second `@@auth`")

@@ -24,6 +24,9 @@ const MODEL_ATTRIBUTES: &[&str] = &[
     "allow",
 ];
 
+/// Model attributes a model may carry several times.
+const REPEATABLE_MODEL_ATTRIBUTES: &[&str] = &["unique", "index", "allow"];
+
 /// PostgreSQL truncates identifiers beyond 63 bytes.
 const MAX_IDENTIFIER: usize = 63;
 
@@ -91,6 +94,7 @@ impl Checker<'_> {
         self.models[index].model.behaviours.updated_at = declared_updated;
         let mut soft_delete_span = None;
         let mut hard_delete_span = None;
+        self.repeated_model_attributes(index);
         for attribute in decl.attributes() {
             match attribute.name.name.as_str() {
                 "map" => {
@@ -170,6 +174,32 @@ impl Checker<'_> {
                 .with_label("deletion is already permanent")
                 .with_help("remove `@@hard_delete`, or add `@@soft_delete`"),
             );
+        }
+    }
+
+    /// A model attribute that means one thing per model (`@@soft_delete`, `@@actors`, ...)
+    /// written twice: the second would add its columns and relations again.
+    fn repeated_model_attributes(&mut self, index: usize) {
+        let decl = self.models[index].decl;
+        let mut seen: Vec<&Attribute> = Vec::new();
+        for attribute in decl.attributes() {
+            let name = attribute.name.name.as_str();
+            if REPEATABLE_MODEL_ATTRIBUTES.contains(&name) || !MODEL_ATTRIBUTES.contains(&name) {
+                continue;
+            }
+            match seen.iter().find(|a| a.name.name == name) {
+                Some(first) => self.report(
+                    Diagnostic::error(
+                        "E0229",
+                        format!("`@@{name}` is given twice on model `{}`", decl.name.name),
+                        attribute.span,
+                    )
+                    .with_label("given again here")
+                    .with_related(first.span, "first given here")
+                    .with_help(format!("keep one `@@{name}`")),
+                ),
+                None => seen.push(attribute),
+            }
         }
     }
 
