@@ -11,7 +11,12 @@
 //!   enums, password hashing, secret and virtual fields, engine-managed timestamps and
 //!   actor columns, import-hash dedup, upserts, soft delete with cascades and restore;
 //! * publishing ([`Engine::publish`]): environment content (`@@environment`) copied to the
-//!   next environment in one transaction, each run recorded in the publish log.
+//!   next environment in one transaction, each run recorded in the publish log;
+//! * access rules (`@@allow`): every operation runs as a [`Context`] (the service, a
+//!   signed-in user, or an anonymous caller) and sees or writes only what the rules grant;
+//! * accounts (`@@auth`): sign-up ([`Engine::sign_up`]), password sign-in with lockout
+//!   ([`Engine::sign_in`]) and sessions of single-use refresh tokens
+//!   ([`Engine::start_session`], [`Engine::refresh_session`], [`Engine::end_sessions`]).
 //!
 //! [`parse_read`] and [`parse_filter`] turn PostgREST's URL grammar into requests.
 //! `docs/api.md` is the reference of the grammar and the semantics.
