@@ -893,12 +893,24 @@ impl<'s> SqlBuilder<'s> {
             | Operator::Lt
             | Operator::Lte => {
                 let ordering = !matches!(op, Operator::Eq | Operator::Neq);
-                let lhs = Expr::expr(self.cmp_expr(alias, field, ordering));
                 let v = self.value(field, &text(value)?)?;
-                let rhs: SimpleExpr = if ordering && self.pg() && field.ty.scalar.is_textual() {
-                    custom(self.dialect, "? COLLATE \"C\"", vec![Expr::val(v).into()])
-                } else {
-                    Expr::val(v).into()
+                // Enums compare in declaration order (as PostgreSQL's own enum types do).
+                let ordinals = match (ordering, self.enum_ordinal(alias, field)) {
+                    (true, Some(lhs)) => self
+                        .enum_value_ordinal(field, &v)
+                        .map(|rhs| (lhs, Expr::value(rhs))),
+                    _ => None,
+                };
+                let (lhs, rhs): (Expr, SimpleExpr) = match ordinals {
+                    Some((lhs, rhs)) => (Expr::expr(lhs), rhs),
+                    None if ordering && self.pg() && field.ty.scalar.is_textual() => (
+                        Expr::expr(self.cmp_expr(alias, field, ordering)),
+                        custom(self.dialect, "? COLLATE \"C\"", vec![Expr::val(v).into()]),
+                    ),
+                    None => (
+                        Expr::expr(self.cmp_expr(alias, field, ordering)),
+                        Expr::val(v).into(),
+                    ),
                 };
                 match op {
                     Operator::Eq => lhs.eq(rhs),
@@ -1163,16 +1175,43 @@ impl<'s> SqlBuilder<'s> {
     }
 
     fn order_expr(&self, alias: &str, field: &Field) -> SimpleExpr {
-        if let (DialectKind::Sqlite, ScalarType::Enum(name)) = (self.dialect, &field.ty.scalar) {
-            if let Some(e) = self.schema.enum_by_name(name) {
-                let mut case = CaseStatement::new();
-                for (i, v) in e.values.iter().enumerate() {
-                    case = case.case(Expr::expr(col(alias, field)).eq(v.name.clone()), i as i64);
-                }
-                return case.finally(Expr::value(e.values.len() as i64)).into();
+        // PostgreSQL orders its enum types in declaration order itself.
+        if self.dialect == DialectKind::Sqlite {
+            if let Some(ordinal) = self.enum_ordinal(alias, field) {
+                return ordinal;
             }
         }
         self.cmp_expr(alias, field, true)
+    }
+
+    /// An enum field's position in its enum's declaration (`CASE ... END`), for comparing
+    /// values in declaration order on either engine; `None` for other fields.
+    fn enum_ordinal(&self, alias: &str, field: &Field) -> Option<SimpleExpr> {
+        let ScalarType::Enum(name) = &field.ty.scalar else {
+            return None;
+        };
+        let e = self.schema.enum_by_name(name)?;
+        let text = self.cmp_expr(alias, field, false);
+        let mut case = CaseStatement::new();
+        for (i, v) in e.values.iter().enumerate() {
+            case = case.case(Expr::expr(text.clone()).eq(v.name.clone()), i as i64);
+        }
+        Some(case.finally(Expr::value(e.values.len() as i64)).into())
+    }
+
+    /// The position of an enum value in its enum's declaration.
+    fn enum_value_ordinal(&self, field: &Field, value: &sea_query::Value) -> Option<i64> {
+        let ScalarType::Enum(name) = &field.ty.scalar else {
+            return None;
+        };
+        let sea_query::Value::String(Some(text)) = value else {
+            return None;
+        };
+        let e = self.schema.enum_by_name(name)?;
+        e.values
+            .iter()
+            .position(|v| v.name == **text)
+            .map(|i| i as i64)
     }
 
     fn order_by(&self, q: &mut SelectStatement, alias: &str, plan: &Plan) {

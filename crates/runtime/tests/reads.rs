@@ -14,6 +14,24 @@ fn names(rows: &[serde_json::Value], key: &str) -> Vec<String> {
 }
 
 engine_tests! {
+    /// Enum values compare in declaration order, as PostgreSQL's enums do, for filters and
+    /// ordering alike and on both engines.
+    async fn enum_comparisons_follow_declaration_order(db: Database) {
+        let schema = checked("levels.tsr", "enum Level { low medium high }\n\nmodel alerts {\n  name   text\n  level  Level\n}\n");
+        let engine = engine_with(&db, schema).await;
+        let body = json!([{"name": "a", "level": "high"}, {"name": "b", "level": "low"}, {"name": "c", "level": "medium"}]);
+        insert(&engine, "alerts", body).await;
+        let q = |query: &'static str| {
+            let engine = engine.clone();
+            async move { names(&get(&engine, "alerts", query).await, "name") }
+        };
+        assert_eq!(q("select=name&order=level").await, ["b", "c", "a"]);
+        assert_eq!(q("select=name&level=gt.low&order=level").await, ["c", "a"]);
+        assert_eq!(q("select=name&level=lte.medium&order=level").await, ["b", "c"]);
+        assert_eq!(q("select=name&level=gte.high").await, ["a"]);
+        assert_eq!(q("select=name&level=lt.low").await, Vec::<String>::new());
+    }
+
     /// Values come back in one JSON form on both engines; secrets never come back.
     async fn values_have_one_json_form(db: Database) {
         let engine = engine(&db).await;
