@@ -149,7 +149,10 @@ impl Engine {
              first_at BIGINT NOT NULL, \
              locked_until BIGINT)"
         );
-        let statements = [create, index, failures];
+        let failures_index = format!(
+            "CREATE INDEX IF NOT EXISTS {SIGN_IN_FAILURES_TABLE}_first_at_idx ON {SIGN_IN_FAILURES_TABLE} (first_at)"
+        );
+        let statements = [create, index, failures, failures_index];
         let run = |e: sqlx::Error| {
             RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
         };
@@ -325,6 +328,21 @@ impl Engine {
             Alias::new("locked_until"),
         );
         let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        // Counts whose window and lock are both over say nothing any more; without this,
+        // guesses at many emails would fill the table.
+        let mut stale = Query::delete();
+        stale
+            .from_table(table.clone())
+            .and_where(
+                Expr::col(first_at.clone())
+                    .lt(now - lockout.window_seconds.max(0) - lockout.lock_seconds.max(0)),
+            )
+            .and_where(
+                Expr::col(locked_until.clone())
+                    .is_null()
+                    .or(Expr::col(locked_until.clone()).lt(now)),
+            );
+        tx.execute(None, &stale).await?;
         let mut seed = Query::insert();
         seed.into_table(table.clone())
             .columns([email_col.clone(), failures.clone(), first_at.clone()])
@@ -538,6 +556,13 @@ impl Engine {
         let token = random_token()?;
         let family = random_token()?;
         let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
+        // Expired tokens can no longer be used, nor reused: the user's go at each sign-in.
+        let mut expired = Query::delete();
+        expired
+            .from_table(Alias::new(SESSIONS_TABLE))
+            .and_where(Expr::col(Alias::new("user_id")).eq(account.id.as_str()))
+            .and_where(Expr::col(Alias::new("expires_at")).lt(now_seconds()));
+        tx.execute(None, &expired).await?;
         insert_token(&mut tx, &token, &family, &account.id, lifetime_seconds).await?;
         tx.commit().await?;
         Ok(Session {

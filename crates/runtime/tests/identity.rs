@@ -178,6 +178,28 @@ engine_tests! {
         assert_eq!(twice.code, "PGRST102");
     }
 
+    /// Each sign-in clears the user's expired tokens, so the sessions table does not grow
+    /// without end.
+    async fn signing_in_clears_the_users_expired_sessions(db: Database) {
+        let engine = engine(&db).await;
+        create(&engine, json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("ann");
+        let account = engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
+        engine.start_session(account.clone(), -1).await.expect("an expired session");
+        engine.start_session(account.clone(), -1).await.expect("another");
+        engine.start_session(account, 3600).await.expect("a live session");
+        assert_eq!(scalar(&db, "SELECT count(*) FROM _tessera_sessions").await, 1);
+    }
+
+    /// Failure counts whose window and lock are over are cleared by later failures.
+    async fn stale_failure_counts_are_cleared(db: Database) {
+        let engine = engine(&db).await;
+        let policy = Lockout { max_failures: 5, window_seconds: 60, lock_seconds: 60 };
+        refused(engine.sign_in("old@example.com", "guess", &policy).await);
+        execute(&db, "UPDATE _tessera_sign_in_failures SET first_at = 0").await;
+        refused(engine.sign_in("new@example.com", "guess", &policy).await);
+        assert_eq!(scalar(&db, "SELECT count(*) FROM _tessera_sign_in_failures").await, 1);
+    }
+
     /// A refresh token is spent by its use; using it again ends its whole family.
     async fn refresh_tokens_are_single_use_and_reuse_revokes_the_family(db: Database) {
         let engine = engine(&db).await;
@@ -224,20 +246,39 @@ engine_tests! {
     }
 }
 
+/// Runs `$body` with `$pool` connected to the test database, beside the engine.
+macro_rules! on_database {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        if $db.url().starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect($db.url()).await.expect("connect");
+            $body
+        } else {
+            let $pool = sqlx::PgPool::connect($db.url()).await.expect("connect");
+            $body
+        }
+    };
+}
+
 /// The stored `apiToken` values (secret fields are never read through the engine).
 async fn sqlx_tokens(db: &Database) -> Vec<String> {
     let sql = "SELECT \"apiToken\" FROM users ORDER BY email";
-    if db.url().starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(db.url()).await.expect("connect");
-        sqlx::query_scalar(sql)
-            .fetch_all(&pool)
-            .await
-            .expect("tokens")
-    } else {
-        let pool = sqlx::PgPool::connect(db.url()).await.expect("connect");
-        sqlx::query_scalar(sql)
-            .fetch_all(&pool)
-            .await
-            .expect("tokens")
-    }
+    on_database!(db, |pool| sqlx::query_scalar(sql)
+        .fetch_all(&pool)
+        .await
+        .expect("tokens"))
+}
+
+/// One integer from `sql`.
+async fn scalar(db: &Database, sql: &str) -> i64 {
+    on_database!(db, |pool| sqlx::query_scalar(sql)
+        .fetch_one(&pool)
+        .await
+        .expect("scalar"))
+}
+
+/// Runs `sql`.
+async fn execute(db: &Database, sql: &str) {
+    on_database!(db, |pool| {
+        sqlx::query(sql).execute(&pool).await.expect("execute");
+    })
 }
