@@ -16,7 +16,7 @@ use crate::db::Tx;
 use crate::engine::{DbPool, Engine};
 use crate::error::{ErrorKind, RuntimeError};
 use crate::plan::{col, SqlBuilder};
-use crate::request::{Context, Deleted, InsertRequest};
+use crate::request::{Context, Deleted, InsertRequest, SelectItem};
 use crate::value::bind_scalar;
 use crate::write::{hash_password, verify_password};
 
@@ -181,8 +181,8 @@ impl Engine {
 
     /// Self-service sign-up: inserts an account of the identity model from `email`,
     /// `password` (under these names or the model's own) and the fields the model's `@@auth(signup: ...)` lists; every other field
-    /// takes its default. Returns the account's row (without secrets).
-    pub async fn sign_up(&self, body: &Json) -> Result<Json, RuntimeError> {
+    /// takes its default. Returns the new account.
+    pub async fn sign_up(&self, body: &Json) -> Result<Account, RuntimeError> {
         let (model, identity) = identity(self)?;
         let Json::Object(given) = body else {
             return Err(RuntimeError::bad_request(
@@ -225,18 +225,34 @@ impl Engine {
                 ));
             }
         }
+        let key = single_key(model)?;
         let mut rows = self
             .insert(
                 &Context::service(),
                 &InsertRequest {
                     model: model.name.clone(),
                     body: Json::Object(row),
+                    select: vec![
+                        SelectItem::Field {
+                            name: key.name.clone(),
+                            alias: None,
+                        },
+                        SelectItem::Field {
+                            name: identity.email.clone(),
+                            alias: None,
+                        },
+                    ],
                     ..InsertRequest::default()
                 },
             )
             .await?;
-        rows.pop()
-            .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))
+        let row = rows
+            .pop()
+            .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))?;
+        Ok(Account {
+            id: key_text(&row[&key.name]),
+            email: row[&identity.email].as_str().unwrap_or_default().to_owned(),
+        })
     }
 
     /// Checks an email and password against the live accounts; disabled accounts are

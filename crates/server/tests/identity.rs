@@ -131,6 +131,21 @@ async fn write_note(server: &TestServer, session: &Value, text: &str) -> Value {
 }
 
 engine_tests! {
+    /// Where accounts start disabled (awaiting approval), a sign-up creates the account
+    /// but answers 403 and no session.
+    async fn sign_up_of_an_account_that_starts_disabled_answers_403(db: Database) {
+        let schema = SCHEMA.replace("disabled  bool   = false", "disabled  bool   = true");
+        let server = TestServer::start_source(&db, &schema, ServerConfig::default()).await;
+        let (status, _, body) = send(
+            anonymous(&server, Method::POST, "/auth/v1/signup")
+                .json(&json!({"email": "ada@example.com", "password": PASSWORD})),
+        )
+        .await;
+        assert_eq!((status, code(&body)), (403, "user_disabled"), "{body}");
+        assert!(body.get("access_token").is_none());
+        assert_eq!(accounts(&server).await.len(), 1);
+    }
+
     /// Repeated wrong passwords lock the email out with 429, even for the right password.
     async fn repeated_failed_sign_ins_answer_429(db: Database) {
         let config = ServerConfig {

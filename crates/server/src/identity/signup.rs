@@ -32,19 +32,8 @@ pub async fn signup(
     let body = json_request_body(&state, &headers, body)?;
     let row = account_fields(body)?;
     let created = state.engine.sign_up(&row).await?;
-    let id = match created.get(
-        state
-            .engine
-            .schema()
-            .identity_model()
-            .and_then(|(m, _)| m.primary_key.first())
-            .map_or("id", String::as_str),
-    ) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => return Err(ApiError::Internal("the new account has no key".into())),
-    };
-    let account = state.engine.account(&id).await?;
+    // An account that starts disabled (awaiting approval) is created but not signed in.
+    let account = state.engine.account(&created.id).await?;
     let session = state
         .engine
         .start_session(account, refresh_lifetime(&state))
