@@ -74,6 +74,26 @@ test('signInWithPassword and refreshSession give working sessions', async () => 
   assert.deepEqual(data, [{ slug: 'castle' }])
 })
 
+test('updateUser changes the password and the profile', async () => {
+  const other = client()
+  const signIn = await other.auth.signInWithPassword({ email: 'ann@example.com', password: PASSWORD })
+  assert.equal(signIn.error, null)
+  const { data, error } = await other.auth.updateUser({
+    password: 'a brand new password',
+    data: { lastName: 'Smith' },
+  })
+  assert.equal(error, null)
+  assert.equal(data.user.lastName, 'Smith')
+  const withNew = await client().auth.signInWithPassword({
+    email: 'ann@example.com',
+    password: 'a brand new password',
+  })
+  assert.equal(withNew.error, null)
+  // Later tests sign in with the first password again.
+  const back = await other.auth.updateUser({ password: PASSWORD })
+  assert.equal(back.error, null)
+})
+
 test('a wrong password is an AuthApiError with status 400', async () => {
   const { data, error } = await client().auth.signInWithPassword({
     email: 'ann@example.com',

@@ -184,39 +184,7 @@ impl Engine {
     /// takes its default. Returns the new account.
     pub async fn sign_up(&self, body: &Json) -> Result<Account, RuntimeError> {
         let (model, identity) = identity(self)?;
-        let Json::Object(given) = body else {
-            return Err(RuntimeError::bad_request(
-                "PGRST102",
-                "expected a JSON object with email and password",
-            ));
-        };
-        let mut row = Map::new();
-        for (key, value) in given {
-            // Clients send `email` and `password` whatever the model calls those fields.
-            let key = match key.as_str() {
-                "email" => &identity.email,
-                "password" => &identity.password,
-                _ => key,
-            };
-            let allowed = key == &identity.email
-                || key == &identity.password
-                || identity.signup_fields.contains(key);
-            if !allowed {
-                let mut fields = vec![identity.email.as_str(), identity.password.as_str()];
-                fields.extend(identity.signup_fields.iter().map(String::as_str));
-                return Err(RuntimeError::bad_request(
-                    "PGRST204",
-                    format!("a sign-up may not set {key}"),
-                )
-                .with_hint(format!("A sign-up may set: {}", fields.join(", "))));
-            }
-            if row.insert(key.clone(), value.clone()).is_some() {
-                return Err(RuntimeError::bad_request(
-                    "PGRST102",
-                    format!("{key} is given twice"),
-                ));
-            }
-        }
+        let row = own_account_fields(identity, body, "a sign-up")?;
         for required in [&identity.email, &identity.password] {
             if !row.contains_key(required) {
                 return Err(RuntimeError::bad_request(
@@ -253,6 +221,44 @@ impl Engine {
             id: key_text(&row[&key.name]),
             email: row[&identity.email].as_str().unwrap_or_default().to_owned(),
         })
+    }
+
+    /// A user's change to their own account (email, password, sign-up fields), whatever
+    /// the access rules say of the account model; the user is recorded as its updater.
+    /// Returns the account's row as the API shows it.
+    pub async fn update_account(&self, id: &str, body: &Json) -> Result<Json, RuntimeError> {
+        let (model, identity) = identity(self)?;
+        let changes = own_account_fields(identity, body, "an account update")?;
+        if changes.is_empty() {
+            return Err(RuntimeError::bad_request(
+                "PGRST102",
+                "an account update needs at least one field to change",
+            ));
+        }
+        self.account(id).await?;
+        let key = single_key(model)?;
+        let owner = Context {
+            actor: Some(id.to_owned()),
+            ..Context::service()
+        };
+        let mut rows = self
+            .update(
+                &owner,
+                &crate::request::UpdateRequest {
+                    model: model.name.clone(),
+                    filter: vec![crate::request::Condition::Filter(crate::request::Filter {
+                        field: key.name.clone(),
+                        op: crate::request::Operator::Eq,
+                        value: crate::request::FilterValue::Text(id.to_owned()),
+                    })],
+                    body: Json::Object(changes),
+                    single: true,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        rows.pop()
+            .ok_or_else(|| RuntimeError::internal("the account update changed no row"))
     }
 
     /// Checks an email and password against the live accounts; disabled accounts are
@@ -680,6 +686,48 @@ impl Engine {
         tx.execute(None, &q).await?;
         tx.commit().await
     }
+}
+
+/// The members of `body` a user may write on their own account (email, password and the
+/// sign-up fields), under the model's field names; `what` names the request in errors.
+fn own_account_fields(
+    identity: &Identity,
+    body: &Json,
+    what: &str,
+) -> Result<Map<String, Json>, RuntimeError> {
+    let Json::Object(given) = body else {
+        return Err(RuntimeError::bad_request(
+            "PGRST102",
+            format!("{what} expects a JSON object of account fields"),
+        ));
+    };
+    let mut row = Map::new();
+    for (key, value) in given {
+        // Clients send `email` and `password` whatever the model calls those fields.
+        let key = match key.as_str() {
+            "email" => &identity.email,
+            "password" => &identity.password,
+            _ => key,
+        };
+        let allowed = key == &identity.email
+            || key == &identity.password
+            || identity.signup_fields.contains(key);
+        if !allowed {
+            let mut fields = vec![identity.email.as_str(), identity.password.as_str()];
+            fields.extend(identity.signup_fields.iter().map(String::as_str));
+            return Err(
+                RuntimeError::bad_request("PGRST204", format!("{what} may not set {key}"))
+                    .with_hint(format!("It may set: {}", fields.join(", "))),
+            );
+        }
+        if row.insert(key.clone(), value.clone()).is_some() {
+            return Err(RuntimeError::bad_request(
+                "PGRST102",
+                format!("{key} is given twice"),
+            ));
+        }
+    }
+    Ok(row)
 }
 
 fn account_disabled() -> RuntimeError {

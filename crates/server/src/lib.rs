@@ -13,6 +13,7 @@
 //! | `POST /auth/v1/signup` | create an account of the `@@auth` model and sign in |
 //! | `POST /auth/v1/token?grant_type=password\|refresh_token` | sign in, or renew a session |
 //! | `GET /auth/v1/user` | the signed-in user's account |
+//! | `PUT /auth/v1/user` | the signed-in user changes their email, password or profile |
 //! | `POST /auth/v1/logout` | end the user's sessions |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of the schema |
 //! | `GET /docs` | a page rendering that document |
@@ -136,6 +137,7 @@ fn cors(config: &ServerConfig) -> CorsLayer {
             Method::GET,
             Method::HEAD,
             Method::POST,
+            Method::PUT,
             Method::PATCH,
             Method::DELETE,
             Method::OPTIONS,

@@ -131,6 +131,42 @@ async fn write_note(server: &TestServer, session: &Value, text: &str) -> Value {
 }
 
 engine_tests! {
+    /// `PUT /auth/v1/user` changes the caller's own password and profile; the old password
+    /// stops working.
+    async fn users_change_their_own_password_and_profile(db: Database) {
+        let server = start(&db).await;
+        let session = sign_up(&server, "ada@example.com", "Ada").await;
+        let (status, _, body) = send(
+            as_user(&server, Method::PUT, "/auth/v1/user", &session)
+                .json(&json!({"password": "a new long password", "data": {"name": " Ada L. "}})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["name"], json!("Ada L."));
+        assert!(body.get("password").is_none());
+        assert_eq!(sign_in(&server, "ada@example.com", PASSWORD).await.0, 400);
+        assert_eq!(sign_in(&server, "ada@example.com", "a new long password").await.0, 200);
+    }
+
+    /// The account endpoint writes what sign-up may: not the role, and only with a token.
+    async fn the_account_endpoint_refuses_rights_and_anonymous_callers(db: Database) {
+        let server = start(&db).await;
+        let session = sign_up(&server, "ada@example.com", "Ada").await;
+        let (status, _, body) = send(
+            as_user(&server, Method::PUT, "/auth/v1/user", &session).json(&json!({"data": {"role": "admin"}})),
+        )
+        .await;
+        assert_eq!((status, code(&body)), (400, "PGRST204"), "{body}");
+        assert_eq!(accounts(&server).await[0]["role"], json!("member"));
+        let (status, _, _) = send(anonymous(&server, Method::PUT, "/auth/v1/user").json(&json!({"data": {"name": "X"}}))).await;
+        assert_eq!(status, 401);
+        let (status, _, body) = send(
+            as_user(&server, Method::PUT, "/auth/v1/user", &session).json(&json!({"password": "short"})),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+    }
+
     /// Where accounts start disabled (awaiting approval), a sign-up creates the account
     /// but answers 403 and no session.
     async fn sign_up_of_an_account_that_starts_disabled_answers_403(db: Database) {

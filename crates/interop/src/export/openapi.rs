@@ -63,7 +63,7 @@ pub fn openapi(schema: &Schema) -> Value {
         schemas.insert(names.refresh.clone(), refresh_grant_schema());
         paths.insert("/auth/v1/signup".into(), signup_path(&names));
         paths.insert("/auth/v1/token".into(), token_path(&names));
-        paths.insert("/auth/v1/user".into(), user_path(model));
+        paths.insert("/auth/v1/user".into(), user_path(model, identity));
         paths.insert("/auth/v1/logout".into(), logout_path());
     }
     schemas.insert("Error".into(), error_schema());
@@ -753,7 +753,7 @@ fn token_path(names: &AuthSchemas) -> Value {
     })
 }
 
-fn user_path(account: &Model) -> Value {
+fn user_path(account: &Model, identity: &Identity) -> Value {
     let mut responses = Map::new();
     responses.insert(
         "200".into(),
@@ -768,6 +768,30 @@ fn user_path(account: &Model) -> Value {
             "No user's access token (`PGRST302`), or one that is not valid (`PGRST301`).",
         ),
     );
+    let mut changes = signup_schema(account, identity);
+    if let Some(schema) = changes.as_object_mut() {
+        schema.remove("required");
+        schema.insert(
+            "description".into(),
+            json!("The fields to change: `email`, `password` and the fields a sign-up may set (each at the top level or in `data`)."),
+        );
+    }
+    let mut update_responses = responses.clone();
+    update_responses.insert(
+        "200".into(),
+        json!({
+            "description": format!("The updated `{}` row (secret fields left out).", account.name),
+            "content": {"application/json": {"schema": schema_ref(&account.name)}}
+        }),
+    );
+    update_responses.insert(
+        "400".into(),
+        error_response("A field the user may not write on their account (`PGRST204`), or no field (`PGRST102`)."),
+    );
+    update_responses.insert(
+        "422".into(),
+        error_response("A value breaks the account model's validations."),
+    );
     json!({
         "get": {
             "tags": [AUTH_TAG],
@@ -776,6 +800,18 @@ fn user_path(account: &Model) -> Value {
             "description": "Allowed: signed-in users (their access token).",
             "security": [{"bearerAuth": []}],
             "responses": responses,
+        },
+        "put": {
+            "tags": [AUTH_TAG],
+            "operationId": "auth_update_user",
+            "summary": "Change the signed-in user's email, password or profile.",
+            "description": "Allowed: signed-in users, on their own account, whatever the access rules say of the account model.",
+            "security": [{"bearerAuth": []}],
+            "requestBody": {
+                "required": true,
+                "content": {"application/json": {"schema": changes}}
+            },
+            "responses": update_responses,
         }
     })
 }

@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/v1/signup", post(signup::signup))
         .route("/auth/v1/token", post(token::token))
-        .route("/auth/v1/user", get(user::user))
+        .route("/auth/v1/user", get(user::user).put(user::update_user))
         .route("/auth/v1/logout", post(logout::logout))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -70,4 +70,47 @@ fn text_member<'b>(body: &'b Value, key: &str) -> Result<&'b str, ApiError> {
     body.get(key).and_then(Value::as_str).ok_or_else(|| {
         ApiError::bad_request("PGRST102", format!("The body needs \"{key}\" as a string"))
     })
+}
+
+/// The account's fields: the body's members with `data` (Supabase's user metadata)
+/// flattened into them.
+pub(super) fn account_fields(body: Value) -> Result<Value, ApiError> {
+    let Value::Object(mut members) = body else {
+        return Err(ApiError::bad_request(
+            "PGRST102",
+            "The body must be a JSON object of account fields",
+        ));
+    };
+    // Supabase clients send their captcha token here; no captcha is configured.
+    members.remove("gotrue_meta_security");
+    for pkce in ["code_challenge", "code_challenge_method"] {
+        if members.remove(pkce).is_some_and(|v| !v.is_null()) {
+            return Err(ApiError::bad_request(
+                "PGRST102",
+                "The PKCE flow is not supported: sign-up answers the session directly",
+            )
+            .with_hint("Use the implicit flow (flowType: 'implicit' in supabase-js)"));
+        }
+    }
+    match members.remove("data") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(data)) => {
+            for (key, value) in data {
+                if members.contains_key(&key) {
+                    return Err(ApiError::bad_request(
+                        "PGRST102",
+                        format!("\"{key}\" is given both in the body and in \"data\""),
+                    ));
+                }
+                members.insert(key, value);
+            }
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "PGRST102",
+                "\"data\" must be a JSON object of account fields",
+            ))
+        }
+    }
+    Ok(Value::Object(members))
 }

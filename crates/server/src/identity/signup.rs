@@ -8,9 +8,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
-use super::{ready, refresh_lifetime, session_body};
+use super::{account_fields, ready, refresh_lifetime, session_body};
 use crate::error::ApiError;
 use crate::rest::json_request_body;
 use crate::state::AppState;
@@ -39,47 +38,4 @@ pub async fn signup(
         .start_session(account, refresh_lifetime(&state))
         .await?;
     Ok(axum::Json(session_body(&state, session).await?).into_response())
-}
-
-/// The account's fields: the body's members with `data` (Supabase's user metadata)
-/// flattened into them.
-fn account_fields(body: Value) -> Result<Value, ApiError> {
-    let Value::Object(mut members) = body else {
-        return Err(ApiError::bad_request(
-            "PGRST102",
-            "The sign-up body must be a JSON object with email and password",
-        ));
-    };
-    // Supabase clients send their captcha token here; no captcha is configured.
-    members.remove("gotrue_meta_security");
-    for pkce in ["code_challenge", "code_challenge_method"] {
-        if members.remove(pkce).is_some_and(|v| !v.is_null()) {
-            return Err(ApiError::bad_request(
-                "PGRST102",
-                "PKCE sign-up is not supported: sign-up answers the session directly",
-            )
-            .with_hint("Use the implicit flow (flowType: 'implicit' in supabase-js)"));
-        }
-    }
-    match members.remove("data") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(data)) => {
-            for (key, value) in data {
-                if members.contains_key(&key) {
-                    return Err(ApiError::bad_request(
-                        "PGRST102",
-                        format!("\"{key}\" is given both in the body and in \"data\""),
-                    ));
-                }
-                members.insert(key, value);
-            }
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "PGRST102",
-                "\"data\" must be a JSON object of account fields",
-            ))
-        }
-    }
-    Ok(Value::Object(members))
 }
