@@ -222,6 +222,17 @@ engine_tests! {
         assert_eq!(kind(anonymous).0, ErrorKind::Unauthorized);
     }
 
+    /// Counts (`Prefer: count=exact`) count only the rows the caller may see.
+    async fn counts_include_only_visible_rows(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        insert_as(&engine, &w.ann, "comments", json!({"body": "second", "noteId": w.note})).await.expect("comment");
+        let mut req = parse_read(engine.schema(), "comments", &pairs("select=id&limit=1")).expect("parse");
+        req.count = true;
+        assert_eq!(engine.read(&w.ann, &req).await.expect("read").total, Some(2));
+        assert_eq!(engine.read(&w.bob, &req).await.expect("read").total, Some(0));
+    }
+
     /// Embedded rows obey their own model's rules: Bob embeds a public note but not Ann's
     /// comments on it; embedding a model the caller may not read at all is refused.
     async fn embeds_apply_the_embedded_models_rules(db: Database) {
