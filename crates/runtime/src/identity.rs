@@ -10,13 +10,16 @@ use base64::Engine as _;
 use sea_query::{Alias, Expr, Query};
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use tessera_schema::ir::{FieldType, Identity, Model, ScalarType};
+use tessera_schema::ir::{Field, FieldType, Identity, Model, ScalarType, Transform};
 
 use crate::db::Tx;
 use crate::engine::{DbPool, Engine};
 use crate::error::{ErrorKind, RuntimeError};
 use crate::plan::{col, SqlBuilder};
-use crate::request::{Context, Deleted, InsertRequest, SelectItem};
+use crate::request::{
+    Condition, Context, Deleted, Filter, FilterValue, InsertRequest, Operator, ReadRequest, Role,
+    SelectItem, UpdateRequest,
+};
 use crate::value::bind_scalar;
 use crate::write::{hash_password, verify_password};
 
@@ -244,13 +247,9 @@ impl Engine {
         let mut rows = self
             .update(
                 &owner,
-                &crate::request::UpdateRequest {
+                &UpdateRequest {
                     model: model.name.clone(),
-                    filter: vec![crate::request::Condition::Filter(crate::request::Filter {
-                        field: key.name.clone(),
-                        op: crate::request::Operator::Eq,
-                        value: crate::request::FilterValue::Text(id.to_owned()),
-                    })],
+                    filter: key_is(key, id),
                     body: Json::Object(changes),
                     single: true,
                     ..Default::default()
@@ -279,8 +278,8 @@ impl Engine {
         let mut email = email.to_owned();
         for t in &email_field.transforms {
             match t {
-                tessera_schema::ir::Transform::Trim => email = email.trim().to_owned(),
-                tessera_schema::ir::Transform::Lowercase => email = email.to_lowercase(),
+                Transform::Trim => email = email.trim().to_owned(),
+                Transform::Lowercase => email = email.to_lowercase(),
             }
         }
         self.refuse_if_locked_out(&email).await?;
@@ -435,7 +434,7 @@ impl Engine {
         &self,
         model: &Model,
         identity: &Identity,
-        field: &tessera_schema::ir::Field,
+        field: &Field,
         value: &Json,
     ) -> Result<Option<(Account, Option<String>, bool)>, RuntimeError> {
         let schema = self.schema();
@@ -501,7 +500,7 @@ impl Engine {
         &self,
         ctx: &'c Context,
     ) -> Result<std::borrow::Cow<'c, Context>, RuntimeError> {
-        let crate::request::Role::User(id) = &ctx.role else {
+        let Role::User(id) = &ctx.role else {
             return Ok(std::borrow::Cow::Borrowed(ctx));
         };
         if ctx.account.is_some() || self.inner.account_fields.is_empty() {
@@ -509,7 +508,7 @@ impl Engine {
         }
         let (model, _) = identity(self)?;
         let key = single_key(model)?;
-        let fields: Vec<&tessera_schema::ir::Field> = self
+        let fields: Vec<&Field> = self
             .inner
             .account_fields
             .iter()
@@ -549,13 +548,9 @@ impl Engine {
     pub async fn account_row_json(&self, id: &str) -> Result<Json, RuntimeError> {
         let (model, _) = identity(self)?;
         let key = single_key(model)?;
-        let req = crate::request::ReadRequest {
+        let req = ReadRequest {
             model: model.name.clone(),
-            filter: vec![crate::request::Condition::Filter(crate::request::Filter {
-                field: key.name.clone(),
-                op: crate::request::Operator::Eq,
-                value: crate::request::FilterValue::Text(id.to_owned()),
-            })],
+            filter: key_is(key, id),
             limit: Some(1),
             ..Default::default()
         };
@@ -738,7 +733,16 @@ fn account_disabled() -> RuntimeError {
     )
 }
 
-fn single_key(model: &Model) -> Result<&tessera_schema::ir::Field, RuntimeError> {
+/// The filter selecting the account whose key is `id`.
+fn key_is(key: &Field, id: &str) -> Vec<Condition> {
+    vec![Condition::Filter(Filter {
+        field: key.name.clone(),
+        op: Operator::Eq,
+        value: FilterValue::Text(id.to_owned()),
+    })]
+}
+
+fn single_key(model: &Model) -> Result<&Field, RuntimeError> {
     match model.primary_key.as_slice() {
         [one] => model
             .field(one)
