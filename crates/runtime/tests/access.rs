@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{checked, engine_with, pairs};
+use common::{checked, engine_with, insert_as, pairs};
 use serde_json::{json, Value};
 use tessera_runtime::{
     parse_filter, parse_read, Context, DeleteRequest, Deleted, Engine, ErrorKind, InsertRequest,
@@ -50,24 +50,6 @@ model secrets {
 
 async fn engine(db: &Database) -> Engine {
     engine_with(db, checked("access.tsr", SCHEMA)).await
-}
-
-async fn insert_as(
-    engine: &Engine,
-    ctx: &Context,
-    model: &str,
-    body: Value,
-) -> Result<Vec<Value>, RuntimeError> {
-    engine
-        .insert(
-            ctx,
-            &InsertRequest {
-                model: model.into(),
-                body,
-                ..InsertRequest::default()
-            },
-        )
-        .await
 }
 
 async fn read_as(

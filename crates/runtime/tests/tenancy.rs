@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::{checked, engine_with, pairs};
+use common::{checked, engine_with, insert_as, pairs};
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, InsertRequest,
-    RuntimeError, UpdateRequest,
+    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
 
@@ -38,24 +37,6 @@ model rooms {
 
 async fn engine(db: &Database) -> Engine {
     engine_with(db, checked("tenancy.tsr", SCHEMA)).await
-}
-
-async fn insert_as(
-    engine: &Engine,
-    ctx: &Context,
-    model: &str,
-    body: Value,
-) -> Result<Vec<Value>, RuntimeError> {
-    engine
-        .insert(
-            ctx,
-            &InsertRequest {
-                model: model.into(),
-                body,
-                ..InsertRequest::default()
-            },
-        )
-        .await
 }
 
 async fn read_as(engine: &Engine, ctx: &Context, model: &str, query: &str) -> Vec<Value> {

@@ -128,9 +128,19 @@ pub async fn try_insert(
     model: &str,
     body: Value,
 ) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
+    insert_as(engine, &ctx(), model, body).await
+}
+
+/// An insert of `body` into `model` by the caller `ctx`.
+pub async fn insert_as(
+    engine: &Engine,
+    ctx: &Context,
+    model: &str,
+    body: Value,
+) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
     engine
         .insert(
-            &ctx(),
+            ctx,
             &InsertRequest {
                 model: model.into(),
                 body,
