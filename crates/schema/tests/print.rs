@@ -57,11 +57,7 @@ fn auth_is_printed_with_the_arguments_that_are_set() {
 #[test]
 fn allow_rules_are_printed_one_per_rule_in_order() {
     let printed = round_trip("model users {\n  @@auth(email: email, password: password)\n  @@allow([update, read], id == auth)\n  email text @unique\n  password text @hash\n}\nmodel posts {\n  @@actors(users)\n  @@allow(read, public)\n  @@allow(create, authenticated)\n  @@allow([delete, create, update, read], createdBy == auth)\n  @@allow(all, auth == editor)\n  @@allow(read, reviewerId == auth)\n  title text\n  editor -> users?\n  reviewerId uuid?\n  reviewer -> users? @map(\"reviewerId\")\n}\n");
-    let rules: Vec<&str> = printed
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("@@allow"))
-        .collect();
+    let rules = allow_lines(&printed);
     assert_eq!(
         rules,
         [
@@ -78,11 +74,7 @@ fn allow_rules_are_printed_one_per_rule_in_order() {
 #[test]
 fn account_conditions_are_printed_with_auth_paths() {
     let printed = round_trip("enum Kind { staff customer }\nmodel tenants {\n  name text\n}\nmodel users {\n  @@auth(email: email, password: password)\n  @@allow(read, auth.tenant == tenant)\n  email text @unique\n  password text @hash\n  role text = \"member\"\n  kind Kind = customer\n  level int = 0\n  region text?\n  tenant -> tenants?\n}\nmodel projects {\n  @@allow(all, tenant == auth.tenant)\n  @@allow(delete, \"admin\" == auth.role)\n  @@allow(update, auth.kind == staff)\n  @@allow(read, auth.level == 3)\n  @@allow(read, region == auth.region)\n  @@allow(read, auth.tenantId == \"00000000-0000-0000-0000-000000000001\")\n  name text\n  region text?\n  tenant -> tenants\n}\n");
-    let rules: Vec<&str> = printed
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("@@allow"))
-        .collect();
+    let rules = allow_lines(&printed);
     assert_eq!(
         rules,
         [
@@ -104,4 +96,13 @@ fn explicit_foreign_keys_are_printed_by_name_in_account_conditions() {
         printed.contains("@@allow(all, owningTenant == auth.orgId)"),
         "{printed}"
     );
+}
+
+/// The `@@allow` lines of a printed schema, trimmed, in order.
+fn allow_lines(printed: &str) -> Vec<&str> {
+    printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("@@allow"))
+        .collect()
 }
