@@ -9,7 +9,7 @@ use tessera_schema::ir::{
     DefaultValue, Field, Identity, Model, Operation, RelationKind, Rule, Schema,
 };
 
-use super::{mermaid, svg};
+use super::{code_list, mermaid, svg};
 
 /// One generated file, relative to the output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,12 +169,7 @@ fn model_section(out: &mut String, model: &Model) {
         out,
         "Table `{}`, primary key ({}).",
         model.table,
-        model
-            .primary_key
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        code_list(&model.primary_key)
     );
     let b = &model.behaviours;
     let mut behaviours = Vec::new();
@@ -365,12 +360,7 @@ fn accounts(out: &mut String, identity: &Identity) {
         let _ = write!(
             out,
             "; sign-up may set {}",
-            identity
-                .signup_fields
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            code_list(&identity.signup_fields)
         );
     }
     if let Some(disabled) = &identity.disabled {

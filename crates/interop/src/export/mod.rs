@@ -34,6 +34,15 @@ pub(crate) fn is_unique(model: &Model, field: &Field) -> bool {
 }
 
 /// Models to show in diagrams and documents: declared ones and implicit join tables.
+/// Names as inline code, comma-separated: `` `a`, `b` ``.
+pub(crate) fn code_list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{}`", name.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn models(schema: &Schema) -> impl Iterator<Item = &Model> {
     schema.models.iter()
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use tessera_schema::ir::{Field, Identity, Model, Operation, Schema};
 
 use super::json_schema::{enum_schema, field_schema, row_schema, RowShape};
-use super::{callers, Callers, Grant};
+use super::{callers, code_list, Callers, Grant};
 
 const REFS: &str = "#/components/schemas/";
 
@@ -622,12 +622,7 @@ fn signup_schema(account: &Model, identity: &Identity) -> Value {
     } else {
         format!(
             "{} (each either at the top level or in `data`, not both); every other field takes its default",
-            identity
-                .signup_fields
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            code_list(&identity.signup_fields)
         )
     };
     properties.insert(
