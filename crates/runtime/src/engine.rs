@@ -1,5 +1,6 @@
 //! The engine: a schema and a connection pool.
 
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tessera_schema::Schema;
 
 use crate::error::{ErrorKind, RuntimeError};
+use crate::identity::{self, Account, Lockout, Session};
 use crate::request::*;
 
 /// The database engine behind an [`Engine`].
@@ -62,6 +64,14 @@ impl Engine {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        // A transaction dropped without its end queues a rollback on the
+                        // connection's worker; the ping waits for it to run.
+                        sqlx::Connection::ping(conn).await?;
+                        Ok(released_cleanly(conn))
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(connect_error)?;
@@ -71,6 +81,7 @@ impl Engine {
                 .map_err(|e| config_error(database_url, e))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .after_release(|conn, _| Box::pin(async move { Ok(released_cleanly(conn)) }))
                 .connect_with(options)
                 .await
                 .map_err(connect_error)?;
@@ -132,10 +143,41 @@ impl Engine {
         }
     }
 
+    /// Runs one operation on a task of its own and waits for it. The operation ends —
+    /// its transaction committed or rolled back — even when the future awaiting it is
+    /// dropped (a client hanging up, a request timeout): a transaction cut off between
+    /// two statements would keep its connection, and SQLite's write lock, forever.
+    async fn detached<T, F>(&self, work: impl FnOnce(Engine) -> F) -> Result<T, RuntimeError>
+    where
+        F: Future<Output = Result<T, RuntimeError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        match tokio::spawn(work(self.clone())).await {
+            Ok(result) => result,
+            Err(failure) => {
+                let panic = failure.try_into_panic().ok();
+                let detail = panic
+                    .as_ref()
+                    .and_then(|p| {
+                        p.downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    })
+                    .unwrap_or_else(|| "the task was cancelled".to_owned());
+                tracing::error!(%detail, "an operation failed unexpectedly");
+                Err(RuntimeError::internal("the operation failed unexpectedly"))
+            }
+        }
+    }
+
     /// Reads rows (as JSON objects) and, when `req.count`, the number of matching rows.
     pub async fn read(&self, ctx: &Context, req: &ReadRequest) -> Result<ReadResult, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::plan::read(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::plan::read(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Inserts (or upserts) the rows of `req.body` in one transaction; returns them.
@@ -144,8 +186,12 @@ impl Engine {
         ctx: &Context,
         req: &InsertRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::write::insert(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::write::insert(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Updates every live row matching the filter; returns the updated rows.
@@ -154,8 +200,12 @@ impl Engine {
         ctx: &Context,
         req: &UpdateRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::write::update(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::write::update(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Deletes (soft-deletes where the model has soft delete) every live row matching the
@@ -165,8 +215,12 @@ impl Engine {
         ctx: &Context,
         req: &DeleteRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::write::delete(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::write::delete(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Restores soft-deleted rows matching the filter and what their delete cascaded to;
@@ -176,8 +230,12 @@ impl Engine {
         ctx: &Context,
         req: &RestoreRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::write::restore(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::write::restore(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Publishes the environment content of one scope row (such as a project) from
@@ -191,8 +249,12 @@ impl Engine {
         ctx: &Context,
         req: &crate::publish::PublishRequest,
     ) -> Result<serde_json::Value, RuntimeError> {
-        let ctx = self.caller(ctx).await?;
-        crate::publish::publish(self, &ctx, req).await
+        let (ctx, req) = (ctx.clone(), req.clone());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            crate::publish::publish(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Publishes the one live row of `scope_model` matching `filter` (404 when no row
@@ -214,6 +276,112 @@ impl Engine {
         };
         self.publish(ctx, &req).await
     }
+
+    /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
+    /// every node may run it).
+    pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
+        self.detached(|engine| async move { identity::prepare_identity(&engine).await })
+            .await
+    }
+
+    /// Self-service sign-up: inserts an account of the identity model from `email`,
+    /// `password` (under these names or the model's own) and the fields the model's
+    /// `@@auth(signup: ...)` lists; every other field takes its default. Returns the new
+    /// account.
+    pub async fn sign_up(&self, body: &serde_json::Value) -> Result<Account, RuntimeError> {
+        let body = body.clone();
+        self.detached(|engine| async move { identity::sign_up(&engine, &body).await })
+            .await
+    }
+
+    /// A user's change to their own account (email, password, sign-up fields), whatever
+    /// the access rules say of the account model; the user is recorded as its updater.
+    /// Returns the account's row as the API shows it.
+    pub async fn update_account(
+        &self,
+        id: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        let (id, body) = (id.to_owned(), body.clone());
+        self.detached(|engine| async move { identity::update_account(&engine, &id, &body).await })
+            .await
+    }
+
+    /// Checks an email and password against the live accounts; disabled accounts are
+    /// refused after their password is checked. Failed attempts count towards `lockout`
+    /// per email (known or not, so a lockout tells nothing about which emails exist); a
+    /// locked-out email is refused (429) before its password is looked at, and a success
+    /// clears its count. A client hanging up does not spare a failure from being counted.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        lockout: &Lockout,
+    ) -> Result<Account, RuntimeError> {
+        let (email, password, lockout) = (email.to_owned(), password.to_owned(), *lockout);
+        self.detached(|engine| async move {
+            identity::sign_in(&engine, &email, &password, &lockout).await
+        })
+        .await
+    }
+
+    /// The live, enabled account with this id.
+    pub async fn account(&self, id: &str) -> Result<Account, RuntimeError> {
+        let id = id.to_owned();
+        self.detached(|engine| async move { identity::account(&engine, &id).await })
+            .await
+    }
+
+    /// The account's row as the API shows it (no secrets).
+    pub async fn account_row_json(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
+        let id = id.to_owned();
+        self.detached(|engine| async move { identity::account_row_json(&engine, &id).await })
+            .await
+    }
+
+    /// Starts a session for `account`: a refresh token valid for `lifetime_seconds`.
+    pub async fn start_session(
+        &self,
+        account: Account,
+        lifetime_seconds: i64,
+    ) -> Result<Session, RuntimeError> {
+        self.detached(|engine| async move {
+            identity::start_session(&engine, account, lifetime_seconds).await
+        })
+        .await
+    }
+
+    /// Exchanges a refresh token for the next one of its family. A token used before
+    /// revokes its family; an expired or unknown one is refused.
+    pub async fn refresh_session(
+        &self,
+        refresh_token: &str,
+        lifetime_seconds: i64,
+    ) -> Result<Session, RuntimeError> {
+        let token = refresh_token.to_owned();
+        self.detached(|engine| async move {
+            identity::refresh_session(&engine, &token, lifetime_seconds).await
+        })
+        .await
+    }
+
+    /// Ends every session of the account (sign-out everywhere).
+    pub async fn end_sessions(&self, account_id: &str) -> Result<(), RuntimeError> {
+        let id = account_id.to_owned();
+        self.detached(|engine| async move { identity::end_sessions(&engine, &id).await })
+            .await
+    }
+}
+
+/// Whether a connection coming back to the pool may serve the next request: one still
+/// inside a transaction is closed instead (what it holds, such as SQLite's write lock, is
+/// released with it).
+fn released_cleanly(conn: &impl sqlx::Connection) -> bool {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::error!("a connection came back inside a transaction; it is closed");
+    }
+    clean
 }
 
 fn config_error(url: &str, error: sqlx::Error) -> RuntimeError {

@@ -129,558 +129,560 @@ async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
     Ok(HASH.get_or_init(|| hash))
 }
 
-impl Engine {
-    /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
-    /// every node may run it).
-    pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
-        let create = format!(
-            "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
-             token_hash TEXT PRIMARY KEY, \
-             family TEXT NOT NULL, \
-             user_id TEXT NOT NULL, \
-             created_at BIGINT NOT NULL, \
-             expires_at BIGINT NOT NULL, \
-             revoked_at BIGINT)"
-        );
-        let index = format!(
-            "CREATE INDEX IF NOT EXISTS {SESSIONS_TABLE}_user_idx ON {SESSIONS_TABLE} (user_id)"
-        );
-        let failures = format!(
-            "CREATE TABLE IF NOT EXISTS {SIGN_IN_FAILURES_TABLE} (\
-             email TEXT PRIMARY KEY, \
-             failures BIGINT NOT NULL, \
-             first_at BIGINT NOT NULL, \
-             locked_until BIGINT)"
-        );
-        let failures_index = format!(
-            "CREATE INDEX IF NOT EXISTS {SIGN_IN_FAILURES_TABLE}_first_at_idx ON {SIGN_IN_FAILURES_TABLE} (first_at)"
-        );
-        let statements = [create, index, failures, failures_index];
-        let run = |e: sqlx::Error| {
-            RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
-        };
-        match &self.inner.pool {
-            DbPool::Sqlite(pool) => {
-                for statement in &statements {
-                    sqlx::query(statement).execute(pool).await.map_err(run)?;
-                }
-            }
-            DbPool::Postgres(pool) => {
-                // Two nodes starting together may both try to create the tables.
-                let lock = "SELECT pg_advisory_xact_lock(7459245)";
-                let mut tx = pool.begin().await.map_err(run)?;
-                sqlx::query(lock).execute(&mut *tx).await.map_err(run)?;
-                for statement in &statements {
-                    sqlx::query(statement)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(run)?;
-                }
-                tx.commit().await.map_err(run)?;
+/// Creates the sessions and sign-in failure tables when they are missing (idempotent;
+/// every node may run it).
+pub(crate) async fn prepare_identity(engine: &Engine) -> Result<(), RuntimeError> {
+    let create = format!(
+        "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
+         token_hash TEXT PRIMARY KEY, \
+         family TEXT NOT NULL, \
+         user_id TEXT NOT NULL, \
+         created_at BIGINT NOT NULL, \
+         expires_at BIGINT NOT NULL, \
+         revoked_at BIGINT)"
+    );
+    let index = format!(
+        "CREATE INDEX IF NOT EXISTS {SESSIONS_TABLE}_user_idx ON {SESSIONS_TABLE} (user_id)"
+    );
+    let failures = format!(
+        "CREATE TABLE IF NOT EXISTS {SIGN_IN_FAILURES_TABLE} (\
+         email TEXT PRIMARY KEY, \
+         failures BIGINT NOT NULL, \
+         first_at BIGINT NOT NULL, \
+         locked_until BIGINT)"
+    );
+    let failures_index = format!(
+        "CREATE INDEX IF NOT EXISTS {SIGN_IN_FAILURES_TABLE}_first_at_idx ON {SIGN_IN_FAILURES_TABLE} (first_at)"
+    );
+    let statements = [create, index, failures, failures_index];
+    let run = |e: sqlx::Error| {
+        RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
+    };
+    match &engine.inner.pool {
+        DbPool::Sqlite(pool) => {
+            for statement in &statements {
+                sqlx::query(statement).execute(pool).await.map_err(run)?;
             }
         }
-        Ok(())
-    }
-
-    /// Self-service sign-up: inserts an account of the identity model from `email`,
-    /// `password` (under these names or the model's own) and the fields the model's `@@auth(signup: ...)` lists; every other field
-    /// takes its default. Returns the new account.
-    pub async fn sign_up(&self, body: &Json) -> Result<Account, RuntimeError> {
-        let (model, identity) = identity(self)?;
-        let row = own_account_fields(identity, body, "a sign-up")?;
-        for required in [&identity.email, &identity.password] {
-            if !row.contains_key(required) {
-                return Err(RuntimeError::bad_request(
-                    "PGRST102",
-                    format!("a sign-up needs {required}"),
-                ));
+        DbPool::Postgres(pool) => {
+            // Two nodes starting together may both try to create the tables.
+            let lock = "SELECT pg_advisory_xact_lock(7459245)";
+            let mut tx = pool.begin().await.map_err(run)?;
+            sqlx::query(lock).execute(&mut *tx).await.map_err(run)?;
+            for statement in &statements {
+                sqlx::query(statement)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(run)?;
             }
+            tx.commit().await.map_err(run)?;
         }
-        let key = single_key(model)?;
-        let mut rows = self
-            .insert(
-                &Context::service(),
-                &InsertRequest {
-                    model: model.name.clone(),
-                    body: Json::Object(row),
-                    select: vec![
-                        SelectItem::Field {
-                            name: key.name.clone(),
-                            alias: None,
-                        },
-                        SelectItem::Field {
-                            name: identity.email.clone(),
-                            alias: None,
-                        },
-                    ],
-                    ..InsertRequest::default()
-                },
-            )
-            .await?;
-        let row = rows
-            .pop()
-            .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))?;
-        Ok(Account {
-            id: key_text(&row[&key.name]),
-            email: row[&identity.email].as_str().unwrap_or_default().to_owned(),
-        })
     }
+    Ok(())
+}
 
-    /// A user's change to their own account (email, password, sign-up fields), whatever
-    /// the access rules say of the account model; the user is recorded as its updater.
-    /// Returns the account's row as the API shows it.
-    pub async fn update_account(&self, id: &str, body: &Json) -> Result<Json, RuntimeError> {
-        let (model, identity) = identity(self)?;
-        let changes = own_account_fields(identity, body, "an account update")?;
-        if changes.is_empty() {
+/// Self-service sign-up: inserts an account of the identity model from `email`,
+/// `password` (under these names or the model's own) and the fields the model's `@@auth(signup: ...)` lists; every other field
+/// takes its default. Returns the new account.
+pub(crate) async fn sign_up(engine: &Engine, body: &Json) -> Result<Account, RuntimeError> {
+    let (model, identity) = identity(engine)?;
+    let row = own_account_fields(identity, body, "a sign-up")?;
+    for required in [&identity.email, &identity.password] {
+        if !row.contains_key(required) {
             return Err(RuntimeError::bad_request(
                 "PGRST102",
-                "an account update needs at least one field to change",
+                format!("a sign-up needs {required}"),
             ));
         }
-        self.account(id).await?;
-        let key = single_key(model)?;
-        let owner = Context {
-            actor: Some(id.to_owned()),
-            ..Context::service()
-        };
-        let mut rows = self
-            .update(
-                &owner,
-                &UpdateRequest {
-                    model: model.name.clone(),
-                    filter: key_is(key, id),
-                    body: Json::Object(changes),
-                    single: true,
-                    ..Default::default()
+    }
+    let key = single_key(model)?;
+    let mut rows = crate::write::insert(
+        engine,
+        &Context::service(),
+        &InsertRequest {
+            model: model.name.clone(),
+            body: Json::Object(row),
+            select: vec![
+                SelectItem::Field {
+                    name: key.name.clone(),
+                    alias: None,
                 },
-            )
-            .await?;
-        rows.pop()
-            .ok_or_else(|| RuntimeError::internal("the account update changed no row"))
-    }
+                SelectItem::Field {
+                    name: identity.email.clone(),
+                    alias: None,
+                },
+            ],
+            ..InsertRequest::default()
+        },
+    )
+    .await?;
+    let row = rows
+        .pop()
+        .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))?;
+    Ok(Account {
+        id: key_text(&row[&key.name]),
+        email: row[&identity.email].as_str().unwrap_or_default().to_owned(),
+    })
+}
 
-    /// Checks an email and password against the live accounts; disabled accounts are
-    /// refused after their password is checked. Failed attempts count towards `lockout`
-    /// per email (known or not, so a lockout tells nothing about which emails exist); a
-    /// locked-out email is refused (429) before its password is looked at, and a success
-    /// clears its count.
-    pub async fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        lockout: &Lockout,
-    ) -> Result<Account, RuntimeError> {
-        let (model, identity) = identity(self)?;
-        let email_field = model
-            .field(&identity.email)
-            .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
-        let mut email = email.to_owned();
-        for t in &email_field.transforms {
-            match t {
-                Transform::Trim => email = email.trim().to_owned(),
-                Transform::Lowercase => email = email.to_lowercase(),
-            }
-        }
-        self.refuse_if_locked_out(&email).await?;
-        let found = self
-            .account_row(model, identity, email_field, &Json::String(email.clone()))
-            .await?;
-        let Some((account, stored, disabled)) = found else {
-            verify_password(absent_account_hash().await?, password).await?;
-            self.record_failed_sign_in(&email, lockout).await?;
-            return Err(invalid_credentials());
-        };
-        let matches = match &stored {
-            Some(hash) => verify_password(hash, password).await?,
-            None => false,
-        };
-        if !matches {
-            self.record_failed_sign_in(&email, lockout).await?;
-            return Err(invalid_credentials());
-        }
-        if disabled {
-            return Err(account_disabled());
-        }
-        self.clear_failed_sign_ins(&email).await?;
-        Ok(account)
+/// A user's change to their own account (email, password, sign-up fields), whatever
+/// the access rules say of the account model; the user is recorded as its updater.
+/// Returns the account's row as the API shows it.
+pub(crate) async fn update_account(
+    engine: &Engine,
+    id: &str,
+    body: &Json,
+) -> Result<Json, RuntimeError> {
+    let (model, identity) = identity(engine)?;
+    let changes = own_account_fields(identity, body, "an account update")?;
+    if changes.is_empty() {
+        return Err(RuntimeError::bad_request(
+            "PGRST102",
+            "an account update needs at least one field to change",
+        ));
     }
+    account(engine, id).await?;
+    let key = single_key(model)?;
+    let owner = Context {
+        actor: Some(id.to_owned()),
+        ..Context::service()
+    };
+    let mut rows = crate::write::update(
+        engine,
+        &owner,
+        &UpdateRequest {
+            model: model.name.clone(),
+            filter: key_is(key, id),
+            body: Json::Object(changes),
+            single: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    rows.pop()
+        .ok_or_else(|| RuntimeError::internal("the account update changed no row"))
+}
 
-    async fn refuse_if_locked_out(&self, email: &str) -> Result<(), RuntimeError> {
-        let big = FieldType {
-            scalar: ScalarType::BigInt,
-            array: false,
-        };
-        let mut q = Query::select();
-        q.column(Alias::new("locked_until"))
-            .from(Alias::new(SIGN_IN_FAILURES_TABLE))
-            .and_where(Expr::col(Alias::new("email")).eq(email));
-        let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
-        let rows = tx.fetch(None, &q, &[big]).await?;
-        tx.commit().await?;
-        let now = now_seconds();
-        match rows.first().and_then(|r| r[0].as_i64()) {
-            Some(until) if until > now => Err(RuntimeError::new(
-                ErrorKind::TooManyRequests,
-                "too_many_attempts",
-                format!(
-                    "Too many failed sign-ins with this email: try again in {} seconds",
-                    until - now
-                ),
-            )
-            .with_hint("Wait for the lockout to end, or reset the password")),
-            _ => Ok(()),
+/// Checks an email and password against the live accounts; disabled accounts are
+/// refused after their password is checked. Failed attempts count towards `lockout`
+/// per email (known or not, so a lockout tells nothing about which emails exist); a
+/// locked-out email is refused (429) before its password is looked at, and a success
+/// clears its count.
+pub(crate) async fn sign_in(
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    lockout: &Lockout,
+) -> Result<Account, RuntimeError> {
+    let (model, identity) = identity(engine)?;
+    let email_field = model
+        .field(&identity.email)
+        .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
+    let mut email = email.to_owned();
+    for t in &email_field.transforms {
+        match t {
+            Transform::Trim => email = email.trim().to_owned(),
+            Transform::Lowercase => email = email.to_lowercase(),
         }
     }
+    refuse_if_locked_out(engine, &email).await?;
+    let found = account_row(
+        engine,
+        model,
+        identity,
+        email_field,
+        &Json::String(email.clone()),
+    )
+    .await?;
+    let Some((account, stored, disabled)) = found else {
+        verify_password(absent_account_hash().await?, password).await?;
+        record_failed_sign_in(engine, &email, lockout).await?;
+        return Err(invalid_credentials());
+    };
+    let matches = match &stored {
+        Some(hash) => verify_password(hash, password).await?,
+        None => false,
+    };
+    if !matches {
+        record_failed_sign_in(engine, &email, lockout).await?;
+        return Err(invalid_credentials());
+    }
+    if disabled {
+        return Err(account_disabled());
+    }
+    clear_failed_sign_ins(engine, &email).await?;
+    Ok(account)
+}
 
-    /// Counts a failed sign-in: the first of a window starts it, the one reaching the
-    /// limit locks the email and starts over.
-    async fn record_failed_sign_in(
-        &self,
-        email: &str,
-        lockout: &Lockout,
-    ) -> Result<(), RuntimeError> {
-        let now = now_seconds();
-        let table = Alias::new(SIGN_IN_FAILURES_TABLE);
-        let (email_col, failures, first_at, locked_until) = (
-            Alias::new("email"),
-            Alias::new("failures"),
-            Alias::new("first_at"),
-            Alias::new("locked_until"),
+pub(crate) async fn refuse_if_locked_out(engine: &Engine, email: &str) -> Result<(), RuntimeError> {
+    let big = FieldType {
+        scalar: ScalarType::BigInt,
+        array: false,
+    };
+    let mut q = Query::select();
+    q.column(Alias::new("locked_until"))
+        .from(Alias::new(SIGN_IN_FAILURES_TABLE))
+        .and_where(Expr::col(Alias::new("email")).eq(email));
+    let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let rows = tx.fetch(None, &q, &[big]).await?;
+    tx.commit().await?;
+    let now = now_seconds();
+    match rows.first().and_then(|r| r[0].as_i64()) {
+        Some(until) if until > now => Err(RuntimeError::new(
+            ErrorKind::TooManyRequests,
+            "too_many_attempts",
+            format!(
+                "Too many failed sign-ins with this email: try again in {} seconds",
+                until - now
+            ),
+        )
+        .with_hint("Wait for the lockout to end, or reset the password")),
+        _ => Ok(()),
+    }
+}
+
+/// Counts a failed sign-in: the first of a window starts it, the one reaching the
+/// limit locks the email and starts over.
+pub(crate) async fn record_failed_sign_in(
+    engine: &Engine,
+    email: &str,
+    lockout: &Lockout,
+) -> Result<(), RuntimeError> {
+    let now = now_seconds();
+    let table = Alias::new(SIGN_IN_FAILURES_TABLE);
+    let (email_col, failures, first_at, locked_until) = (
+        Alias::new("email"),
+        Alias::new("failures"),
+        Alias::new("first_at"),
+        Alias::new("locked_until"),
+    );
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    // Counts whose window and lock are both over say nothing any more; without this,
+    // guesses at many emails would fill the table.
+    let mut stale = Query::delete();
+    stale
+        .from_table(table.clone())
+        .and_where(
+            Expr::col(first_at.clone())
+                .lt(now - lockout.window_seconds.max(0) - lockout.lock_seconds.max(0)),
+        )
+        .and_where(
+            Expr::col(locked_until.clone())
+                .is_null()
+                .or(Expr::col(locked_until.clone()).lt(now)),
         );
-        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
-        // Counts whose window and lock are both over say nothing any more; without this,
-        // guesses at many emails would fill the table.
-        let mut stale = Query::delete();
-        stale
-            .from_table(table.clone())
-            .and_where(
-                Expr::col(first_at.clone())
-                    .lt(now - lockout.window_seconds.max(0) - lockout.lock_seconds.max(0)),
-            )
-            .and_where(
-                Expr::col(locked_until.clone())
-                    .is_null()
-                    .or(Expr::col(locked_until.clone()).lt(now)),
-            );
-        tx.execute(None, &stale).await?;
-        let mut seed = Query::insert();
-        seed.into_table(table.clone())
-            .columns([email_col.clone(), failures.clone(), first_at.clone()])
-            .values([email.into(), 0i64.into(), now.into()])
-            .map_err(|e| RuntimeError::internal(format!("sign-in failure insert: {e}")))?
-            .on_conflict(
-                sea_query::OnConflict::column(email_col.clone())
-                    .do_nothing()
-                    .to_owned(),
-            );
-        tx.execute(None, &seed).await?;
-        let window_over = Expr::col(first_at.clone()).lt(now - lockout.window_seconds);
-        let mut count = Query::update();
-        count
-            .table(table.clone())
-            .value(
-                failures.clone(),
-                Expr::case(window_over.clone(), 1i64)
-                    .finally(Expr::col(failures.clone()).add(1i64)),
-            )
-            .value(
-                first_at.clone(),
-                Expr::case(window_over, now).finally(Expr::col(first_at.clone())),
-            )
-            .and_where(Expr::col(email_col.clone()).eq(email));
-        tx.execute(None, &count).await?;
-        let mut lock = Query::update();
-        lock.table(table)
-            .value(locked_until, now.saturating_add(lockout.lock_seconds))
-            .value(failures.clone(), 0i64)
-            .value(first_at, now)
-            .and_where(Expr::col(email_col).eq(email))
-            .and_where(Expr::col(failures).gte(i64::from(lockout.max_failures)));
-        tx.execute(None, &lock).await?;
-        tx.commit().await
-    }
+    tx.execute(None, &stale).await?;
+    let mut seed = Query::insert();
+    seed.into_table(table.clone())
+        .columns([email_col.clone(), failures.clone(), first_at.clone()])
+        .values([email.into(), 0i64.into(), now.into()])
+        .map_err(|e| RuntimeError::internal(format!("sign-in failure insert: {e}")))?
+        .on_conflict(
+            sea_query::OnConflict::column(email_col.clone())
+                .do_nothing()
+                .to_owned(),
+        );
+    tx.execute(None, &seed).await?;
+    let window_over = Expr::col(first_at.clone()).lt(now - lockout.window_seconds);
+    let mut count = Query::update();
+    count
+        .table(table.clone())
+        .value(
+            failures.clone(),
+            Expr::case(window_over.clone(), 1i64).finally(Expr::col(failures.clone()).add(1i64)),
+        )
+        .value(
+            first_at.clone(),
+            Expr::case(window_over, now).finally(Expr::col(first_at.clone())),
+        )
+        .and_where(Expr::col(email_col.clone()).eq(email));
+    tx.execute(None, &count).await?;
+    let mut lock = Query::update();
+    lock.table(table)
+        .value(locked_until, now.saturating_add(lockout.lock_seconds))
+        .value(failures.clone(), 0i64)
+        .value(first_at, now)
+        .and_where(Expr::col(email_col).eq(email))
+        .and_where(Expr::col(failures).gte(i64::from(lockout.max_failures)));
+    tx.execute(None, &lock).await?;
+    tx.commit().await
+}
 
-    async fn clear_failed_sign_ins(&self, email: &str) -> Result<(), RuntimeError> {
-        let mut q = Query::delete();
-        q.from_table(Alias::new(SIGN_IN_FAILURES_TABLE))
-            .and_where(Expr::col(Alias::new("email")).eq(email));
-        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
-        tx.execute(None, &q).await?;
-        tx.commit().await
-    }
+pub(crate) async fn clear_failed_sign_ins(
+    engine: &Engine,
+    email: &str,
+) -> Result<(), RuntimeError> {
+    let mut q = Query::delete();
+    q.from_table(Alias::new(SIGN_IN_FAILURES_TABLE))
+        .and_where(Expr::col(Alias::new("email")).eq(email));
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    tx.execute(None, &q).await?;
+    tx.commit().await
+}
 
-    /// The live, enabled account with this id.
-    pub async fn account(&self, id: &str) -> Result<Account, RuntimeError> {
-        let (model, identity) = identity(self)?;
-        let key = single_key(model)?;
-        match self
-            .account_row(model, identity, key, &Json::String(id.to_owned()))
-            .await?
-        {
-            Some((_, _, true)) => Err(account_disabled()),
-            Some((account, _, false)) => Ok(account),
-            None => Err(RuntimeError::new(
-                ErrorKind::Unauthorized,
-                "PGRST301",
-                "the account of this token no longer exists",
-            )),
-        }
+/// The live, enabled account with this id.
+pub(crate) async fn account(engine: &Engine, id: &str) -> Result<Account, RuntimeError> {
+    let (model, identity) = identity(engine)?;
+    let key = single_key(model)?;
+    match account_row(engine, model, identity, key, &Json::String(id.to_owned())).await? {
+        Some((_, _, true)) => Err(account_disabled()),
+        Some((account, _, false)) => Ok(account),
+        None => Err(RuntimeError::new(
+            ErrorKind::Unauthorized,
+            "PGRST301",
+            "the account of this token no longer exists",
+        )),
     }
+}
 
-    /// The account row matching `field = value`: the account, its password hash and
-    /// whether it is disabled.
-    async fn account_row(
-        &self,
-        model: &Model,
-        identity: &Identity,
-        field: &Field,
-        value: &Json,
-    ) -> Result<Option<(Account, Option<String>, bool)>, RuntimeError> {
-        let schema = self.schema();
-        let key = single_key(model)?;
-        let lookup = |name: &str| {
-            model
-                .field(name)
-                .ok_or_else(|| RuntimeError::internal(format!("identity field {name} missing")))
-        };
-        let email = lookup(&identity.email)?;
-        let password = lookup(&identity.password)?;
-        let disabled = identity.disabled.as_deref().map(lookup).transpose()?;
-        let value = match crate::value::coerce(schema, field, value) {
-            Ok(v) => v,
-            // An id of the wrong shape names no account.
-            Err(_) => return Ok(None),
-        };
-        let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
+/// The account row matching `field = value`: the account, its password hash and
+/// whether it is disabled.
+pub(crate) async fn account_row(
+    engine: &Engine,
+    model: &Model,
+    identity: &Identity,
+    field: &Field,
+    value: &Json,
+) -> Result<Option<(Account, Option<String>, bool)>, RuntimeError> {
+    let schema = engine.schema();
+    let key = single_key(model)?;
+    let lookup = |name: &str| {
+        model
+            .field(name)
+            .ok_or_else(|| RuntimeError::internal(format!("identity field {name} missing")))
+    };
+    let email = lookup(&identity.email)?;
+    let password = lookup(&identity.password)?;
+    let disabled = identity.disabled.as_deref().map(lookup).transpose()?;
+    let value = match crate::value::coerce(schema, field, value) {
+        Ok(v) => v,
+        // An id of the wrong shape names no account.
+        Err(_) => return Ok(None),
+    };
+    let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let dialect = tx.dialect();
+    let sql = SqlBuilder::new(schema, dialect);
+    let alias = "account";
+    let text = FieldType {
+        scalar: ScalarType::Text,
+        array: false,
+    };
+    let mut types = vec![key.ty.clone(), text.clone(), text];
+    let mut q = Query::select();
+    q.expr(col(alias, key))
+        .expr(col(alias, email))
+        .expr(col(alias, password));
+    if let Some(d) = disabled {
+        q.expr(col(alias, d));
+        types.push(d.ty.clone());
+    }
+    q.from_as(Alias::new(&model.table), Alias::new(alias));
+    q.and_where(Expr::expr(col(alias, field)).eq(bind_scalar(&field.ty.scalar, &value, dialect)));
+    if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
+        q.and_where(live);
+    }
+    q.limit(1);
+    let mut rows = tx.fetch(Some(model), &q, &types).await?;
+    tx.commit().await?;
+    let Some(row) = rows.pop() else {
+        return Ok(None);
+    };
+    let account = Account {
+        id: key_text(&row[0]),
+        email: row[1].as_str().unwrap_or_default().to_owned(),
+    };
+    let stored = row[2].as_str().map(str::to_owned);
+    let is_disabled = row.get(3).and_then(Json::as_bool).unwrap_or(false);
+    Ok(Some((account, stored, is_disabled)))
+}
+
+/// `ctx` with the account fields the access rules compare, read as stored now (a
+/// deleted account has none); unchanged for other callers and when no rule compares
+/// account fields.
+pub(crate) async fn caller<'c>(
+    engine: &Engine,
+    ctx: &'c Context,
+) -> Result<std::borrow::Cow<'c, Context>, RuntimeError> {
+    let Role::User(id) = &ctx.role else {
+        return Ok(std::borrow::Cow::Borrowed(ctx));
+    };
+    if ctx.account.is_some() || engine.inner.account_fields.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(ctx));
+    }
+    let (model, _) = identity(engine)?;
+    let key = single_key(model)?;
+    let fields: Vec<&Field> = engine
+        .inner
+        .account_fields
+        .iter()
+        .filter_map(|name| model.field(name))
+        .collect();
+    let mut values = Map::new();
+    let id = crate::value::coerce(engine.schema(), key, &Json::String(id.clone()));
+    if let (Ok(id), false) = (id, fields.is_empty()) {
+        let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
         let dialect = tx.dialect();
-        let sql = SqlBuilder::new(schema, dialect);
+        let sql = SqlBuilder::new(engine.schema(), dialect);
         let alias = "account";
-        let text = FieldType {
-            scalar: ScalarType::Text,
-            array: false,
-        };
-        let mut types = vec![key.ty.clone(), text.clone(), text];
         let mut q = Query::select();
-        q.expr(col(alias, key))
-            .expr(col(alias, email))
-            .expr(col(alias, password));
-        if let Some(d) = disabled {
-            q.expr(col(alias, d));
-            types.push(d.ty.clone());
+        for f in &fields {
+            q.expr(crate::write::select_col(&sql, alias, f));
         }
         q.from_as(Alias::new(&model.table), Alias::new(alias));
-        q.and_where(Expr::expr(col(alias, field)).eq(bind_scalar(
-            &field.ty.scalar,
-            &value,
-            dialect,
-        )));
+        q.and_where(Expr::expr(col(alias, key)).eq(bind_scalar(&key.ty.scalar, &id, dialect)));
         if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
             q.and_where(live);
         }
-        q.limit(1);
-        let mut rows = tx.fetch(Some(model), &q, &types).await?;
+        let types: Vec<FieldType> = fields.iter().map(|f| f.ty.clone()).collect();
+        let rows = tx.fetch(Some(model), &q, &types).await?;
         tx.commit().await?;
-        let Some(row) = rows.pop() else {
-            return Ok(None);
-        };
-        let account = Account {
-            id: key_text(&row[0]),
-            email: row[1].as_str().unwrap_or_default().to_owned(),
-        };
-        let stored = row[2].as_str().map(str::to_owned);
-        let is_disabled = row.get(3).and_then(Json::as_bool).unwrap_or(false);
-        Ok(Some((account, stored, is_disabled)))
-    }
-
-    /// `ctx` with the account fields the access rules compare, read as stored now (a
-    /// deleted account has none); unchanged for other callers and when no rule compares
-    /// account fields.
-    pub(crate) async fn caller<'c>(
-        &self,
-        ctx: &'c Context,
-    ) -> Result<std::borrow::Cow<'c, Context>, RuntimeError> {
-        let Role::User(id) = &ctx.role else {
-            return Ok(std::borrow::Cow::Borrowed(ctx));
-        };
-        if ctx.account.is_some() || self.inner.account_fields.is_empty() {
-            return Ok(std::borrow::Cow::Borrowed(ctx));
-        }
-        let (model, _) = identity(self)?;
-        let key = single_key(model)?;
-        let fields: Vec<&Field> = self
-            .inner
-            .account_fields
-            .iter()
-            .filter_map(|name| model.field(name))
-            .collect();
-        let mut values = Map::new();
-        let id = crate::value::coerce(self.schema(), key, &Json::String(id.clone()));
-        if let (Ok(id), false) = (id, fields.is_empty()) {
-            let mut tx = Tx::read_single(&self.inner.pool, self.inner.schema.clone()).await?;
-            let dialect = tx.dialect();
-            let sql = SqlBuilder::new(self.schema(), dialect);
-            let alias = "account";
-            let mut q = Query::select();
-            for f in &fields {
-                q.expr(crate::write::select_col(&sql, alias, f));
-            }
-            q.from_as(Alias::new(&model.table), Alias::new(alias));
-            q.and_where(Expr::expr(col(alias, key)).eq(bind_scalar(&key.ty.scalar, &id, dialect)));
-            if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
-                q.and_where(live);
-            }
-            let types: Vec<FieldType> = fields.iter().map(|f| f.ty.clone()).collect();
-            let rows = tx.fetch(Some(model), &q, &types).await?;
-            tx.commit().await?;
-            if let Some(row) = rows.into_iter().next() {
-                for (f, value) in fields.iter().zip(row) {
-                    values.insert(f.name.clone(), value);
-                }
+        if let Some(row) = rows.into_iter().next() {
+            for (f, value) in fields.iter().zip(row) {
+                values.insert(f.name.clone(), value);
             }
         }
-        let mut resolved = ctx.clone();
-        resolved.account = Some(values);
-        Ok(std::borrow::Cow::Owned(resolved))
     }
+    let mut resolved = ctx.clone();
+    resolved.account = Some(values);
+    Ok(std::borrow::Cow::Owned(resolved))
+}
 
-    /// The account's row as the API shows it (no secrets).
-    pub async fn account_row_json(&self, id: &str) -> Result<Json, RuntimeError> {
-        let (model, _) = identity(self)?;
-        let key = single_key(model)?;
-        let req = ReadRequest {
-            model: model.name.clone(),
-            filter: key_is(key, id),
-            limit: Some(1),
-            ..Default::default()
-        };
-        let mut result = self.read(&Context::service(), &req).await?;
-        result.rows.pop().ok_or_else(|| {
-            RuntimeError::new(
-                ErrorKind::Unauthorized,
-                "PGRST301",
-                "the account of this token no longer exists",
-            )
-        })
-    }
+/// The account's row as the API shows it (no secrets).
+pub(crate) async fn account_row_json(engine: &Engine, id: &str) -> Result<Json, RuntimeError> {
+    let (model, _) = identity(engine)?;
+    let key = single_key(model)?;
+    let req = ReadRequest {
+        model: model.name.clone(),
+        filter: key_is(key, id),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let mut result = crate::plan::read(engine, &Context::service(), &req).await?;
+    result.rows.pop().ok_or_else(|| {
+        RuntimeError::new(
+            ErrorKind::Unauthorized,
+            "PGRST301",
+            "the account of this token no longer exists",
+        )
+    })
+}
 
-    /// Starts a session for `account`: a refresh token valid for `lifetime_seconds`.
-    pub async fn start_session(
-        &self,
-        account: Account,
-        lifetime_seconds: i64,
-    ) -> Result<Session, RuntimeError> {
-        let token = random_token()?;
-        let family = random_token()?;
-        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
-        // Expired tokens can no longer be used, nor reused: the user's go at each sign-in.
-        let mut expired = Query::delete();
-        expired
-            .from_table(Alias::new(SESSIONS_TABLE))
-            .and_where(Expr::col(Alias::new("user_id")).eq(account.id.as_str()))
-            .and_where(Expr::col(Alias::new("expires_at")).lt(now_seconds()));
-        tx.execute(None, &expired).await?;
-        insert_token(&mut tx, &token, &family, &account.id, lifetime_seconds).await?;
-        tx.commit().await?;
-        Ok(Session {
-            account,
-            refresh_token: token,
-        })
-    }
+/// Starts a session for `account`: a refresh token valid for `lifetime_seconds`.
+pub(crate) async fn start_session(
+    engine: &Engine,
+    account: Account,
+    lifetime_seconds: i64,
+) -> Result<Session, RuntimeError> {
+    let token = random_token()?;
+    let family = random_token()?;
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    // Expired tokens can no longer be used, nor reused: the user's go at each sign-in.
+    let mut expired = Query::delete();
+    expired
+        .from_table(Alias::new(SESSIONS_TABLE))
+        .and_where(Expr::col(Alias::new("user_id")).eq(account.id.as_str()))
+        .and_where(Expr::col(Alias::new("expires_at")).lt(now_seconds()));
+    tx.execute(None, &expired).await?;
+    insert_token(&mut tx, &token, &family, &account.id, lifetime_seconds).await?;
+    tx.commit().await?;
+    Ok(Session {
+        account,
+        refresh_token: token,
+    })
+}
 
-    /// Exchanges a refresh token for the next one of its family. A token used before
-    /// revokes its family; an expired or unknown one is refused.
-    pub async fn refresh_session(
-        &self,
-        refresh_token: &str,
-        lifetime_seconds: i64,
-    ) -> Result<Session, RuntimeError> {
-        let now = now_seconds();
-        let hash = digest(refresh_token);
-        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
-        let text = FieldType {
-            scalar: ScalarType::Text,
-            array: false,
-        };
-        let big = FieldType {
-            scalar: ScalarType::BigInt,
-            array: false,
-        };
-        let mut q = Query::select();
-        q.columns([
-            Alias::new("family"),
-            Alias::new("user_id"),
-            Alias::new("expires_at"),
-            Alias::new("revoked_at"),
-        ])
-        .from(Alias::new(SESSIONS_TABLE))
-        .and_where(Expr::col(Alias::new("token_hash")).eq(hash.clone()));
-        let rows = tx
-            .fetch(None, &q, &[text.clone(), text, big.clone(), big])
-            .await?;
-        let Some(row) = rows.into_iter().next() else {
-            tx.rollback().await?;
-            return Err(invalid_refresh_token());
-        };
-        let family = key_text(&row[0]);
-        let user_id = key_text(&row[1]);
-        let expired = row[2].as_i64().is_none_or(|at| at <= now);
-        if !row[3].is_null() {
-            // Reuse of a spent token: end every session of the family.
-            let mut revoke = Query::update();
-            revoke
-                .table(Alias::new(SESSIONS_TABLE))
-                .value(Alias::new("revoked_at"), now)
-                .and_where(Expr::col(Alias::new("family")).eq(family))
-                .and_where(Expr::col(Alias::new("revoked_at")).is_null());
-            tx.execute(None, &revoke).await?;
-            tx.commit().await?;
-            return Err(invalid_refresh_token());
-        }
-        if expired {
-            tx.rollback().await?;
-            return Err(invalid_refresh_token());
-        }
-        // A disabled or deleted account keeps its token unspent: once it is enabled again,
-        // the session goes on.
-        let account = match self.account(&user_id).await {
-            Ok(account) => account,
-            Err(error) => {
-                tx.rollback().await?;
-                return Err(error);
-            }
-        };
-        let mut spend = Query::update();
-        spend
+/// Exchanges a refresh token for the next one of its family. A token used before
+/// revokes its family; an expired or unknown one is refused.
+pub(crate) async fn refresh_session(
+    engine: &Engine,
+    refresh_token: &str,
+    lifetime_seconds: i64,
+) -> Result<Session, RuntimeError> {
+    let now = now_seconds();
+    let hash = digest(refresh_token);
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let text = FieldType {
+        scalar: ScalarType::Text,
+        array: false,
+    };
+    let big = FieldType {
+        scalar: ScalarType::BigInt,
+        array: false,
+    };
+    let mut q = Query::select();
+    q.columns([
+        Alias::new("family"),
+        Alias::new("user_id"),
+        Alias::new("expires_at"),
+        Alias::new("revoked_at"),
+    ])
+    .from(Alias::new(SESSIONS_TABLE))
+    .and_where(Expr::col(Alias::new("token_hash")).eq(hash.clone()));
+    let rows = tx
+        .fetch(None, &q, &[text.clone(), text, big.clone(), big])
+        .await?;
+    let Some(row) = rows.into_iter().next() else {
+        tx.rollback().await?;
+        return Err(invalid_refresh_token());
+    };
+    let family = key_text(&row[0]);
+    let user_id = key_text(&row[1]);
+    let expired = row[2].as_i64().is_none_or(|at| at <= now);
+    if !row[3].is_null() {
+        // Reuse of a spent token: end every session of the family.
+        let mut revoke = Query::update();
+        revoke
             .table(Alias::new(SESSIONS_TABLE))
             .value(Alias::new("revoked_at"), now)
-            .and_where(Expr::col(Alias::new("token_hash")).eq(hash))
+            .and_where(Expr::col(Alias::new("family")).eq(family))
             .and_where(Expr::col(Alias::new("revoked_at")).is_null());
-        if tx.execute(None, &spend).await? != 1 {
-            // Another request spent it first.
-            tx.rollback().await?;
-            return Err(invalid_refresh_token());
-        }
-        let token = random_token()?;
-        insert_token(&mut tx, &token, &family, &user_id, lifetime_seconds).await?;
+        tx.execute(None, &revoke).await?;
         tx.commit().await?;
-        Ok(Session {
-            account,
-            refresh_token: token,
-        })
+        return Err(invalid_refresh_token());
     }
+    if expired {
+        tx.rollback().await?;
+        return Err(invalid_refresh_token());
+    }
+    // A disabled or deleted account keeps its token unspent: once it is enabled again,
+    // the session goes on.
+    let account = match account(engine, &user_id).await {
+        Ok(account) => account,
+        Err(error) => {
+            tx.rollback().await?;
+            return Err(error);
+        }
+    };
+    let mut spend = Query::update();
+    spend
+        .table(Alias::new(SESSIONS_TABLE))
+        .value(Alias::new("revoked_at"), now)
+        .and_where(Expr::col(Alias::new("token_hash")).eq(hash))
+        .and_where(Expr::col(Alias::new("revoked_at")).is_null());
+    if tx.execute(None, &spend).await? != 1 {
+        // Another request spent it first.
+        tx.rollback().await?;
+        return Err(invalid_refresh_token());
+    }
+    let token = random_token()?;
+    insert_token(&mut tx, &token, &family, &user_id, lifetime_seconds).await?;
+    tx.commit().await?;
+    Ok(Session {
+        account,
+        refresh_token: token,
+    })
+}
 
-    /// Ends every session of the account (sign-out everywhere).
-    pub async fn end_sessions(&self, account_id: &str) -> Result<(), RuntimeError> {
-        let mut tx = Tx::write(&self.inner.pool, self.inner.schema.clone()).await?;
-        let mut q = Query::update();
-        q.table(Alias::new(SESSIONS_TABLE))
-            .value(Alias::new("revoked_at"), now_seconds())
-            .and_where(Expr::col(Alias::new("user_id")).eq(account_id))
-            .and_where(Expr::col(Alias::new("revoked_at")).is_null());
-        tx.execute(None, &q).await?;
-        tx.commit().await
-    }
+/// Ends every session of the account (sign-out everywhere).
+pub(crate) async fn end_sessions(engine: &Engine, account_id: &str) -> Result<(), RuntimeError> {
+    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut q = Query::update();
+    q.table(Alias::new(SESSIONS_TABLE))
+        .value(Alias::new("revoked_at"), now_seconds())
+        .and_where(Expr::col(Alias::new("user_id")).eq(account_id))
+        .and_where(Expr::col(Alias::new("revoked_at")).is_null());
+    tx.execute(None, &q).await?;
+    tx.commit().await
 }
 
 /// The members of `body` a user may write on their own account (email, password and the
