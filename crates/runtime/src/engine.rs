@@ -267,14 +267,22 @@ impl Engine {
         from: &str,
         to: &str,
     ) -> Result<serde_json::Value, RuntimeError> {
-        let scope_key = crate::publish::one_key(self, scope_model, filter).await?;
-        let req = crate::publish::PublishRequest {
-            scope_model: scope_model.to_owned(),
-            scope_key,
-            from: from.to_owned(),
-            to: to.to_owned(),
-        };
-        self.publish(ctx, &req).await
+        let (ctx, scope_model, filter) = (ctx.clone(), scope_model.to_owned(), filter.to_vec());
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.detached(|engine| async move {
+            let ctx = identity::caller(&engine, &ctx).await?;
+            // The row is looked up among those the caller may read and update only: what
+            // the answer says must not depend on rows the caller may not see.
+            let scope_key = crate::publish::one_key(&engine, &ctx, &scope_model, &filter).await?;
+            let req = crate::publish::PublishRequest {
+                scope_model,
+                scope_key,
+                from,
+                to,
+            };
+            crate::publish::publish(&engine, &ctx, &req).await
+        })
+        .await
     }
 
     /// Creates the sessions and sign-in failure tables when they are missing (idempotent;

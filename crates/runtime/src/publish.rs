@@ -134,6 +134,22 @@ fn content_models<'s>(
     Ok(out)
 }
 
+/// The content models of `scope`; an error when it owns none (nothing to publish).
+fn publishable_contents<'s>(
+    schema: &'s Schema,
+    scope: &'s Model,
+) -> Result<Vec<Content<'s>>, RuntimeError> {
+    let contents = content_models(schema, scope)?;
+    if contents.is_empty() {
+        return Err(RuntimeError::bad_request(
+            "22023",
+            format!("{} has no environment content to publish", scope.name),
+        )
+        .with_hint("Declare @@environment(field, scope: relation) on the models it owns"));
+    }
+    Ok(contents)
+}
+
 fn publish_log<'s>(schema: &'s Schema, scope: &'s Model) -> Result<Option<Log<'s>>, RuntimeError> {
     for model in &schema.models {
         let Some(spec) = &model.behaviours.publish_log else {
@@ -238,14 +254,7 @@ pub(crate) async fn publish(
 ) -> Result<Json, RuntimeError> {
     let schema = engine.schema();
     let scope = find_model(schema, &req.scope_model)?;
-    let contents = content_models(schema, scope)?;
-    if contents.is_empty() {
-        return Err(RuntimeError::bad_request(
-            "22023",
-            format!("{} has no environment content to publish", scope.name),
-        )
-        .with_hint("Declare @@environment(field, scope: relation) on the models it owns"));
-    }
+    let contents = publishable_contents(schema, scope)?;
     check_transition(&environments(schema, &contents)?, &req.from, &req.to)?;
     let scope_pk = single_key(scope, "published")?;
     let key = coerce(schema, scope_pk, &req.scope_key).map_err(|(_, m)| {
@@ -264,7 +273,7 @@ pub(crate) async fn publish(
             op: Operator::Eq,
             value: FilterValue::Text(json_key_text(&key)),
         });
-        one_key(engine, &scope.name, &[this_row, own]).await?;
+        one_key(engine, ctx, &scope.name, &[this_row, own]).await?;
     }
     // A missing scope is a 404 and leaves no log row.
     {
@@ -631,8 +640,6 @@ async fn copy_model(
     Ok((updates.len() + inserts.len()) as u64)
 }
 
-/// The key of the one live row of `model` matching `filter`: 404 when none does, 400 when
-/// several do.
 /// A key value as the text of a filter operand.
 fn json_key_text(key: &Json) -> String {
     match key {
@@ -641,13 +648,18 @@ fn json_key_text(key: &Json) -> String {
     }
 }
 
+/// The key of the one live row of `model` matching `filter` among the rows the caller may
+/// read and update: 404 when none does, 400 when several do. A caller whom the rules grant
+/// neither is refused before any row is looked at.
 pub(crate) async fn one_key(
     engine: &Engine,
+    ctx: &Context,
     model: &str,
     filter: &[Condition],
 ) -> Result<Json, RuntimeError> {
     let schema = engine.schema();
     let m = find_model(schema, model)?;
+    publishable_contents(schema, m)?;
     let pk = single_key(m, "published")?;
     if filter.is_empty() {
         return Err(RuntimeError::bad_request(
@@ -655,6 +667,12 @@ pub(crate) async fn one_key(
             format!("publishing needs a filter selecting one {} row", m.name),
         )
         .with_hint("Add a filter such as id=eq.<id> to the query string"));
+    }
+    let mut filter = filter.to_vec();
+    for operation in [Operation::Read, Operation::Update] {
+        if let Some(own) = access::grant(ctx, m, operation)?.and_then(|g| g.condition()) {
+            filter.push(own);
+        }
     }
     let mut tx = Tx::read(&engine.inner.pool, engine.inner.schema.clone()).await?;
     let sql = SqlBuilder::new(schema, tx.dialect());
@@ -665,7 +683,7 @@ pub(crate) async fn one_key(
     if let Some(live) = sql.live(&alias, m, Deleted::Exclude) {
         q.and_where(live);
     }
-    for c in filter {
+    for c in &filter {
         let c: Cond = resolve_cond(m, c)?;
         q.and_where(sql.cond(&alias, &c)?);
     }

@@ -87,4 +87,36 @@ engine_tests! {
         let (_, _, stage) = send(server.get("/rest/v1/tour_pages?environment=eq.stage&select=source_key")).await;
         assert_eq!(stage, json!([{"source_key": null}]));
     }
+
+    /// What publish answers a caller without rights depends on nothing stored: probing
+    /// a filter (does some account's email start with "a"?) learns nothing.
+    async fn publish_answers_without_rights_do_not_depend_on_the_data(db: Database) {
+        let server = TestServer::start(&db).await;
+        let body = json!({"from": "dev", "to": "stage"});
+        let probes = ["/rest/v1/users/publish?email=like.a*", "/rest/v1/projects/publish?slug=like.a*"];
+        let anonymous = |path: &str| server.client.post(server.url(path)).json(&body);
+        let (_, _, session) = send(server.client.post(server.url("/auth/v1/signup"))
+            .json(&json!({"email": "zed@example.com", "password": "correct horse"}))).await;
+        let token = session["access_token"].as_str().unwrap_or_default().to_owned();
+        let user = |path: &str| server.client.post(server.url(path)).bearer_auth(&token).json(&body);
+        // The user may update their own account only (`@@allow(update, id == auth)`).
+        let mut before = Vec::new();
+        for path in probes {
+            before.push(send(anonymous(path)).await);
+        }
+        before.push(send(user(probes[0])).await);
+        let (status, _, _) = send(server.post("/rest/v1/users").json(&json!({"email": "ann@example.com", "password": "correct horse"}))).await;
+        assert_eq!(status, 201);
+        project(&server, "Alpha", "alpha").await;
+        let mut after = Vec::new();
+        for path in probes {
+            after.push(send(anonymous(path)).await);
+        }
+        after.push(send(user(probes[0])).await);
+        let answers = |list: &[(u16, reqwest::header::HeaderMap, Value)]| {
+            list.iter().map(|(status, _, body)| (*status, body.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(answers(&before), answers(&after));
+        assert_eq!(before[1].0, 401, "anonymous callers are refused first: {:?}", answers(&before));
+    }
 }
