@@ -14,12 +14,15 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod db;
 pub mod ddl;
 pub mod dialect;
 pub mod introspect;
 pub mod quote;
+pub mod value;
 
 pub use catalog::Catalog;
+pub use db::{Database, DbError, Tx};
 pub use ddl::schema_ddl;
 pub use dialect::{Dialect, DialectKind};
 
