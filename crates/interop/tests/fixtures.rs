@@ -28,13 +28,9 @@ async fn migrates_and_serves(import: Import, model: &str, db: Database) {
     let engine = tessera_runtime::Engine::connect(import.schema.clone(), db.url())
         .await
         .expect("connects");
-    let request = tessera_runtime::parse_read(
-        engine.schema(),
-        model,
-        &[("limit".to_string(), "5".to_string())],
-    )
-    .expect("read request");
-    let ctx = tessera_runtime::Context::default();
+    let request = tessera_runtime::parse_read(model, &[("limit".to_string(), "5".to_string())])
+        .expect("read request");
+    let ctx = tessera_runtime::Caller::service();
     let result = engine.read(&ctx, &request).await.expect("reads");
     assert!(result.rows.is_empty(), "a fresh database has no rows");
     engine.close().await;

@@ -40,14 +40,11 @@ async fn migrates_and_serves_every_model(import: Option<Import>, db: Database) {
     let engine = tessera_runtime::Engine::connect(import.schema.clone(), db.url())
         .await
         .expect("connects");
-    let ctx = tessera_runtime::Context::default();
+    let ctx = tessera_runtime::Caller::service();
     for model in &import.schema.models {
-        let request = tessera_runtime::parse_read(
-            engine.schema(),
-            &model.name,
-            &[("limit".to_string(), "1".to_string())],
-        )
-        .unwrap_or_else(|e| panic!("{}: {e:?}", model.name));
+        let request =
+            tessera_runtime::parse_read(&model.name, &[("limit".to_string(), "1".to_string())])
+                .unwrap_or_else(|e| panic!("{}: {e:?}", model.name));
         engine
             .read(&ctx, &request)
             .await

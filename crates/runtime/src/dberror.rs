@@ -1,210 +1,194 @@
-//! Database errors mapped to typed errors that name the constraint and the fields.
+//! Database failures as typed errors that name the model and its fields.
 //!
-//! sqlx's portable kinds decide the error kind (unique and foreign-key violations are
-//! conflicts, not-null and check violations are validation errors); the constraint is
-//! looked up in the schema's SQL catalog (PostgreSQL names it) or read from SQLite's
-//! message (`UNIQUE constraint failed: users.email`). Other database errors are logged
+//! The kind decides the error (unique and foreign-key violations are conflicts, not-null
+//! and check violations are validation errors); a constraint's name is looked up in the
+//! schema's SQL catalog to find its model and fields. Other database errors are logged
 //! and reported without their internals.
 
-use sqlx::error::ErrorKind as DbKind;
 use tessera_schema::ir::Model;
 use tessera_schema::Schema;
+use tessera_sql::db::Violation;
+use tessera_sql::DbError;
 
-use crate::error::{ErrorKind, FieldError, RuntimeError};
+use crate::error::{Code, ErrorKind, FieldError, RuntimeError};
 
-pub(crate) fn map_sqlx_error(
-    schema: Option<&Schema>,
-    model: Option<&Model>,
-    error: sqlx::Error,
-) -> RuntimeError {
-    let sqlx::Error::Database(db) = &error else {
-        return match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::error!(%error, "database unavailable");
-                RuntimeError::new(
-                    ErrorKind::Internal,
-                    "PGRST000",
-                    "the database is unavailable",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "database error");
-                RuntimeError::internal("database error")
-            }
-        };
-    };
-    let message = db.message().to_owned();
-    let constraint = db.constraint().map(str::to_owned);
-    let pg_code = db.code().map(|c| c.to_string()).unwrap_or_default();
-    let (table, columns) = describe(schema, constraint.as_deref(), &message);
-    let table_name = table.or_else(|| model.map(|m| m.table.clone()));
-    let model_name = schema
-        .zip(table_name.as_deref())
-        .and_then(|(s, t)| s.models.iter().find(|m| m.table == t))
-        .map(|m| m.name.clone())
-        .or(table_name)
-        .unwrap_or_else(|| "row".to_owned());
-    let fields = columns.join(", ");
-    let name = constraint.clone().unwrap_or_default();
-    match effective_kind(db.kind(), &message) {
-        DbKind::UniqueViolation => RuntimeError::new(
-            ErrorKind::Conflict,
-            "23505",
-            if fields.is_empty() {
-                format!("duplicate key value violates unique constraint {name}")
-            } else {
-                format!(
-                    "duplicate {model_name} ({fields}): a row with the same value already exists"
-                )
-            },
-        )
-        .with_details(format!(
-            "constraint {}; fields: {fields}",
-            if name.is_empty() { "unique" } else { &name }
-        )),
-        DbKind::ForeignKeyViolation => RuntimeError::new(
-            ErrorKind::Conflict,
-            "23503",
-            if fields.is_empty() {
-                "the row references a missing row, or is still referenced by other rows".to_owned()
-            } else {
-                format!("{model_name} ({fields}) references a missing row, or is still referenced")
-            },
-        )
-        .with_details(format!(
-            "constraint {}; fields: {fields}",
-            if name.is_empty() {
-                "foreign key"
-            } else {
-                &name
-            }
-        )),
-        DbKind::NotNullViolation => {
-            let field = columns.first().cloned().unwrap_or_default();
-            RuntimeError::validation(vec![FieldError {
-                field: field.clone(),
-                rule: "not_null".into(),
-                message: format!("{field} cannot be null"),
-                row: None,
-            }])
-        }
-        DbKind::CheckViolation => {
-            let field = columns.first().cloned().unwrap_or_default();
-            RuntimeError::validation(vec![FieldError {
-                field: field.clone(),
-                rule: "check".into(),
-                message: format!("{field} is out of its allowed range or shape ({name})"),
-                row: None,
-            }])
-        }
-        _ => match pg_code.as_str() {
-            "22001" | "22003" | "22007" | "22008" | "22P02" => {
-                RuntimeError::new(ErrorKind::BadRequest, pg_code.clone(), message)
-            }
-            "40001" | "40P01" => RuntimeError::new(
+pub(crate) fn map_db_error(schema: &Schema, model: Option<&Model>, error: DbError) -> RuntimeError {
+    match error {
+        DbError::UniqueViolation(v) => {
+            let named = Named::of(schema, model, &v);
+            RuntimeError::new(
                 ErrorKind::Conflict,
-                pg_code.clone(),
-                "the transaction conflicted with a concurrent one; retry",
-            ),
-            _ if message.contains("database is locked") => {
-                RuntimeError::new(ErrorKind::Conflict, "40001", "the database is busy; retry")
-            }
-            _ => {
-                tracing::error!(%error, "database error");
-                RuntimeError::internal("database error")
-            }
-        },
-    }
-}
-
-/// sqlx's kind, corrected for SQLite's `ON DELETE RESTRICT`, which SQLite reports as a
-/// trigger constraint (extended code 1811) rather than a foreign-key one (787).
-fn effective_kind(kind: DbKind, message: &str) -> DbKind {
-    match kind {
-        DbKind::Other if message.contains("FOREIGN KEY constraint failed") => {
-            DbKind::ForeignKeyViolation
+                Code::UniqueViolation,
+                if named.fields.is_empty() {
+                    format!(
+                        "duplicate key value violates unique constraint {}",
+                        named.constraint
+                    )
+                } else {
+                    format!(
+                        "duplicate {} ({}): a row with the same value already exists",
+                        named.model,
+                        named.fields.join(", ")
+                    )
+                },
+            )
+            .with_details(named.details("unique"))
         }
-        kind => kind,
+        DbError::ForeignKeyViolation(v) => {
+            let named = Named::of(schema, model, &v);
+            let message = match (&v.parent, named.fields.is_empty()) {
+                (Some(parent), false) => format!(
+                    "{} ({}) references a {} row that does not exist",
+                    named.model,
+                    named.fields.join(", "),
+                    model_name(schema, parent)
+                ),
+                (None, false) => format!(
+                    "{} ({}) references a missing row, or is still referenced",
+                    named.model,
+                    named.fields.join(", ")
+                ),
+                (_, true) => {
+                    "the row references a missing row, or is still referenced by other rows"
+                        .to_owned()
+                }
+            };
+            RuntimeError::new(ErrorKind::Conflict, Code::ForeignKeyViolation, message)
+                .with_details(named.details("foreign key"))
+        }
+        DbError::NotNullViolation(v) => {
+            let named = Named::of(schema, model, &v);
+            let field = named.fields.first().cloned().unwrap_or_default();
+            RuntimeError::validation(vec![FieldError {
+                message: format!("{field} cannot be null"),
+                field,
+                rule: "not_null".into(),
+                row: None,
+            }])
+        }
+        DbError::CheckViolation(v) => {
+            let named = Named::of(schema, model, &v);
+            let field = named.fields.first().cloned().unwrap_or_default();
+            RuntimeError::validation(vec![FieldError {
+                message: format!(
+                    "{field} is out of its allowed range or shape ({})",
+                    v.constraint.as_deref().unwrap_or_default()
+                ),
+                field,
+                rule: "check".into(),
+                row: None,
+            }])
+        }
+        DbError::InvalidValue { code, message } => {
+            RuntimeError::new(ErrorKind::BadRequest, Code::Sqlstate(code), message)
+        }
+        DbError::Conflict { code } if code == "40P01" => RuntimeError::new(
+            ErrorKind::Conflict,
+            Code::Deadlock,
+            "the transaction conflicted with a concurrent one; retry",
+        ),
+        DbError::Conflict { .. } => RuntimeError::new(
+            ErrorKind::Conflict,
+            Code::SerializationFailure,
+            "the transaction conflicted with a concurrent one; retry",
+        ),
+        DbError::Unavailable(error) => {
+            tracing::error!(%error, "database unavailable");
+            RuntimeError::new(
+                ErrorKind::Internal,
+                Code::Unavailable,
+                "the database is unavailable",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "database error");
+            RuntimeError::internal("database error")
+        }
     }
 }
 
-/// The table and the field names of a constraint.
-fn describe(
-    schema: Option<&Schema>,
-    constraint: Option<&str>,
-    message: &str,
-) -> (Option<String>, Vec<String>) {
-    let to_fields = |table: &str, columns: &[String]| -> Vec<String> {
-        let model = schema.and_then(|s| s.models.iter().find(|m| m.table == table));
-        columns
+/// A violated constraint in the schema's terms.
+struct Named {
+    model: String,
+    fields: Vec<String>,
+    constraint: String,
+}
+
+impl Named {
+    fn of(schema: &Schema, model: Option<&Model>, v: &Violation) -> Named {
+        let catalog =
+            tessera_sql::Catalog::from_schema(schema, tessera_sql::DialectKind::Postgres).ok();
+        // PostgreSQL names the constraint; the catalog knows its table and columns.
+        let by_name = v.constraint.as_deref().and_then(|name| {
+            catalog.as_ref()?.tables.iter().find_map(|t| {
+                let columns: Vec<String> =
+                    if let Some(i) = t.indexes.iter().find(|i| i.name == name) {
+                        i.columns.iter().map(|c| c.name.clone()).collect()
+                    } else if t.primary_key.name == name {
+                        t.primary_key.columns.clone()
+                    } else if let Some(fk) = t.foreign_keys.iter().find(|f| f.name == name) {
+                        fk.columns.clone()
+                    } else if let Some(c) = t.checks.iter().find(|c| c.name == name) {
+                        vec![c.column.clone()]
+                    } else {
+                        return None;
+                    };
+                Some((t.name.clone(), columns))
+            })
+        });
+        let (table, columns) = by_name.unwrap_or_else(|| {
+            (
+                v.table
+                    .clone()
+                    .or_else(|| model.map(|m| m.table.clone()))
+                    .unwrap_or_default(),
+                v.columns.clone(),
+            )
+        });
+        let schema_model = schema.models.iter().find(|m| m.table == table);
+        let fields = columns
             .iter()
             .map(|c| {
-                model
+                schema_model
                     .and_then(|m| m.field_by_column(c))
-                    .map(|f| f.name.clone())
-                    .unwrap_or_else(|| c.clone())
+                    .map_or_else(|| c.clone(), |f| f.name.clone())
             })
-            .collect()
-    };
-    if let (Some(schema), Some(name)) = (schema, constraint) {
-        if let Ok(catalog) =
-            tessera_sql::Catalog::from_schema(schema, tessera_sql::DialectKind::Postgres)
-        {
-            for t in &catalog.tables {
-                if let Some(i) = t.indexes.iter().find(|i| i.name == name) {
-                    let cols: Vec<String> = i.columns.iter().map(|c| c.name.clone()).collect();
-                    return (Some(t.name.clone()), to_fields(&t.name, &cols));
-                }
-                if t.primary_key.name == name {
-                    return (
-                        Some(t.name.clone()),
-                        to_fields(&t.name, &t.primary_key.columns),
-                    );
-                }
-                if let Some(fk) = t.foreign_keys.iter().find(|f| f.name == name) {
-                    return (Some(t.name.clone()), to_fields(&t.name, &fk.columns));
-                }
-                if let Some(c) = t.checks.iter().find(|c| c.name == name) {
-                    return (
-                        Some(t.name.clone()),
-                        to_fields(&t.name, std::slice::from_ref(&c.column)),
-                    );
-                }
-            }
+            .collect();
+        // SQLite names no constraint: the catalog's foreign key on these columns does.
+        let constraint = v.constraint.clone().or_else(|| {
+            let sqlite =
+                tessera_sql::Catalog::from_schema(schema, tessera_sql::DialectKind::Sqlite).ok()?;
+            let t = sqlite.tables.iter().find(|t| t.name == table)?;
+            let fk = t.foreign_keys.iter().find(|fk| fk.columns == columns)?;
+            v.parent.as_ref().map(|_| fk.name.clone())
+        });
+        Named {
+            model: if table.is_empty() {
+                "row".to_owned()
+            } else {
+                model_name(schema, &table)
+            },
+            fields,
+            constraint: constraint.unwrap_or_default(),
         }
     }
-    // SQLite: "UNIQUE constraint failed: users.email, users.name"
-    if let Some((_, list)) = message.split_once("constraint failed: ") {
-        let mut table = None;
-        let mut cols = Vec::new();
-        for item in list.split(',') {
-            let item = item.trim();
-            match item.split_once('.') {
-                Some((t, c)) => {
-                    table = Some(t.to_owned());
-                    cols.push(c.to_owned());
-                }
-                None => cols.push(item.to_owned()),
-            }
-        }
-        if let Some(t) = &table {
-            return (table.clone(), to_fields(t, &cols));
-        }
-        return (None, cols);
+
+    /// `constraint NAME; fields: a, b` (`what` stands for an unnamed constraint).
+    fn details(&self, what: &str) -> String {
+        let name = if self.constraint.is_empty() {
+            what
+        } else {
+            &self.constraint
+        };
+        format!("constraint {name}; fields: {}", self.fields.join(", "))
     }
-    // PostgreSQL not-null: `null value in column "x" of relation "t" violates ...`
-    if let Some(rest) = message.split_once("column \"").map(|(_, r)| r) {
-        if let Some((col, rest)) = rest.split_once('"') {
-            let table = rest
-                .split_once("relation \"")
-                .and_then(|(_, r)| r.split_once('"'))
-                .map(|(t, _)| t.to_owned());
-            let fields = match &table {
-                Some(t) => to_fields(t, &[col.to_owned()]),
-                None => vec![col.to_owned()],
-            };
-            return (table, fields);
-        }
-    }
-    (None, Vec::new())
+}
+
+/// The model stored in `table` (its name), or the table's name.
+fn model_name(schema: &Schema, table: &str) -> String {
+    schema
+        .models
+        .iter()
+        .find(|m| m.table == table)
+        .map_or_else(|| table.to_owned(), |m| m.name.clone())
 }

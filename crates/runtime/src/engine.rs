@@ -1,158 +1,73 @@
-//! The engine: a schema and a connection pool.
+//! The engine: the public face of the data layer. Each operation resolves its caller,
+//! plans the request and runs the plan, on a task of its own.
 
 use std::future::Future;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tessera_schema::Schema;
+use tessera_sql::db::PoolStats;
+use tessera_sql::{Database, DbError, DialectKind};
 
-use crate::error::{ErrorKind, RuntimeError};
+use crate::caller::Caller;
+use crate::error::{Code, ErrorKind, RuntimeError};
+use crate::exec::Runner;
 use crate::identity::{self, Account, Lockout, Session};
+use crate::plan::Planner;
 use crate::request::*;
-
-/// The database engine behind an [`Engine`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialectKind {
-    Sqlite,
-    Postgres,
-}
-
-/// Connection pool figures, for metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStats {
-    /// Open connections.
-    pub size: u32,
-    /// Open connections not in use.
-    pub idle: u32,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum DbPool {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-}
-
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) schema: Arc<Schema>,
-    pub(crate) pool: DbPool,
-    /// The account fields access rules compare (`auth.tenant`): read once per request of
-    /// a signed-in user.
-    pub(crate) account_fields: Vec<String>,
-}
 
 /// Runs requests against one database. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Runner>,
 }
 
 impl Engine {
     /// Connects to `sqlite://PATH` (created when missing; WAL, foreign keys on, a busy
     /// timeout) or `postgres://...`. The database must already be migrated to `schema`.
     pub async fn connect(schema: Schema, database_url: &str) -> Result<Engine, RuntimeError> {
-        let pool = if database_url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(database_url)
-                .map_err(|e| config_error(database_url, e))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .after_release(|conn, _| {
-                    Box::pin(async move {
-                        // A transaction dropped without its end queues a rollback on the
-                        // connection's worker; the ping waits for it to run.
-                        sqlx::Connection::ping(conn).await?;
-                        Ok(released_cleanly(conn))
-                    })
-                })
-                .connect_with(options)
-                .await
-                .map_err(connect_error)?;
-            DbPool::Sqlite(pool)
-        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(database_url)
-                .map_err(|e| config_error(database_url, e))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .after_release(|conn, _| Box::pin(async move { Ok(released_cleanly(conn)) }))
-                .connect_with(options)
-                .await
-                .map_err(connect_error)?;
-            DbPool::Postgres(pool)
-        } else {
-            return Err(RuntimeError::new(
-                ErrorKind::Internal,
-                "XX000",
-                "unsupported database URL: expected sqlite:// or postgres://",
-            ));
-        };
+        let db = Database::connect(database_url)
+            .await
+            .map_err(connect_error)?;
         Ok(Engine {
-            inner: Arc::new(Inner {
-                account_fields: crate::access::account_fields(&schema),
-                schema: Arc::new(schema),
-                pool,
+            inner: Arc::new(Runner {
+                planner: Planner::new(schema),
+                db,
             }),
         })
     }
 
     pub fn schema(&self) -> &Schema {
-        &self.inner.schema
+        self.inner.schema()
     }
 
     pub fn dialect(&self) -> DialectKind {
-        match self.inner.pool {
-            DbPool::Sqlite(_) => DialectKind::Sqlite,
-            DbPool::Postgres(_) => DialectKind::Postgres,
-        }
+        self.inner.db.kind()
     }
 
     /// Runs `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> Result<(), RuntimeError> {
-        match &self.inner.pool {
-            DbPool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-            DbPool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-        }
-        .map_err(connect_error)
+        self.inner.db.ping().await.map_err(connect_error)
     }
 
     pub fn pool_stats(&self) -> PoolStats {
-        match &self.inner.pool {
-            DbPool::Sqlite(pool) => PoolStats {
-                size: pool.size(),
-                idle: pool.num_idle() as u32,
-            },
-            DbPool::Postgres(pool) => PoolStats {
-                size: pool.size(),
-                idle: pool.num_idle() as u32,
-            },
-        }
+        self.inner.db.stats()
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        match &self.inner.pool {
-            DbPool::Sqlite(pool) => pool.close().await,
-            DbPool::Postgres(pool) => pool.close().await,
-        }
+        self.inner.db.close().await
     }
 
     /// Runs one operation on a task of its own and waits for it. The operation ends —
     /// its transaction committed or rolled back — even when the future awaiting it is
     /// dropped (a client hanging up, a request timeout): a transaction cut off between
     /// two statements would keep its connection, and SQLite's write lock, forever.
-    async fn detached<T, F>(&self, work: impl FnOnce(Engine) -> F) -> Result<T, RuntimeError>
+    async fn detached<T, F>(&self, work: impl FnOnce(Arc<Runner>) -> F) -> Result<T, RuntimeError>
     where
         F: Future<Output = Result<T, RuntimeError>> + Send + 'static,
         T: Send + 'static,
     {
-        match tokio::spawn(work(self.clone())).await {
+        match tokio::spawn(work(self.inner.clone())).await {
             Ok(result) => result,
             Err(failure) => {
                 let panic = failure.try_into_panic().ok();
@@ -171,11 +86,15 @@ impl Engine {
     }
 
     /// Reads rows (as JSON objects) and, when `req.count`, the number of matching rows.
-    pub async fn read(&self, ctx: &Context, req: &ReadRequest) -> Result<ReadResult, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::plan::read(&engine, &ctx, &req).await
+    pub async fn read(
+        &self,
+        caller: &Caller,
+        req: &ReadRequest,
+    ) -> Result<ReadResult, RuntimeError> {
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.read(&principal, &req).await
         })
         .await
     }
@@ -183,13 +102,13 @@ impl Engine {
     /// Inserts (or upserts) the rows of `req.body` in one transaction; returns them.
     pub async fn insert(
         &self,
-        ctx: &Context,
+        caller: &Caller,
         req: &InsertRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::write::insert(&engine, &ctx, &req).await
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.insert(&principal, &req).await
         })
         .await
     }
@@ -197,13 +116,13 @@ impl Engine {
     /// Updates every live row matching the filter; returns the updated rows.
     pub async fn update(
         &self,
-        ctx: &Context,
+        caller: &Caller,
         req: &UpdateRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::write::update(&engine, &ctx, &req).await
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.update(&principal, &req).await
         })
         .await
     }
@@ -212,13 +131,13 @@ impl Engine {
     /// filter, cascading as the schema says; returns the deleted rows.
     pub async fn delete(
         &self,
-        ctx: &Context,
+        caller: &Caller,
         req: &DeleteRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::write::delete(&engine, &ctx, &req).await
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.delete(&principal, &req).await
         })
         .await
     }
@@ -227,60 +146,34 @@ impl Engine {
     /// returns the restored rows.
     pub async fn restore(
         &self,
-        ctx: &Context,
+        caller: &Caller,
         req: &RestoreRequest,
     ) -> Result<Vec<serde_json::Value>, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::write::restore(&engine, &ctx, &req).await
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.restore(&principal, &req).await
         })
         .await
     }
 
     /// Publishes the environment content of one scope row (such as a project) from
     /// `req.from` to the next environment: copies matched by lineage are updated, missing
-    /// ones inserted, copies whose source is gone deleted, all in one transaction. The run
-    /// is recorded in the scope's publish log (inserted as `running` before the copy,
-    /// finished as `success` with the counts or `failed` with the error); returns the log
-    /// row (or, without a log model, a summary of the run).
+    /// ones inserted, copies whose source is gone deleted, all in one transaction. The scope
+    /// row is found among those the caller may read and update (404 when none is it, 400
+    /// when a filter matches several). The run is recorded in the scope's publish log
+    /// (inserted as `running` before the copy, finished as `success` with the counts or
+    /// `failed` with the error); returns the log row (or, without a log model, a summary
+    /// of the run).
     pub async fn publish(
         &self,
-        ctx: &Context,
-        req: &crate::publish::PublishRequest,
+        caller: &Caller,
+        req: &PublishRequest,
     ) -> Result<serde_json::Value, RuntimeError> {
-        let (ctx, req) = (ctx.clone(), req.clone());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            crate::publish::publish(&engine, &ctx, &req).await
-        })
-        .await
-    }
-
-    /// Publishes the one live row of `scope_model` matching `filter` (404 when no row
-    /// matches, 400 when several do); see [`Engine::publish`].
-    pub async fn publish_matching(
-        &self,
-        ctx: &Context,
-        scope_model: &str,
-        filter: &[Condition],
-        from: &str,
-        to: &str,
-    ) -> Result<serde_json::Value, RuntimeError> {
-        let (ctx, scope_model, filter) = (ctx.clone(), scope_model.to_owned(), filter.to_vec());
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.detached(|engine| async move {
-            let ctx = identity::caller(&engine, &ctx).await?;
-            // The row is looked up among those the caller may read and update only: what
-            // the answer says must not depend on rows the caller may not see.
-            let scope_key = crate::publish::one_key(&engine, &ctx, &scope_model, &filter).await?;
-            let req = crate::publish::PublishRequest {
-                scope_model,
-                scope_key,
-                from,
-                to,
-            };
-            crate::publish::publish(&engine, &ctx, &req).await
+        let (caller, req) = (caller.clone(), req.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            runner.publish(&principal, &req).await
         })
         .await
     }
@@ -288,7 +181,7 @@ impl Engine {
     /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
     /// every node may run it).
     pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
-        self.detached(|engine| async move { identity::prepare_identity(&engine).await })
+        self.detached(|runner| async move { identity::prepare_identity(&runner).await })
             .await
     }
 
@@ -298,21 +191,24 @@ impl Engine {
     /// account.
     pub async fn sign_up(&self, body: &serde_json::Value) -> Result<Account, RuntimeError> {
         let body = body.clone();
-        self.detached(|engine| async move { identity::sign_up(&engine, &body).await })
+        self.detached(|runner| async move { identity::sign_up(&runner, &body).await })
             .await
     }
 
-    /// A user's change to their own account (email, password, sign-up fields), whatever
-    /// the access rules say of the account model; the user is recorded as its updater.
-    /// Returns the account's row as the API shows it.
+    /// The signed-in user `id` changes their own account (email, password, sign-up
+    /// fields), whatever the access rules say of the account model; they are recorded as
+    /// its updater. Returns the account's row as the API shows it.
     pub async fn update_account(
         &self,
         id: &str,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, RuntimeError> {
-        let (id, body) = (id.to_owned(), body.clone());
-        self.detached(|engine| async move { identity::update_account(&engine, &id, &body).await })
-            .await
+        let (caller, body) = (Caller::user(id), body.clone());
+        self.detached(|runner| async move {
+            let principal = identity::resolve(&runner, caller).await?;
+            identity::update_account(&runner, &principal, &body).await
+        })
+        .await
     }
 
     /// Checks an email and password against the live accounts; disabled accounts are
@@ -327,8 +223,8 @@ impl Engine {
         lockout: &Lockout,
     ) -> Result<Account, RuntimeError> {
         let (email, password, lockout) = (email.to_owned(), password.to_owned(), *lockout);
-        self.detached(|engine| async move {
-            identity::sign_in(&engine, &email, &password, &lockout).await
+        self.detached(|runner| async move {
+            identity::sign_in(&runner, &email, &password, &lockout).await
         })
         .await
     }
@@ -336,14 +232,14 @@ impl Engine {
     /// The live, enabled account with this id.
     pub async fn account(&self, id: &str) -> Result<Account, RuntimeError> {
         let id = id.to_owned();
-        self.detached(|engine| async move { identity::account(&engine, &id).await })
+        self.detached(|runner| async move { identity::account(&runner, &id).await })
             .await
     }
 
     /// The account's row as the API shows it (no secrets).
     pub async fn account_row_json(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
         let id = id.to_owned();
-        self.detached(|engine| async move { identity::account_row_json(&engine, &id).await })
+        self.detached(|runner| async move { identity::account_row_json(&runner, &id).await })
             .await
     }
 
@@ -353,8 +249,8 @@ impl Engine {
         account: Account,
         lifetime_seconds: i64,
     ) -> Result<Session, RuntimeError> {
-        self.detached(|engine| async move {
-            identity::start_session(&engine, account, lifetime_seconds).await
+        self.detached(|runner| async move {
+            identity::start_session(&runner, account, lifetime_seconds).await
         })
         .await
     }
@@ -367,8 +263,8 @@ impl Engine {
         lifetime_seconds: i64,
     ) -> Result<Session, RuntimeError> {
         let token = refresh_token.to_owned();
-        self.detached(|engine| async move {
-            identity::refresh_session(&engine, &token, lifetime_seconds).await
+        self.detached(|runner| async move {
+            identity::refresh_session(&runner, &token, lifetime_seconds).await
         })
         .await
     }
@@ -376,32 +272,22 @@ impl Engine {
     /// Ends every session of the account (sign-out everywhere).
     pub async fn end_sessions(&self, account_id: &str) -> Result<(), RuntimeError> {
         let id = account_id.to_owned();
-        self.detached(|engine| async move { identity::end_sessions(&engine, &id).await })
+        self.detached(|runner| async move { identity::end_sessions(&runner, &id).await })
             .await
     }
 }
 
-/// Whether a connection coming back to the pool may serve the next request: one still
-/// inside a transaction is closed instead (what it holds, such as SQLite's write lock, is
-/// released with it).
-fn released_cleanly(conn: &impl sqlx::Connection) -> bool {
-    let clean = !conn.is_in_transaction();
-    if !clean {
-        tracing::error!("a connection came back inside a transaction; it is closed");
+/// A failure to reach the database, told without its internals.
+fn connect_error(error: DbError) -> RuntimeError {
+    match error {
+        DbError::UnsupportedUrl | DbError::InvalidUrl(_) => {
+            RuntimeError::internal("invalid database URL").with_details(error.to_string())
+        }
+        other => RuntimeError::new(
+            ErrorKind::Internal,
+            Code::Unavailable,
+            "could not connect to the database",
+        )
+        .with_details(other.to_string()),
     }
-    clean
-}
-
-fn config_error(url: &str, error: sqlx::Error) -> RuntimeError {
-    let scheme = url.split(':').next().unwrap_or_default();
-    RuntimeError::internal(format!("invalid {scheme} database URL")).with_details(error.to_string())
-}
-
-fn connect_error(error: sqlx::Error) -> RuntimeError {
-    RuntimeError::new(
-        ErrorKind::Internal,
-        "PGRST000",
-        "could not connect to the database",
-    )
-    .with_details(error.to_string())
 }

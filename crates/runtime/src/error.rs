@@ -1,6 +1,8 @@
 //! Typed errors of the data layer, shaped like PostgREST's error body.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 
 /// What kind of failure an error is; the HTTP layer maps each to one status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +45,130 @@ impl ErrorKind {
     }
 }
 
+/// The code of an error, rendered as PostgREST (or PostgreSQL, or Supabase Auth) spells it
+/// in the error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    /// `PGRST100`: a malformed query parameter.
+    QueryGrammar,
+    /// `PGRST102`: a malformed or unusable request body.
+    InvalidBody,
+    /// `PGRST108`: a parameter names an embedded resource the `select` does not have.
+    NotAnEmbed,
+    /// `PGRST116`: not exactly the one row a request needs.
+    NotOneRow,
+    /// `PGRST200`: no relationship between the model and the embedded resource.
+    UnknownRelationship,
+    /// `PGRST201`: more than one relationship could be meant.
+    AmbiguousRelationship,
+    /// `PGRST204`: a body member names no field of the model.
+    UnknownBodyField,
+    /// `PGRST205`: no such model.
+    UnknownModel,
+    /// `PGRST301`: the token's account no longer exists.
+    StaleToken,
+    /// `PGRST404`: the schema has no account model.
+    NoAccounts,
+    /// `PGRST000`: the database cannot be reached.
+    Unavailable,
+    /// `21000`: a write that must be filtered has no filter.
+    FilterRequired,
+    /// `22023`: a parameter of an operation is not valid for it.
+    InvalidParameter,
+    /// `22P02`: a value of the wrong type.
+    InvalidText,
+    /// `23503`: a foreign key (or restrict) conflict.
+    ForeignKeyViolation,
+    /// `23505`: a unique conflict.
+    UniqueViolation,
+    /// `23514`: a value breaks the schema's validations.
+    ValidationFailed,
+    /// `42501`: the caller may not do this.
+    PermissionDenied,
+    /// `42703`: no such field.
+    UnknownColumn,
+    /// `42883`: an operator that does not apply to the field's type.
+    OperatorMismatch,
+    /// `428C9`: a field the engine maintains (or that cannot change) was written.
+    ReadonlyField,
+    /// `40001`: the transaction conflicted with a concurrent one.
+    SerializationFailure,
+    /// `40P01`: a deadlock with a concurrent transaction.
+    Deadlock,
+    /// `XX000`: an internal failure.
+    Internal,
+    /// `invalid_credentials`: an unknown email or a wrong password.
+    InvalidCredentials,
+    /// `invalid_refresh_token`: an unknown, spent or expired refresh token.
+    InvalidRefreshToken,
+    /// `too_many_attempts`: an email locked out after failed sign-ins.
+    TooManyAttempts,
+    /// `user_disabled`: a disabled account.
+    UserDisabled,
+    /// A SQLSTATE the database answered with (a value it refused, class 22).
+    Sqlstate(String),
+}
+
+impl Code {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Code::QueryGrammar => "PGRST100",
+            Code::InvalidBody => "PGRST102",
+            Code::NotAnEmbed => "PGRST108",
+            Code::NotOneRow => "PGRST116",
+            Code::UnknownRelationship => "PGRST200",
+            Code::AmbiguousRelationship => "PGRST201",
+            Code::UnknownBodyField => "PGRST204",
+            Code::UnknownModel => "PGRST205",
+            Code::StaleToken => "PGRST301",
+            Code::NoAccounts => "PGRST404",
+            Code::Unavailable => "PGRST000",
+            Code::FilterRequired => "21000",
+            Code::InvalidParameter => "22023",
+            Code::InvalidText => "22P02",
+            Code::ForeignKeyViolation => "23503",
+            Code::UniqueViolation => "23505",
+            Code::ValidationFailed => "23514",
+            Code::PermissionDenied => "42501",
+            Code::UnknownColumn => "42703",
+            Code::OperatorMismatch => "42883",
+            Code::ReadonlyField => "428C9",
+            Code::SerializationFailure => "40001",
+            Code::Deadlock => "40P01",
+            Code::Internal => "XX000",
+            Code::InvalidCredentials => "invalid_credentials",
+            Code::InvalidRefreshToken => "invalid_refresh_token",
+            Code::TooManyAttempts => "too_many_attempts",
+            Code::UserDisabled => "user_disabled",
+            Code::Sqlstate(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One failing field of a write: which field, which rule, and the message to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -57,19 +183,14 @@ pub struct FieldError {
     pub row: Option<usize>,
 }
 
-/// An error of the data layer: a kind (the HTTP status), a PostgreSQL/PostgREST-style
-/// code, a message, and optional details and hint; validation errors also list every
-/// failing field.
+/// An error of the data layer: a kind (the HTTP status), a code, a message, and optional
+/// details and hint; validation errors also list every failing field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[error("{message}")]
 pub struct RuntimeError {
     #[serde(skip)]
     pub kind: ErrorKind,
-    /// PostgREST-style code: `PGRST100` (query grammar), `42703` (unknown column), `23505`
-    /// (unique), `23503` (foreign key / restrict), `23502` (not null), `23514` (validation),
-    /// `22P02` (value of the wrong type), `428C9` (engine-managed field), `21000` (write
-    /// without filter), `42501` (forbidden), ...
-    pub code: String,
+    pub code: Code,
     pub message: String,
     pub details: Option<String>,
     pub hint: Option<String>,
@@ -79,10 +200,10 @@ pub struct RuntimeError {
 }
 
 impl RuntimeError {
-    pub fn new(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, code: Code, message: impl Into<String>) -> Self {
         RuntimeError {
             kind,
-            code: code.into(),
+            code,
             message: message.into(),
             details: None,
             hint: None,
@@ -102,23 +223,21 @@ impl RuntimeError {
 
     /// A malformed query parameter (`PGRST100`).
     pub fn parse(param: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        RuntimeError::new(
-            ErrorKind::BadRequest,
-            "PGRST100",
+        RuntimeError::bad_request(
+            Code::QueryGrammar,
             format!("failed to parse {param} parameter"),
         )
         .with_details(message)
     }
 
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: Code, message: impl Into<String>) -> Self {
         RuntimeError::new(ErrorKind::BadRequest, code, message)
     }
 
     pub fn unknown_model(model: &str) -> Self {
         RuntimeError::new(
             ErrorKind::NotFound,
-            "PGRST205",
+            Code::UnknownModel,
             format!("Could not find the table '{model}' in the schema"),
         )
     }
@@ -126,7 +245,7 @@ impl RuntimeError {
     pub fn unknown_column(model: &str, column: &str) -> Self {
         RuntimeError::new(
             ErrorKind::NotFound,
-            "42703",
+            Code::UnknownColumn,
             format!("column {model}.{column} does not exist"),
         )
     }
@@ -145,13 +264,13 @@ impl RuntimeError {
             .iter()
             .all(|e| e.rule == "managed" || e.rule == "readonly" || e.rule == "virtual")
         {
-            ("428C9", "Some fields cannot be written")
+            (Code::ReadonlyField, "Some fields cannot be written")
         } else {
-            ("23514", "Validation failed")
+            (Code::ValidationFailed, "Validation failed")
         };
         RuntimeError {
             kind: ErrorKind::Validation,
-            code: code.into(),
+            code,
             message: message.into(),
             details: Some(details),
             hint: None,
@@ -159,8 +278,19 @@ impl RuntimeError {
         }
     }
 
+    /// A write needing exactly one row that has another number of them (`PGRST116`, as
+    /// PostgREST answers a single-object request).
+    pub fn not_one_row(rows: usize) -> Self {
+        RuntimeError::new(
+            ErrorKind::NotAcceptable,
+            Code::NotOneRow,
+            "JSON object requested, multiple (or no) rows returned",
+        )
+        .with_details(format!("The result contains {rows} rows"))
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
-        RuntimeError::new(ErrorKind::Internal, "XX000", message)
+        RuntimeError::new(ErrorKind::Internal, Code::Internal, message)
     }
 
     /// The PostgREST error body: `{code, message, details, hint}` plus `errors` (the
@@ -170,8 +300,29 @@ impl RuntimeError {
     }
 }
 
-impl From<sqlx::Error> for RuntimeError {
-    fn from(error: sqlx::Error) -> Self {
-        crate::dberror::map_sqlx_error(None, None, error)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_render_as_postgrest_spells_them() {
+        let error = RuntimeError::unknown_column("users", "nope");
+        assert_eq!(error.code, "42703");
+        assert_eq!(error.to_body()["code"], "42703");
+        assert_eq!(Code::Sqlstate("22001".into()).as_str(), "22001");
+    }
+
+    #[test]
+    fn writes_of_managed_fields_only_are_428c9() {
+        let error = RuntimeError::validation(vec![FieldError {
+            field: "createdAt".into(),
+            rule: "managed".into(),
+            message: "maintained by the engine".into(),
+            row: None,
+        }]);
+        assert_eq!(
+            (error.kind, error.code),
+            (ErrorKind::Validation, Code::ReadonlyField)
+        );
     }
 }

@@ -6,22 +6,23 @@
 //! by the next of its family; presenting a used token again revokes the whole family (it
 //! was stolen, or the client is confused, and either way no one should go on with it).
 
-use base64::Engine as _;
 use sea_query::{Alias, Expr, Query};
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use tessera_schema::ir::{Field, FieldType, Identity, Model, ScalarType, Transform};
 
+use crate::caller::Caller;
 use crate::db::Tx;
-use crate::engine::{DbPool, Engine};
-use crate::error::{ErrorKind, RuntimeError};
-use crate::plan::{col, SqlBuilder};
+use crate::error::{Code, ErrorKind, RuntimeError};
+use crate::exec::passwords::{hash_password, verify_password};
+use crate::exec::{finish, Runner};
+use crate::plan::values::coerce;
+use crate::plan::{Comparison, Predicate, Principal};
+use crate::render::Renderer;
 use crate::request::{
-    Condition, Context, Deleted, Filter, FilterValue, InsertRequest, Operator, ReadRequest, Role,
-    SelectItem, UpdateRequest,
+    Condition, Deleted, Filter, FilterValue, InsertRequest, Operator, ReadRequest, SelectItem,
 };
-use crate::value::bind_scalar;
-use crate::write::{hash_password, verify_password};
+use crate::secrets::random_secret;
 
 /// The table of refresh tokens.
 pub const SESSIONS_TABLE: &str = "_tessera_sessions";
@@ -50,14 +51,6 @@ impl Default for Lockout {
     }
 }
 
-/// 32 random bytes from the operating system, base64url without padding (43 characters):
-/// the value of `random_secret()` defaults and of session tokens.
-pub fn random_secret() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
 /// A signed-in account: its id (the identity model's key, as text) and email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -72,11 +65,11 @@ pub struct Session {
     pub refresh_token: String,
 }
 
-fn identity(engine: &Engine) -> Result<(&Model, &Identity), RuntimeError> {
-    engine.schema().identity_model().ok_or_else(|| {
+fn identity(runner: &Runner) -> Result<(&Model, &Identity), RuntimeError> {
+    runner.schema().identity_model().ok_or_else(|| {
         RuntimeError::new(
             ErrorKind::NotFound,
-            "PGRST404",
+            Code::NoAccounts,
             "this schema has no accounts: sign-up and sign-in need a model with @@auth",
         )
     })
@@ -85,7 +78,7 @@ fn identity(engine: &Engine) -> Result<(&Model, &Identity), RuntimeError> {
 fn invalid_credentials() -> RuntimeError {
     RuntimeError::new(
         ErrorKind::BadRequest,
-        "invalid_credentials",
+        Code::InvalidCredentials,
         "Invalid login credentials",
     )
 }
@@ -93,7 +86,7 @@ fn invalid_credentials() -> RuntimeError {
 fn invalid_refresh_token() -> RuntimeError {
     RuntimeError::new(
         ErrorKind::BadRequest,
-        "invalid_refresh_token",
+        Code::InvalidRefreshToken,
         "Invalid refresh token: it is unknown, expired or already used",
     )
     .with_hint("Sign in again")
@@ -108,10 +101,7 @@ fn digest(token: &str) -> String {
 }
 
 fn key_text(value: &Json) -> String {
-    match value {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    tessera_sql::value::text_of(value)
 }
 
 fn random_token() -> Result<String, RuntimeError> {
@@ -131,7 +121,7 @@ async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
 
 /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
 /// every node may run it).
-pub(crate) async fn prepare_identity(engine: &Engine) -> Result<(), RuntimeError> {
+pub(crate) async fn prepare_identity(runner: &Runner) -> Result<(), RuntimeError> {
     let create = format!(
         "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
          token_hash TEXT PRIMARY KEY, \
@@ -154,29 +144,14 @@ pub(crate) async fn prepare_identity(engine: &Engine) -> Result<(), RuntimeError
     let failures_index = format!(
         "CREATE INDEX IF NOT EXISTS {SIGN_IN_FAILURES_TABLE}_first_at_idx ON {SIGN_IN_FAILURES_TABLE} (first_at)"
     );
-    let statements = [create, index, failures, failures_index];
-    let run = |e: sqlx::Error| {
+    let script = [create, index, failures, failures_index].join(";\n");
+    // Two nodes starting together may both create the tables; the second attempt finds
+    // them there.
+    let run = |e: tessera_sql::DbError| {
         RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
     };
-    match &engine.inner.pool {
-        DbPool::Sqlite(pool) => {
-            for statement in &statements {
-                sqlx::query(statement).execute(pool).await.map_err(run)?;
-            }
-        }
-        DbPool::Postgres(pool) => {
-            // Two nodes starting together may both try to create the tables.
-            let lock = "SELECT pg_advisory_xact_lock(7459245)";
-            let mut tx = pool.begin().await.map_err(run)?;
-            sqlx::query(lock).execute(&mut *tx).await.map_err(run)?;
-            for statement in &statements {
-                sqlx::query(statement)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(run)?;
-            }
-            tx.commit().await.map_err(run)?;
-        }
+    if runner.db.execute_script(&script).await.is_err() {
+        runner.db.execute_script(&script).await.map_err(run)?;
     }
     Ok(())
 }
@@ -184,38 +159,38 @@ pub(crate) async fn prepare_identity(engine: &Engine) -> Result<(), RuntimeError
 /// Self-service sign-up: inserts an account of the identity model from `email`,
 /// `password` (under these names or the model's own) and the fields the model's `@@auth(signup: ...)` lists; every other field
 /// takes its default. Returns the new account.
-pub(crate) async fn sign_up(engine: &Engine, body: &Json) -> Result<Account, RuntimeError> {
-    let (model, identity) = identity(engine)?;
+pub(crate) async fn sign_up(runner: &Runner, body: &Json) -> Result<Account, RuntimeError> {
+    let (model, identity) = identity(runner)?;
     let row = own_account_fields(identity, body, "a sign-up")?;
     for required in [&identity.email, &identity.password] {
         if !row.contains_key(required) {
             return Err(RuntimeError::bad_request(
-                "PGRST102",
+                Code::InvalidBody,
                 format!("a sign-up needs {required}"),
             ));
         }
     }
     let key = single_key(model)?;
-    let mut rows = crate::write::insert(
-        engine,
-        &Context::service(),
-        &InsertRequest {
-            model: model.name.clone(),
-            body: Json::Object(row),
-            select: vec![
-                SelectItem::Field {
-                    name: key.name.clone(),
-                    alias: None,
-                },
-                SelectItem::Field {
-                    name: identity.email.clone(),
-                    alias: None,
-                },
-            ],
-            ..InsertRequest::default()
-        },
-    )
-    .await?;
+    let mut rows = runner
+        .insert(
+            &Principal::engine(),
+            &InsertRequest {
+                model: model.name.clone(),
+                body: Json::Object(row),
+                select: vec![
+                    SelectItem::Field {
+                        name: key.name.clone(),
+                        alias: None,
+                    },
+                    SelectItem::Field {
+                        name: identity.email.clone(),
+                        alias: None,
+                    },
+                ],
+                ..InsertRequest::default()
+            },
+        )
+        .await?;
     let row = rows
         .pop()
         .ok_or_else(|| RuntimeError::internal("the sign-up inserted no row"))?;
@@ -229,36 +204,26 @@ pub(crate) async fn sign_up(engine: &Engine, body: &Json) -> Result<Account, Run
 /// the access rules say of the account model; the user is recorded as its updater.
 /// Returns the account's row as the API shows it.
 pub(crate) async fn update_account(
-    engine: &Engine,
-    id: &str,
+    runner: &Runner,
+    principal: &Principal,
     body: &Json,
 ) -> Result<Json, RuntimeError> {
-    let (model, identity) = identity(engine)?;
+    let (model, identity) = identity(runner)?;
     let changes = own_account_fields(identity, body, "an account update")?;
     if changes.is_empty() {
         return Err(RuntimeError::bad_request(
-            "PGRST102",
+            Code::InvalidBody,
             "an account update needs at least one field to change",
         ));
     }
-    account(engine, id).await?;
+    let id = principal
+        .actor()
+        .ok_or_else(|| RuntimeError::internal("an account update without a signed-in user"))?;
+    account(runner, id).await?;
     let key = single_key(model)?;
-    let owner = Context {
-        actor: Some(id.to_owned()),
-        ..Context::service()
-    };
-    let mut rows = crate::write::update(
-        engine,
-        &owner,
-        &UpdateRequest {
-            model: model.name.clone(),
-            filter: key_is(key, id),
-            body: Json::Object(changes),
-            single: true,
-            ..Default::default()
-        },
-    )
-    .await?;
+    let mut rows = runner
+        .update_own_account(principal, model, key, &Json::Object(changes))
+        .await?;
     rows.pop()
         .ok_or_else(|| RuntimeError::internal("the account update changed no row"))
 }
@@ -269,12 +234,12 @@ pub(crate) async fn update_account(
 /// locked-out email is refused (429) before its password is looked at, and a success
 /// clears its count.
 pub(crate) async fn sign_in(
-    engine: &Engine,
+    runner: &Runner,
     email: &str,
     password: &str,
     lockout: &Lockout,
 ) -> Result<Account, RuntimeError> {
-    let (model, identity) = identity(engine)?;
+    let (model, identity) = identity(runner)?;
     let email_field = model
         .field(&identity.email)
         .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
@@ -285,9 +250,9 @@ pub(crate) async fn sign_in(
             Transform::Lowercase => email = email.to_lowercase(),
         }
     }
-    refuse_if_locked_out(engine, &email).await?;
+    refuse_if_locked_out(runner, &email).await?;
     let found = account_row(
-        engine,
+        runner,
         model,
         identity,
         email_field,
@@ -296,7 +261,7 @@ pub(crate) async fn sign_in(
     .await?;
     let Some((account, stored, disabled)) = found else {
         verify_password(absent_account_hash().await?, password).await?;
-        record_failed_sign_in(engine, &email, lockout).await?;
+        record_failed_sign_in(runner, &email, lockout).await?;
         return Err(invalid_credentials());
     };
     let matches = match &stored {
@@ -304,17 +269,17 @@ pub(crate) async fn sign_in(
         None => false,
     };
     if !matches {
-        record_failed_sign_in(engine, &email, lockout).await?;
+        record_failed_sign_in(runner, &email, lockout).await?;
         return Err(invalid_credentials());
     }
     if disabled {
         return Err(account_disabled());
     }
-    clear_failed_sign_ins(engine, &email).await?;
+    clear_failed_sign_ins(runner, &email).await?;
     Ok(account)
 }
 
-pub(crate) async fn refuse_if_locked_out(engine: &Engine, email: &str) -> Result<(), RuntimeError> {
+pub(crate) async fn refuse_if_locked_out(runner: &Runner, email: &str) -> Result<(), RuntimeError> {
     let big = FieldType {
         scalar: ScalarType::BigInt,
         array: false,
@@ -323,14 +288,14 @@ pub(crate) async fn refuse_if_locked_out(engine: &Engine, email: &str) -> Result
     q.column(Alias::new("locked_until"))
         .from(Alias::new(SIGN_IN_FAILURES_TABLE))
         .and_where(Expr::col(Alias::new("email")).eq(email));
-    let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut tx = Tx::read_single(&runner.db, runner.planner.schema_arc()).await?;
     let rows = tx.fetch(None, &q, &[big]).await?;
     tx.commit().await?;
     let now = now_seconds();
     match rows.first().and_then(|r| r[0].as_i64()) {
         Some(until) if until > now => Err(RuntimeError::new(
             ErrorKind::TooManyRequests,
-            "too_many_attempts",
+            Code::TooManyAttempts,
             format!(
                 "Too many failed sign-ins with this email: try again in {} seconds",
                 until - now
@@ -344,7 +309,7 @@ pub(crate) async fn refuse_if_locked_out(engine: &Engine, email: &str) -> Result
 /// Counts a failed sign-in: the first of a window starts it, the one reaching the
 /// limit locks the email and starts over.
 pub(crate) async fn record_failed_sign_in(
-    engine: &Engine,
+    runner: &Runner,
     email: &str,
     lockout: &Lockout,
 ) -> Result<(), RuntimeError> {
@@ -356,7 +321,7 @@ pub(crate) async fn record_failed_sign_in(
         Alias::new("first_at"),
         Alias::new("locked_until"),
     );
-    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut tx = Tx::write(&runner.db, runner.planner.schema_arc()).await?;
     // Counts whose window and lock are both over say nothing any more; without this,
     // guesses at many emails would fill the table.
     let mut stale = Query::delete();
@@ -409,27 +374,27 @@ pub(crate) async fn record_failed_sign_in(
 }
 
 pub(crate) async fn clear_failed_sign_ins(
-    engine: &Engine,
+    runner: &Runner,
     email: &str,
 ) -> Result<(), RuntimeError> {
     let mut q = Query::delete();
     q.from_table(Alias::new(SIGN_IN_FAILURES_TABLE))
         .and_where(Expr::col(Alias::new("email")).eq(email));
-    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut tx = Tx::write(&runner.db, runner.planner.schema_arc()).await?;
     tx.execute(None, &q).await?;
     tx.commit().await
 }
 
 /// The live, enabled account with this id.
-pub(crate) async fn account(engine: &Engine, id: &str) -> Result<Account, RuntimeError> {
-    let (model, identity) = identity(engine)?;
+pub(crate) async fn account(runner: &Runner, id: &str) -> Result<Account, RuntimeError> {
+    let (model, identity) = identity(runner)?;
     let key = single_key(model)?;
-    match account_row(engine, model, identity, key, &Json::String(id.to_owned())).await? {
+    match account_row(runner, model, identity, key, &Json::String(id.to_owned())).await? {
         Some((_, _, true)) => Err(account_disabled()),
         Some((account, _, false)) => Ok(account),
         None => Err(RuntimeError::new(
             ErrorKind::Unauthorized,
-            "PGRST301",
+            Code::StaleToken,
             "the account of this token no longer exists",
         )),
     }
@@ -438,13 +403,13 @@ pub(crate) async fn account(engine: &Engine, id: &str) -> Result<Account, Runtim
 /// The account row matching `field = value`: the account, its password hash and
 /// whether it is disabled.
 pub(crate) async fn account_row(
-    engine: &Engine,
+    runner: &Runner,
     model: &Model,
     identity: &Identity,
     field: &Field,
     value: &Json,
 ) -> Result<Option<(Account, Option<String>, bool)>, RuntimeError> {
-    let schema = engine.schema();
+    let schema = runner.schema();
     let key = single_key(model)?;
     let lookup = |name: &str| {
         model
@@ -454,36 +419,27 @@ pub(crate) async fn account_row(
     let email = lookup(&identity.email)?;
     let password = lookup(&identity.password)?;
     let disabled = identity.disabled.as_deref().map(lookup).transpose()?;
-    let value = match crate::value::coerce(schema, field, value) {
+    let value = match coerce(schema, field, value) {
         Ok(v) => v,
         // An id of the wrong shape names no account.
         Err(_) => return Ok(None),
     };
-    let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
-    let dialect = tx.dialect();
-    let sql = SqlBuilder::new(schema, dialect);
-    let alias = "account";
+    let mut fields = vec![key, email, password];
+    fields.extend(disabled);
+    let mut only = vec![Predicate::Compare(field, Comparison::Eq, value)];
+    only.extend(Predicate::live(model, Deleted::Exclude));
+    // A password hash reads as text, whatever the column's type.
     let text = FieldType {
         scalar: ScalarType::Text,
         array: false,
     };
     let mut types = vec![key.ty.clone(), text.clone(), text];
-    let mut q = Query::select();
-    q.expr(col(alias, key))
-        .expr(col(alias, email))
-        .expr(col(alias, password));
-    if let Some(d) = disabled {
-        q.expr(col(alias, d));
-        types.push(d.ty.clone());
-    }
-    q.from_as(Alias::new(&model.table), Alias::new(alias));
-    q.and_where(Expr::expr(col(alias, field)).eq(bind_scalar(&field.ty.scalar, &value, dialect)));
-    if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
-        q.and_where(live);
-    }
+    types.extend(disabled.map(|d| d.ty.clone()));
+    let mut tx = Tx::read_single(&runner.db, runner.planner.schema_arc()).await?;
+    let mut q = Renderer::new(schema, tx.dialect()).rows_of(model, &fields, &only);
     q.limit(1);
-    let mut rows = tx.fetch(Some(model), &q, &types).await?;
-    tx.commit().await?;
+    let rows = tx.fetch(Some(model), &q, &types).await;
+    let mut rows = finish(tx, rows).await?;
     let Some(row) = rows.pop() else {
         return Ok(None);
     };
@@ -496,60 +452,43 @@ pub(crate) async fn account_row(
     Ok(Some((account, stored, is_disabled)))
 }
 
-/// `ctx` with the account fields the access rules compare, read as stored now (a
-/// deleted account has none); unchanged for other callers and when no rule compares
-/// account fields.
-pub(crate) async fn caller<'c>(
-    engine: &Engine,
-    ctx: &'c Context,
-) -> Result<std::borrow::Cow<'c, Context>, RuntimeError> {
-    let Role::User(id) = &ctx.role else {
-        return Ok(std::borrow::Cow::Borrowed(ctx));
-    };
-    if ctx.account.is_some() || engine.inner.account_fields.is_empty() {
-        return Ok(std::borrow::Cow::Borrowed(ctx));
-    }
-    let (model, _) = identity(engine)?;
-    let key = single_key(model)?;
-    let fields: Vec<&Field> = engine
-        .inner
-        .account_fields
-        .iter()
-        .filter_map(|name| model.field(name))
-        .collect();
+/// The caller as plans see it: for a signed-in user, with the values of their account
+/// that access rules compare, read as stored now (a deleted account has none).
+pub(crate) async fn resolve(runner: &Runner, caller: Caller) -> Result<Principal, RuntimeError> {
     let mut values = Map::new();
-    let id = crate::value::coerce(engine.schema(), key, &Json::String(id.clone()));
-    if let (Ok(id), false) = (id, fields.is_empty()) {
-        let mut tx = Tx::read_single(&engine.inner.pool, engine.inner.schema.clone()).await?;
-        let dialect = tx.dialect();
-        let sql = SqlBuilder::new(engine.schema(), dialect);
-        let alias = "account";
-        let mut q = Query::select();
-        for f in &fields {
-            q.expr(crate::write::select_col(&sql, alias, f));
-        }
-        q.from_as(Alias::new(&model.table), Alias::new(alias));
-        q.and_where(Expr::expr(col(alias, key)).eq(bind_scalar(&key.ty.scalar, &id, dialect)));
-        if let Some(live) = sql.live(alias, model, Deleted::Exclude) {
-            q.and_where(live);
-        }
+    let Some(id) = caller.user_id() else {
+        return Ok(Principal::new(caller, values));
+    };
+    let names = runner.planner.account_fields();
+    if names.is_empty() {
+        return Ok(Principal::new(caller, values));
+    }
+    let (model, _) = identity(runner)?;
+    let key = single_key(model)?;
+    let fields: Vec<&Field> = names.iter().filter_map(|name| model.field(name)).collect();
+    if let (Ok(id), false) = (
+        coerce(runner.schema(), key, &Json::String(id.to_owned())),
+        fields.is_empty(),
+    ) {
+        let mut only = vec![Predicate::Compare(key, Comparison::Eq, id)];
+        only.extend(Predicate::live(model, Deleted::Exclude));
         let types: Vec<FieldType> = fields.iter().map(|f| f.ty.clone()).collect();
-        let rows = tx.fetch(Some(model), &q, &types).await?;
-        tx.commit().await?;
+        let mut tx = Tx::read_single(&runner.db, runner.planner.schema_arc()).await?;
+        let q = Renderer::new(runner.schema(), tx.dialect()).rows_of(model, &fields, &only);
+        let rows = tx.fetch(Some(model), &q, &types).await;
+        let rows = finish(tx, rows).await?;
         if let Some(row) = rows.into_iter().next() {
             for (f, value) in fields.iter().zip(row) {
                 values.insert(f.name.clone(), value);
             }
         }
     }
-    let mut resolved = ctx.clone();
-    resolved.account = Some(values);
-    Ok(std::borrow::Cow::Owned(resolved))
+    Ok(Principal::new(caller, values))
 }
 
 /// The account's row as the API shows it (no secrets).
-pub(crate) async fn account_row_json(engine: &Engine, id: &str) -> Result<Json, RuntimeError> {
-    let (model, _) = identity(engine)?;
+pub(crate) async fn account_row_json(runner: &Runner, id: &str) -> Result<Json, RuntimeError> {
+    let (model, _) = identity(runner)?;
     let key = single_key(model)?;
     let req = ReadRequest {
         model: model.name.clone(),
@@ -557,11 +496,11 @@ pub(crate) async fn account_row_json(engine: &Engine, id: &str) -> Result<Json, 
         limit: Some(1),
         ..Default::default()
     };
-    let mut result = crate::plan::read(engine, &Context::service(), &req).await?;
+    let mut result = runner.read(&Principal::engine(), &req).await?;
     result.rows.pop().ok_or_else(|| {
         RuntimeError::new(
             ErrorKind::Unauthorized,
-            "PGRST301",
+            Code::StaleToken,
             "the account of this token no longer exists",
         )
     })
@@ -569,13 +508,13 @@ pub(crate) async fn account_row_json(engine: &Engine, id: &str) -> Result<Json, 
 
 /// Starts a session for `account`: a refresh token valid for `lifetime_seconds`.
 pub(crate) async fn start_session(
-    engine: &Engine,
+    runner: &Runner,
     account: Account,
     lifetime_seconds: i64,
 ) -> Result<Session, RuntimeError> {
     let token = random_token()?;
     let family = random_token()?;
-    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut tx = Tx::write(&runner.db, runner.planner.schema_arc()).await?;
     // Expired tokens can no longer be used, nor reused: the user's go at each sign-in.
     let mut expired = Query::delete();
     expired
@@ -594,13 +533,13 @@ pub(crate) async fn start_session(
 /// Exchanges a refresh token for the next one of its family. A token used before
 /// revokes its family; an expired or unknown one is refused.
 pub(crate) async fn refresh_session(
-    engine: &Engine,
+    runner: &Runner,
     refresh_token: &str,
     lifetime_seconds: i64,
 ) -> Result<Session, RuntimeError> {
     let now = now_seconds();
     let hash = digest(refresh_token);
-    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+    let mut tx = Tx::write(&runner.db, runner.planner.schema_arc()).await?;
     let text = FieldType {
         scalar: ScalarType::Text,
         array: false,
@@ -646,7 +585,7 @@ pub(crate) async fn refresh_session(
     }
     // A disabled or deleted account keeps its token unspent: once it is enabled again,
     // the session goes on.
-    let account = match account(engine, &user_id).await {
+    let account = match account(runner, &user_id).await {
         Ok(account) => account,
         Err(error) => {
             tx.rollback().await?;
@@ -674,8 +613,8 @@ pub(crate) async fn refresh_session(
 }
 
 /// Ends every session of the account (sign-out everywhere).
-pub(crate) async fn end_sessions(engine: &Engine, account_id: &str) -> Result<(), RuntimeError> {
-    let mut tx = Tx::write(&engine.inner.pool, engine.inner.schema.clone()).await?;
+pub(crate) async fn end_sessions(runner: &Runner, account_id: &str) -> Result<(), RuntimeError> {
+    let mut tx = Tx::write(&runner.db, runner.planner.schema_arc()).await?;
     let mut q = Query::update();
     q.table(Alias::new(SESSIONS_TABLE))
         .value(Alias::new("revoked_at"), now_seconds())
@@ -694,7 +633,7 @@ fn own_account_fields(
 ) -> Result<Map<String, Json>, RuntimeError> {
     let Json::Object(given) = body else {
         return Err(RuntimeError::bad_request(
-            "PGRST102",
+            Code::InvalidBody,
             format!("{what} expects a JSON object of account fields"),
         ));
     };
@@ -712,14 +651,15 @@ fn own_account_fields(
         if !allowed {
             let mut fields = vec![identity.email.as_str(), identity.password.as_str()];
             fields.extend(identity.signup_fields.iter().map(String::as_str));
-            return Err(
-                RuntimeError::bad_request("PGRST204", format!("{what} may not set {key}"))
-                    .with_hint(format!("It may set: {}", fields.join(", "))),
-            );
+            return Err(RuntimeError::bad_request(
+                Code::UnknownBodyField,
+                format!("{what} may not set {key}"),
+            )
+            .with_hint(format!("It may set: {}", fields.join(", "))));
         }
         if row.insert(key.clone(), value.clone()).is_some() {
             return Err(RuntimeError::bad_request(
-                "PGRST102",
+                Code::InvalidBody,
                 format!("{key} is given twice"),
             ));
         }
@@ -730,7 +670,7 @@ fn own_account_fields(
 fn account_disabled() -> RuntimeError {
     RuntimeError::new(
         ErrorKind::Forbidden,
-        "user_disabled",
+        Code::UserDisabled,
         "this account is disabled",
     )
 }

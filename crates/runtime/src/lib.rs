@@ -1,24 +1,36 @@
 //! The Tessera data layer.
 //!
 //! [`Engine`] runs PostgREST-style reads and validated writes over a database migrated to
-//! a [`Schema`], with the same results on SQLite and PostgreSQL:
+//! a [`Schema`], with the same results on SQLite and PostgreSQL. A request goes through
+//! four stages, each in its own module:
+//!
+//! 1. **parse** ([`request`]): PostgREST's URL grammar into an unresolved request, with
+//!    no schema ([`parse_read`], [`parse_write_query`]);
+//! 2. **plan** (`plan`): one pure step from the schema, the caller and the request to a
+//!    plan, with every name resolved, every value typed and the caller's access rules
+//!    folded into every level — the only way to reach rows;
+//! 3. **render** (`render`): the plan as SQL for the database's dialect, through the
+//!    dialect trait of `tessera_sql`;
+//! 4. **execute** (`exec`): the statements run in one unit of work, rows out as JSON.
+//!
+//! What the engine does:
 //!
 //! * reads ([`Engine::read`]): field lists, renames, embedded relations of every kind
 //!   (to-one, to-many, many-to-many, self reference, polymorphic) to any depth with one
-//!   SQL query per embed level, filters, `or`/`and`/`not`, ordering, pagination, counts;
+//!   SQL query per embed level (limits applied per parent, in the database), filters,
+//!   `or`/`and`/`not`, ordering, pagination, counts;
 //! * writes ([`Engine::insert`], [`Engine::update`], [`Engine::delete`],
 //!   [`Engine::restore`]): defaults, transforms, validations with the schema's messages,
 //!   enums, password hashing, secret and virtual fields, engine-managed timestamps and
 //!   actor columns, import-hash dedup, upserts, soft delete with cascades and restore;
 //! * publishing ([`Engine::publish`]): environment content (`@@environment`) copied to the
 //!   next environment in one transaction, each run recorded in the publish log;
-//! * access rules (`@@allow`): every operation runs as a [`Context`] (the service, a
+//! * access rules (`@@allow`): every operation runs for a [`Caller`] (the service, a
 //!   signed-in user, or an anonymous caller) and sees or writes only what the rules grant;
 //! * accounts (`@@auth`): sign-up ([`Engine::sign_up`]), password sign-in with lockout
 //!   ([`Engine::sign_in`]) and sessions of single-use refresh tokens
 //!   ([`Engine::start_session`], [`Engine::refresh_session`], [`Engine::end_sessions`]).
 //!
-//! [`parse_read`] and [`parse_filter`] turn PostgREST's URL grammar into requests.
 //! `docs/api.md` is the reference of the grammar and the semantics.
 
 #![forbid(unsafe_code)]
@@ -26,33 +38,32 @@
 // size is fine on the error path.
 #![allow(clippy::result_large_err)]
 
-mod access;
+mod caller;
 mod db;
 mod dberror;
 mod engine;
 mod error;
+mod exec;
 mod identity;
-mod parse;
 mod plan;
-mod publish;
-mod request;
-mod value;
-mod write;
+mod render;
+pub mod request;
+mod secrets;
 
-pub use engine::{DialectKind, Engine, PoolStats};
-pub use error::{ErrorKind, FieldError, RuntimeError};
-pub use identity::{
-    random_secret, Account, Lockout, Session, SESSIONS_TABLE, SIGN_IN_FAILURES_TABLE,
+pub use caller::Caller;
+pub use engine::Engine;
+pub use error::{Code, ErrorKind, FieldError, RuntimeError};
+pub use exec::passwords::{
+    hash_password, hash_password_blocking, verify_password, verify_password_blocking,
 };
-pub use parse::{parse_filter, parse_read, parse_select};
-pub use publish::PublishRequest;
+pub use identity::{Account, Lockout, Session, SESSIONS_TABLE, SIGN_IN_FAILURES_TABLE};
+pub use plan::write::is_bcrypt_hash;
 pub use request::{
-    Condition, Context, DeleteRequest, Deleted, Embed, Filter, FilterValue, InsertRequest,
-    Operator, OrderTerm, ReadRequest, ReadResult, Resolution, RestoreRequest, Role, SelectItem,
-    UpdateRequest, WriteQuery,
+    parse_read, parse_select, parse_write_query, Condition, DeleteRequest, Deleted, Embed, Filter,
+    FilterValue, InsertRequest, Operator, OrderTerm, PublishRequest, ReadRequest, ReadResult,
+    Resolution, RestoreRequest, Returning, ScopeRow, SelectItem, UpdateRequest, WriteQuery,
 };
+pub use secrets::random_secret;
 pub use tessera_schema::Schema;
-pub use write::{
-    hash_password, hash_password_blocking, is_bcrypt_hash, verify_password,
-    verify_password_blocking,
-};
+pub use tessera_sql::db::PoolStats;
+pub use tessera_sql::DialectKind;

@@ -6,8 +6,8 @@ mod common;
 use common::{checked, engine_with, insert_as, pairs};
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, DeleteRequest, Deleted, Engine, ErrorKind, InsertRequest,
-    Resolution, RestoreRequest, RuntimeError, UpdateRequest,
+    parse_read, parse_write_query, Caller, DeleteRequest, Deleted, Engine, ErrorKind,
+    InsertRequest, Resolution, RestoreRequest, RuntimeError, UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
 
@@ -54,22 +54,22 @@ async fn engine(db: &Database) -> Engine {
 
 async fn read_as(
     engine: &Engine,
-    ctx: &Context,
+    ctx: &Caller,
     model: &str,
     query: &str,
 ) -> Result<Vec<Value>, RuntimeError> {
-    let req = parse_read(engine.schema(), model, &pairs(query))?;
+    let req = parse_read(model, &pairs(query))?;
     Ok(engine.read(ctx, &req).await?.rows)
 }
 
 async fn update_as(
     engine: &Engine,
-    ctx: &Context,
+    ctx: &Caller,
     model: &str,
     filter: &str,
     body: Value,
 ) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_filter(engine.schema(), model, &pairs(filter))?.filter;
+    let filter = parse_write_query(&pairs(filter))?.filter;
     engine
         .update(
             ctx,
@@ -85,11 +85,11 @@ async fn update_as(
 
 async fn delete_as(
     engine: &Engine,
-    ctx: &Context,
+    ctx: &Caller,
     model: &str,
     filter: &str,
 ) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_filter(engine.schema(), model, &pairs(filter))?.filter;
+    let filter = parse_write_query(&pairs(filter))?.filter;
     engine
         .delete(
             ctx,
@@ -108,8 +108,8 @@ fn id(row: &Value) -> String {
 
 /// Two users; Ann wrote a note with a comment.
 struct World {
-    ann: Context,
-    bob: Context,
+    ann: Caller,
+    bob: Caller,
     ann_id: String,
     bob_id: String,
     note: String,
@@ -119,7 +119,7 @@ struct World {
 async fn world(engine: &Engine) -> World {
     let users = insert_as(
         engine,
-        &Context::service(),
+        &Caller::service(),
         "users",
         json!([
             {"email": "ann@example.com", "password": "ann-password"},
@@ -129,7 +129,7 @@ async fn world(engine: &Engine) -> World {
     .await
     .expect("users");
     let (ann_id, bob_id) = (id(&users[0]), id(&users[1]));
-    let ann = Context::user(&ann_id);
+    let ann = Caller::user(&ann_id);
     let note = insert_as(engine, &ann, "notes", json!({"body": "hello"}))
         .await
         .expect("Ann writes a note");
@@ -143,7 +143,7 @@ async fn world(engine: &Engine) -> World {
     .await
     .expect("Ann comments");
     World {
-        bob: Context::user(&bob_id),
+        bob: Caller::user(&bob_id),
         ann,
         comment: id(&comment[0]),
         ann_id,
@@ -155,7 +155,7 @@ async fn world(engine: &Engine) -> World {
 fn kind(result: Result<Vec<Value>, RuntimeError>) -> (ErrorKind, String) {
     match result {
         Ok(rows) => panic!("expected a refusal, got {rows:?}"),
-        Err(e) => (e.kind, e.code),
+        Err(e) => (e.kind, e.code.to_string()),
     }
 }
 
@@ -164,22 +164,22 @@ engine_tests! {
     async fn a_model_without_rules_is_closed_to_everyone_but_the_service(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let anonymous = read_as(&engine, &Context::anonymous(), "secrets", "").await;
+        let anonymous = read_as(&engine, &Caller::anonymous(), "secrets", "").await;
         assert_eq!(kind(anonymous), (ErrorKind::Unauthorized, "42501".into()));
         let user = insert_as(&engine, &w.ann, "secrets", json!({"value": "x"})).await;
         assert_eq!(kind(user), (ErrorKind::Forbidden, "42501".into()));
-        assert!(read_as(&engine, &Context::service(), "secrets", "").await.is_ok());
+        assert!(read_as(&engine, &Caller::service(), "secrets", "").await.is_ok());
     }
 
     /// `public` lets anonymous callers read; `authenticated` rules do not cover them.
     async fn public_rules_admit_anonymous_callers_and_authenticated_ones_do_not(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let notes = read_as(&engine, &Context::anonymous(), "notes", "select=id,body").await.expect("public read");
+        let notes = read_as(&engine, &Caller::anonymous(), "notes", "select=id,body").await.expect("public read");
         assert_eq!(notes, vec![json!({"id": w.note, "body": "hello"})]);
-        let write = insert_as(&engine, &Context::anonymous(), "notes", json!({"body": "spam"})).await;
+        let write = insert_as(&engine, &Caller::anonymous(), "notes", json!({"body": "spam"})).await;
         assert_eq!(kind(write).0, ErrorKind::Unauthorized);
-        let users = read_as(&engine, &Context::anonymous(), "users", "").await;
+        let users = read_as(&engine, &Caller::anonymous(), "users", "").await;
         assert_eq!(kind(users).0, ErrorKind::Unauthorized);
     }
 
@@ -200,7 +200,7 @@ engine_tests! {
         assert_eq!(mine, vec![json!({"id": w.comment})]);
         let theirs = read_as(&engine, &w.bob, "comments", "select=id").await.expect("read");
         assert_eq!(theirs, Vec::<Value>::new());
-        let anonymous = read_as(&engine, &Context::anonymous(), "comments", "").await;
+        let anonymous = read_as(&engine, &Caller::anonymous(), "comments", "").await;
         assert_eq!(kind(anonymous).0, ErrorKind::Unauthorized);
     }
 
@@ -209,7 +209,7 @@ engine_tests! {
         let engine = engine(&db).await;
         let w = world(&engine).await;
         insert_as(&engine, &w.ann, "comments", json!({"body": "second", "noteId": w.note})).await.expect("comment");
-        let mut req = parse_read(engine.schema(), "comments", &pairs("select=id&limit=1")).expect("parse");
+        let mut req = parse_read("comments", &pairs("select=id&limit=1")).expect("parse");
         req.count = true;
         assert_eq!(engine.read(&w.ann, &req).await.expect("read").total, Some(2));
         assert_eq!(engine.read(&w.bob, &req).await.expect("read").total, Some(0));
@@ -224,7 +224,7 @@ engine_tests! {
         assert_eq!(bob_view, vec![json!({"id": w.note, "comments": []})]);
         let ann_view = read_as(&engine, &w.ann, "notes", "select=id,comments(id)").await.expect("read");
         assert_eq!(ann_view, vec![json!({"id": w.note, "comments": [{"id": w.comment}]})]);
-        let anonymous = read_as(&engine, &Context::anonymous(), "notes", "select=id,createdBy(email)").await;
+        let anonymous = read_as(&engine, &Caller::anonymous(), "notes", "select=id,createdBy(email)").await;
         assert_eq!(kind(anonymous).0, ErrorKind::Unauthorized);
     }
 
@@ -247,7 +247,7 @@ engine_tests! {
         assert!(by_bob.is_empty());
         let deleted = delete_as(&engine, &w.bob, "notes", &filter).await.expect("delete");
         assert!(deleted.is_empty());
-        let stored = read_as(&engine, &Context::service(), "notes", "select=body").await.expect("read");
+        let stored = read_as(&engine, &Caller::service(), "notes", "select=body").await.expect("read");
         assert_eq!(stored, vec![json!({"body": "hello"})]);
         let by_ann = update_as(&engine, &w.ann, "notes", &filter, json!({"body": "edited"})).await.expect("update");
         assert_eq!(by_ann[0]["body"], json!("edited"));
@@ -283,7 +283,7 @@ engine_tests! {
         assert_eq!((error.kind, error.errors[0].field.as_str()), (ErrorKind::Validation, "role"));
         let renamed = update_as(&engine, &w.ann, "users", &own, json!({"name": "Ann", "password": "new-password"})).await.expect("profile");
         assert_eq!(renamed[0]["role"], json!("member"));
-        let by_service = update_as(&engine, &Context::service(), "users", &own, json!({"role": "admin"})).await.expect("service");
+        let by_service = update_as(&engine, &Caller::service(), "users", &own, json!({"role": "admin"})).await.expect("service");
         assert_eq!(by_service[0]["role"], json!("admin"));
     }
 
@@ -291,7 +291,7 @@ engine_tests! {
     async fn row_rule_creates_need_a_signed_in_user(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let result = insert_as(&engine, &Context::anonymous(), "comments", json!({"body": "x", "noteId": w.note})).await;
+        let result = insert_as(&engine, &Caller::anonymous(), "comments", json!({"body": "x", "noteId": w.note})).await;
         assert_eq!(kind(result).0, ErrorKind::Unauthorized);
     }
 
@@ -301,19 +301,19 @@ engine_tests! {
         let engine = engine(&db).await;
         let w = world(&engine).await;
         delete_as(&engine, &w.ann, "notes", &format!("id=eq.{}", w.note)).await.expect("delete");
-        let anonymous = read_as(&engine, &Context::anonymous(), "notes", "_deleted=only").await;
+        let anonymous = read_as(&engine, &Caller::anonymous(), "notes", "_deleted=only").await;
         assert_eq!(kind(anonymous).0, ErrorKind::Unauthorized);
-        let mut req = parse_read(engine.schema(), "notes", &pairs("select=id")).expect("parse");
+        let mut req = parse_read("notes", &pairs("select=id")).expect("parse");
         req.deleted = Deleted::Only;
         let bob_trash = engine.read(&w.bob, &req).await.expect("read").rows;
         assert!(bob_trash.is_empty());
         let ann_trash = engine.read(&w.ann, &req).await.expect("read").rows;
         assert_eq!(ann_trash, vec![json!({"id": w.note})]);
-        let restore = |ctx: Context| {
+        let restore = |ctx: Caller| {
             let engine = engine.clone();
-            let filter = parse_filter(engine.schema(), "notes", &pairs(&format!("id=eq.{}", w.note))).expect("filter").filter;
+            let filter = parse_write_query(&pairs(&format!("id=eq.{}", w.note))).expect("filter").filter;
             async move {
-                engine.restore(&ctx, &RestoreRequest { model: "notes".into(), filter, select: Vec::new() }).await
+                engine.restore(&ctx, &RestoreRequest { model: "notes".into(), filter, ..RestoreRequest::default() }).await
             }
         };
         assert!(restore(w.bob.clone()).await.expect("restore").is_empty());
@@ -336,7 +336,7 @@ engine_tests! {
             )
             .await;
         assert_eq!(kind(result).0, ErrorKind::Forbidden);
-        let stored = read_as(&engine, &Context::service(), "notes", "select=body").await.expect("read");
+        let stored = read_as(&engine, &Caller::service(), "notes", "select=body").await.expect("read");
         assert_eq!(stored, vec![json!({"body": "hello"})]);
     }
 }

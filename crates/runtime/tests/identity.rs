@@ -4,7 +4,7 @@ mod common;
 
 use common::{checked, engine_with};
 use serde_json::{json, Value};
-use tessera_runtime::{Context, Engine, ErrorKind, InsertRequest, Lockout, RuntimeError};
+use tessera_runtime::{Caller, Engine, ErrorKind, InsertRequest, Lockout, RuntimeError};
 use tessera_testkit::{engine_tests, Database};
 
 const SCHEMA: &str = r#"
@@ -30,7 +30,7 @@ async fn engine(db: &Database) -> Engine {
 async fn create(engine: &Engine, body: Value) -> Result<Value, RuntimeError> {
     let mut rows = engine
         .insert(
-            &Context::service(),
+            &Caller::service(),
             &InsertRequest {
                 model: "users".into(),
                 body,
@@ -108,8 +108,8 @@ engine_tests! {
         create(&engine, json!({"email": "off@example.com", "password": "pass-word", "disabled": true})).await.expect("off");
         assert_eq!(refused(engine.sign_in("off@example.com", "pass-word", &Lockout::default()).await).code, "user_disabled");
         let gone = create(&engine, json!({"email": "gone@example.com", "password": "pass-word"})).await.expect("gone");
-        let filter = tessera_runtime::parse_filter(engine.schema(), "users", &common::pairs(&format!("id=eq.{}", gone["id"].as_str().expect("id")))).expect("filter").filter;
-        engine.delete(&Context::service(), &tessera_runtime::DeleteRequest { model: "users".into(), filter, ..Default::default() }).await.expect("delete");
+        let filter = tessera_runtime::parse_write_query(&common::pairs(&format!("id=eq.{}", gone["id"].as_str().expect("id")))).expect("filter").filter;
+        engine.delete(&Caller::service(), &tessera_runtime::DeleteRequest { model: "users".into(), filter, ..Default::default() }).await.expect("delete");
         assert_eq!(refused(engine.sign_in("gone@example.com", "pass-word", &Lockout::default()).await).code, "invalid_credentials");
     }
 
@@ -223,9 +223,9 @@ engine_tests! {
         let session = engine.start_session(account, 3600).await.expect("session");
         let set_disabled = |disabled: bool| {
             let engine = engine.clone();
-            let filter = tessera_runtime::parse_filter(engine.schema(), "users", &common::pairs(&format!("id=eq.{}", row["id"].as_str().expect("id")))).expect("filter").filter;
+            let filter = tessera_runtime::parse_write_query(&common::pairs(&format!("id=eq.{}", row["id"].as_str().expect("id")))).expect("filter").filter;
             async move {
-                engine.update(&Context::service(), &tessera_runtime::UpdateRequest { model: "users".into(), filter, body: json!({"disabled": disabled}), ..Default::default() }).await.expect("update");
+                engine.update(&Caller::service(), &tessera_runtime::UpdateRequest { model: "users".into(), filter, body: json!({"disabled": disabled}), ..Default::default() }).await.expect("update");
             }
         };
         set_disabled(true).await;

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, RestoreRequest,
+    parse_read, parse_write_query, Caller, DeleteRequest, Engine, ErrorKind, RestoreRequest,
     UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
@@ -42,10 +42,8 @@ async fn engine(db: &Database) -> Engine {
     common::engine_with(db, common::checked("poly.tsr", SCHEMA)).await
 }
 
-fn filter(engine: &Engine, model: &str, query: &str) -> Vec<tessera_runtime::Condition> {
-    parse_filter(engine.schema(), model, &pairs(query))
-        .expect("filter")
-        .filter
+fn filter(query: &str) -> Vec<tessera_runtime::Condition> {
+    parse_write_query(&pairs(query)).expect("filter").filter
 }
 
 /// A user, a project, and files owned by each (and one owned by nobody).
@@ -75,9 +73,9 @@ engine_tests! {
         assert_eq!(err.kind, ErrorKind::Validation);
         assert_eq!((err.errors[0].field.as_str(), err.errors[0].rule.as_str()), ("belongsTo", "enum"));
         assert!(err.errors[0].message.contains("users, projects"), "{err:?}");
-        let err = engine.update(&Context::service(), &UpdateRequest {
+        let err = engine.update(&Caller::service(), &UpdateRequest {
             model: "file".into(),
-            filter: filter(&engine, "file", "name=eq.a-avatar.png"),
+            filter: filter("name=eq.a-avatar.png"),
             body: json!({"belongsTo": "Users"}),
             ..UpdateRequest::default()
         }).await.expect_err("unknown type");
@@ -102,25 +100,25 @@ engine_tests! {
         let err = try_insert(&engine, "file", json!({"name": "x", "belongsTo": "users"})).await.expect_err("no id");
         assert_eq!((err.kind, err.errors[0].field.as_str()), (ErrorKind::Validation, "owner"));
         // Moving a file to a missing owner changes nothing.
-        let err = engine.update(&Context::service(), &UpdateRequest {
+        let err = engine.update(&Caller::service(), &UpdateRequest {
             model: "file".into(),
-            filter: filter(&engine, "file", "name=eq.b-plan.pdf"),
+            filter: filter("name=eq.b-plan.pdf"),
             body: json!({"belongsToId": missing}),
             ..UpdateRequest::default()
         }).await.expect_err("dangling");
         assert_eq!(err.kind, ErrorKind::Conflict);
         assert_eq!(get(&engine, "file", "name=eq.b-plan.pdf").await[0]["belongsToId"], p);
         // Moving it to a user works.
-        engine.update(&Context::service(), &UpdateRequest {
+        engine.update(&Caller::service(), &UpdateRequest {
             model: "file".into(),
-            filter: filter(&engine, "file", "name=eq.b-plan.pdf"),
+            filter: filter("name=eq.b-plan.pdf"),
             body: json!({"belongsTo": "users", "belongsToId": u}),
             ..UpdateRequest::default()
         }).await.expect("move");
         // A soft-deleted owner is not a live row.
-        engine.delete(&Context::service(), &DeleteRequest {
+        engine.delete(&Caller::service(), &DeleteRequest {
             model: "projects".into(),
-            filter: filter(&engine, "projects", &format!("id=eq.{}", p.as_str().unwrap_or(""))),
+            filter: filter(&format!("id=eq.{}", p.as_str().unwrap_or(""))),
             ..DeleteRequest::default()
         }).await.expect("delete project");
         let err = try_insert(&engine, "file", json!({"name": "x", "belongsTo": "projects", "belongsToId": p})).await.expect_err("deleted owner");
@@ -151,9 +149,9 @@ engine_tests! {
         let rows = get(&engine, "file", "select=name,owner(title)&order=name").await;
         assert_eq!(rows[0]["owner"], json!({"id": u}));
         // A field no owner model has is reported.
-        let err = match parse_read(engine.schema(), "file", &pairs("select=owner(nope)")) {
+        let err = match parse_read("file", &pairs("select=owner(nope)")) {
             Err(e) => e,
-            Ok(req) => engine.read(&Context::service(), &req).await.expect_err("unknown field"),
+            Ok(req) => engine.read(&Caller::service(), &req).await.expect_err("unknown field"),
         };
         assert_eq!(err.kind, ErrorKind::NotFound);
     }
@@ -162,15 +160,15 @@ engine_tests! {
     async fn deleting_an_owner_cascades_to_its_files(db: Database) {
         let engine = engine(&db).await;
         let (u, _) = seed(&engine).await;
-        let by_id = filter(&engine, "users", &format!("id=eq.{}", u.as_str().unwrap_or("")));
-        engine.delete(&Context::service(), &DeleteRequest {
+        let by_id = filter(&format!("id=eq.{}", u.as_str().unwrap_or("")));
+        engine.delete(&Caller::service(), &DeleteRequest {
             model: "users".into(),
             filter: by_id.clone(),
             ..DeleteRequest::default()
         }).await.expect("delete user");
         let names: Vec<Value> = get(&engine, "file", "select=name&order=name").await.into_iter().map(|r| r["name"].clone()).collect();
         assert_eq!(names, vec![json!("b-plan.pdf"), json!("c-loose.txt")]);
-        engine.restore(&Context::service(), &RestoreRequest {
+        engine.restore(&Caller::service(), &RestoreRequest {
             model: "users".into(),
             filter: by_id,
             ..RestoreRequest::default()

@@ -5,7 +5,8 @@
 
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, Context, Engine, ErrorKind, PublishRequest, RuntimeError, UpdateRequest,
+    parse_write_query, Caller, Engine, ErrorKind, PublishRequest, RuntimeError, ScopeRow,
+    UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
 
@@ -27,7 +28,7 @@ async fn engine(db: &Database) -> Engine {
 
 async fn publish(
     engine: &Engine,
-    ctx: &Context,
+    ctx: &Caller,
     project: &Value,
     from: &str,
     to: &str,
@@ -37,7 +38,7 @@ async fn publish(
             ctx,
             &PublishRequest {
                 scope_model: "projects".into(),
-                scope_key: project.clone(),
+                scope: ScopeRow::Key(project.clone()),
                 from: from.into(),
                 to: to.into(),
             },
@@ -86,7 +87,7 @@ engine_tests! {
         let user = insert(&engine, "users", json!({"email": "ed@example.com", "password": "editor-pw"})).await;
         let user_id = user[0]["id"].as_str().expect("user id").to_owned();
         let (project, pages) = seed(&engine).await;
-        let log = publish(&engine, &Context::user(user_id.clone()), &project, "dev", "stage").await.expect("publish");
+        let log = publish(&engine, &Caller::user(user_id.clone()), &project, "dev", "stage").await.expect("publish");
         assert_eq!(log["status"], json!("success"), "{log}");
         assert_eq!(log["from_environment"], json!("dev"));
         assert_eq!(log["to_environment"], json!("stage"));
@@ -128,28 +129,28 @@ engine_tests! {
     async fn republish_updates_in_place_and_removes_orphans(db: Database) {
         let engine = engine(&db).await;
         let (project, pages) = seed(&engine).await;
-        publish(&engine, &Context::service(), &project, "dev", "stage").await.expect("first");
+        publish(&engine, &Caller::service(), &project, "dev", "stage").await.expect("first");
         let before = get(&engine, "tour_pages", "environment=eq.stage").await;
         let home_copy = by_slug(&before, "home")["id"].clone();
         let about_copy = by_slug(&before, "about")["id"].clone();
 
         let home = pages[0]["id"].as_str().expect("id");
         let about = pages[1]["id"].as_str().expect("id");
-        let filter = |q: &str| parse_filter(engine.schema(), "tour_pages", &pairs(q)).expect("filter").filter;
-        engine.update(&Context::service(), &UpdateRequest {
+        let filter = |q: &str| parse_write_query(&pairs(q)).expect("filter").filter;
+        engine.update(&Caller::service(), &UpdateRequest {
             model: "tour_pages".into(),
             filter: filter(&format!("id=eq.{home}")),
             body: json!({"name": "Welcome", "ui_schema_json": {"buttons": []}}),
             ..UpdateRequest::default()
         }).await.expect("edit");
-        engine.delete(&Context::service(), &tessera_runtime::DeleteRequest {
+        engine.delete(&Caller::service(), &tessera_runtime::DeleteRequest {
             model: "tour_pages".into(),
             filter: filter(&format!("id=eq.{about}")),
             ..Default::default()
         }).await.expect("delete");
         insert(&engine, "tour_pages", json!({"projectId": project, "name": "Map", "slug": "map"})).await;
 
-        let log = publish(&engine, &Context::service(), &project, "dev", "stage").await.expect("second");
+        let log = publish(&engine, &Caller::service(), &project, "dev", "stage").await.expect("second");
         assert_eq!((&log["status"], &log["pages_copied"]), (&json!("success"), &json!(2)), "{log}");
         let after = get(&engine, "tour_pages", "environment=eq.stage").await;
         assert_eq!(after.len(), 2, "{after:?}");
@@ -170,14 +171,14 @@ engine_tests! {
     async fn stage_publishes_to_production(db: Database) {
         let engine = engine(&db).await;
         let (project, pages) = seed(&engine).await;
-        publish(&engine, &Context::service(), &project, "dev", "stage").await.expect("stage");
-        let log = publish(&engine, &Context::service(), &project, "stage", "production").await.expect("production");
+        publish(&engine, &Caller::service(), &project, "dev", "stage").await.expect("stage");
+        let log = publish(&engine, &Caller::service(), &project, "stage", "production").await.expect("production");
         assert_eq!((&log["status"], &log["pages_copied"]), (&json!("success"), &json!(2)), "{log}");
         let prod = get(&engine, "tour_pages", "environment=eq.production").await;
         assert_eq!(prod.len(), 2);
         assert_eq!(by_slug(&prod, "home")["source_key"], pages[0]["id"]);
         // Publishing again updates the production copies instead of duplicating them.
-        publish(&engine, &Context::service(), &project, "stage", "production").await.expect("again");
+        publish(&engine, &Caller::service(), &project, "stage", "production").await.expect("again");
         assert_eq!(get(&engine, "tour_pages", "environment=eq.production").await.len(), 2);
         assert_eq!(get(&engine, "tour_pages", "environment=eq.production&_deleted=only").await.len(), 0);
     }
@@ -186,14 +187,14 @@ engine_tests! {
     async fn publish_only_to_the_next_environment(db: Database) {
         let engine = engine(&db).await;
         let (project, _) = seed(&engine).await;
-        let err = publish(&engine, &Context::service(), &project, "dev", "production").await.expect_err("skip");
+        let err = publish(&engine, &Caller::service(), &project, "dev", "production").await.expect_err("skip");
         assert_eq!(err.kind, ErrorKind::BadRequest);
         assert!(err.message.contains("stage"), "{err:?}");
-        let err = publish(&engine, &Context::service(), &project, "stage", "dev").await.expect_err("back");
+        let err = publish(&engine, &Caller::service(), &project, "stage", "dev").await.expect_err("back");
         assert_eq!(err.kind, ErrorKind::BadRequest);
-        let err = publish(&engine, &Context::service(), &project, "production", "dev").await.expect_err("last");
+        let err = publish(&engine, &Caller::service(), &project, "production", "dev").await.expect_err("last");
         assert!(err.message.contains("last environment"), "{err:?}");
-        let err = publish(&engine, &Context::service(), &project, "draft", "stage").await.expect_err("unknown");
+        let err = publish(&engine, &Caller::service(), &project, "draft", "stage").await.expect_err("unknown");
         assert_eq!(err.kind, ErrorKind::BadRequest);
         assert!(get(&engine, "publish_events", "").await.is_empty());
         assert!(get(&engine, "tour_pages", "environment=eq.production").await.is_empty());
@@ -208,7 +209,7 @@ engine_tests! {
         insert(&engine, "tour_pages", json!({"projectId": project, "environment": "stage", "name": "Old", "slug": "about", "source_key": "elsewhere"})).await;
         // A stage page whose source is gone: deleted first by the run, then rolled back.
         insert(&engine, "tour_pages", json!({"projectId": project, "environment": "stage", "name": "Legacy", "slug": "legacy", "source_key": "gone"})).await;
-        let err = publish(&engine, &Context::service(), &project, "dev", "stage").await.expect_err("conflict");
+        let err = publish(&engine, &Caller::service(), &project, "dev", "stage").await.expect_err("conflict");
         assert_eq!((err.kind, err.code.as_str()), (ErrorKind::Conflict, "23505"), "{err:?}");
         let stage = get(&engine, "tour_pages", "environment=eq.stage&_deleted=include").await;
         assert_eq!(stage.len(), 2, "nothing copied: {stage:?}");
@@ -228,23 +229,23 @@ engine_tests! {
     async fn publishing_a_missing_scope_is_not_found(db: Database) {
         let engine = engine(&db).await;
         let missing = json!(uuid::Uuid::new_v4().to_string());
-        let err = publish(&engine, &Context::service(), &missing, "dev", "stage").await.expect_err("missing");
+        let err = publish(&engine, &Caller::service(), &missing, "dev", "stage").await.expect_err("missing");
         assert_eq!(err.kind, ErrorKind::NotFound);
-        let err = publish(&engine, &Context::service(), &json!("not-a-uuid"), "dev", "stage").await.expect_err("bad key");
+        let err = publish(&engine, &Caller::service(), &json!("not-a-uuid"), "dev", "stage").await.expect_err("bad key");
         assert_eq!(err.kind, ErrorKind::BadRequest);
         let (project, _) = seed(&engine).await;
         let id = project.as_str().expect("id");
-        engine.delete(&Context::service(), &tessera_runtime::DeleteRequest {
+        engine.delete(&Caller::service(), &tessera_runtime::DeleteRequest {
             model: "projects".into(),
-            filter: parse_filter(engine.schema(), "projects", &pairs(&format!("id=eq.{id}"))).expect("filter").filter,
+            filter: parse_write_query(&pairs(&format!("id=eq.{id}"))).expect("filter").filter,
             ..Default::default()
         }).await.expect("delete project");
-        let err = publish(&engine, &Context::service(), &project, "dev", "stage").await.expect_err("deleted");
+        let err = publish(&engine, &Caller::service(), &project, "dev", "stage").await.expect_err("deleted");
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert!(get(&engine, "publish_events", "").await.is_empty());
-        let err = engine.publish(&Context::service(), &PublishRequest {
+        let err = engine.publish(&Caller::service(), &PublishRequest {
             scope_model: "users".into(),
-            scope_key: missing,
+            scope: ScopeRow::Key(missing),
             from: "dev".into(),
             to: "stage".into(),
         }).await.expect_err("no content");

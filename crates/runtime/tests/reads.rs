@@ -89,7 +89,7 @@ engine_tests! {
     async fn pagination_and_counts(db: Database) {
         let engine = engine(&db).await;
         seed(&engine).await;
-        let req = parse(&engine, "pages", "select=title&order=sort.desc,title&limit=2&offset=1&count=exact").expect("parses");
+        let req = parse("pages", "select=title&order=sort.desc,title&limit=2&offset=1&count=exact").expect("parses");
         let result = engine.read(&ctx(), &req).await.expect("reads");
         assert_eq!(names(&result.rows, "title"), ["about", "home"]);
         assert_eq!(result.total, Some(4));
@@ -119,7 +119,7 @@ engine_tests! {
         assert_eq!(rows[1]["pages"], json!([]));
         let rows = get(&engine, "projects", "select=name,pages!inner(title)&pages.title=eq.intro").await;
         assert_eq!(rows, vec![json!({"name": "Beta", "pages": [{"title": "intro"}]})]);
-        let req = parse(&engine, "projects", "select=name,pages!inner(title)&pages.title=eq.intro&count=exact").expect("parses");
+        let req = parse("projects", "select=name,pages!inner(title)&pages.title=eq.intro&count=exact").expect("parses");
         assert_eq!(engine.read(&ctx(), &req).await.expect("reads").total, Some(1));
     }
 

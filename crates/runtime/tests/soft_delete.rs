@@ -4,15 +4,13 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use tessera_runtime::{parse_filter, DeleteRequest, ErrorKind, RestoreRequest};
+use tessera_runtime::{parse_write_query, DeleteRequest, ErrorKind, RestoreRequest};
 use tessera_testkit::{engine_tests, Database};
 
 fn delete(model: &str, filter: &str, hard: bool) -> DeleteRequest {
     DeleteRequest {
         model: model.into(),
-        filter: parse_filter(&schema(), model, &pairs(filter))
-            .expect("filter")
-            .filter,
+        filter: parse_write_query(&pairs(filter)).expect("filter").filter,
         hard,
         ..DeleteRequest::default()
     }
@@ -21,9 +19,7 @@ fn delete(model: &str, filter: &str, hard: bool) -> DeleteRequest {
 fn restore(model: &str, filter: &str) -> RestoreRequest {
     RestoreRequest {
         model: model.into(),
-        filter: parse_filter(&schema(), model, &pairs(filter))
-            .expect("filter")
-            .filter,
+        filter: parse_write_query(&pairs(filter)).expect("filter").filter,
         ..RestoreRequest::default()
     }
 }

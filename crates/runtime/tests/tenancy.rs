@@ -6,7 +6,7 @@ mod common;
 use common::{checked, engine_with, insert_as, pairs};
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_filter, parse_read, Context, DeleteRequest, Engine, ErrorKind, UpdateRequest,
+    parse_read, parse_write_query, Caller, DeleteRequest, Engine, ErrorKind, UpdateRequest,
 };
 use tessera_testkit::{engine_tests, Database};
 
@@ -39,15 +39,13 @@ async fn engine(db: &Database) -> Engine {
     engine_with(db, checked("tenancy.tsr", SCHEMA)).await
 }
 
-async fn read_as(engine: &Engine, ctx: &Context, model: &str, query: &str) -> Vec<Value> {
-    let req = parse_read(engine.schema(), model, &pairs(query)).expect("query");
+async fn read_as(engine: &Engine, ctx: &Caller, model: &str, query: &str) -> Vec<Value> {
+    let req = parse_read(model, &pairs(query)).expect("query");
     engine.read(ctx, &req).await.expect("read").rows
 }
 
-fn filter(engine: &Engine, model: &str, query: &str) -> Vec<tessera_runtime::Condition> {
-    parse_filter(engine.schema(), model, &pairs(query))
-        .expect("filter")
-        .filter
+fn filter(query: &str) -> Vec<tessera_runtime::Condition> {
+    parse_write_query(&pairs(query)).expect("filter").filter
 }
 
 fn id(row: &Value) -> String {
@@ -58,16 +56,16 @@ fn id(row: &Value) -> String {
 struct World {
     acme: String,
     globex: String,
-    ann: Context,
-    amy: Context,
+    ann: Caller,
+    amy: Caller,
     amy_id: String,
-    gus: Context,
+    gus: Caller,
     acme_room: String,
     globex_room: String,
 }
 
 async fn world(engine: &Engine) -> World {
-    let service = Context::service();
+    let service = Caller::service();
     let tenants = insert_as(
         engine,
         &service,
@@ -98,10 +96,10 @@ async fn world(engine: &Engine) -> World {
     .await
     .expect("rooms");
     World {
-        ann: Context::user(id(&users[0])),
-        amy: Context::user(id(&users[1])),
+        ann: Caller::user(id(&users[0])),
+        amy: Caller::user(id(&users[1])),
         amy_id: id(&users[1]),
-        gus: Context::user(id(&users[2])),
+        gus: Caller::user(id(&users[2])),
         acme_room: id(&rooms[0]),
         globex_room: id(&rooms[1]),
         acme,
@@ -129,16 +127,16 @@ engine_tests! {
         let foreign = insert_as(&engine, &w.amy, "rooms", json!({"name": "Sneaky", "tenantId": w.globex})).await;
         let error = foreign.expect_err("a room in another tenant");
         assert_eq!((error.kind, error.code.as_str()), (ErrorKind::Forbidden, "42501"));
-        assert_eq!(read_as(&engine, &Context::service(), "rooms", "select=name&name=eq.Sneaky").await, Vec::<Value>::new());
+        assert_eq!(read_as(&engine, &Caller::service(), "rooms", "select=name&name=eq.Sneaky").await, Vec::<Value>::new());
     }
 
     /// Updates reach only the caller's tenant and cannot move a row to another.
     async fn updates_stay_inside_the_callers_tenant(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let update = |ctx: Context, room: String, body: Value| {
+        let update = |ctx: Caller, room: String, body: Value| {
             let engine = engine.clone();
-            let filter = filter(&engine, "rooms", &format!("id=eq.{room}"));
+            let filter = filter(&format!("id=eq.{room}"));
             async move { engine.update(&ctx, &UpdateRequest { model: "rooms".into(), filter, body, ..Default::default() }).await }
         };
         let across = update(w.gus.clone(), w.acme_room.clone(), json!({"name": "Taken"})).await.expect("update");
@@ -154,9 +152,9 @@ engine_tests! {
     async fn only_admins_delete(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let delete = |ctx: Context, room: String| {
+        let delete = |ctx: Caller, room: String| {
             let engine = engine.clone();
-            let filter = filter(&engine, "rooms", &format!("id=eq.{room}"));
+            let filter = filter(&format!("id=eq.{room}"));
             async move { engine.delete(&ctx, &DeleteRequest { model: "rooms".into(), filter, ..Default::default() }).await }
         };
         let by_member = delete(w.amy.clone(), w.acme_room.clone()).await;
@@ -168,8 +166,8 @@ engine_tests! {
     async fn a_user_without_a_tenant_sees_nothing(db: Database) {
         let engine = engine(&db).await;
         world(&engine).await;
-        let loner = insert_as(&engine, &Context::service(), "users", json!({"email": "lone@nowhere.test", "password": "pass-word"})).await.expect("loner");
-        let loner = Context::user(id(&loner[0]));
+        let loner = insert_as(&engine, &Caller::service(), "users", json!({"email": "lone@nowhere.test", "password": "pass-word"})).await.expect("loner");
+        let loner = Caller::user(id(&loner[0]));
         assert_eq!(read_as(&engine, &loner, "rooms", "").await, Vec::<Value>::new());
         assert_eq!(read_as(&engine, &loner, "users", "").await, Vec::<Value>::new());
         let created = insert_as(&engine, &loner, "rooms", json!({"name": "Orphan"})).await;
@@ -181,8 +179,8 @@ engine_tests! {
     async fn account_changes_apply_to_the_next_request(db: Database) {
         let engine = engine(&db).await;
         let w = world(&engine).await;
-        let filter = filter(&engine, "users", &format!("id=eq.{}", w.amy_id));
-        engine.update(&Context::service(), &UpdateRequest { model: "users".into(), filter, body: json!({"tenantId": w.globex}), ..Default::default() }).await.expect("move");
+        let filter = filter(&format!("id=eq.{}", w.amy_id));
+        engine.update(&Caller::service(), &UpdateRequest { model: "users".into(), filter, body: json!({"tenantId": w.globex}), ..Default::default() }).await.expect("move");
         assert_eq!(read_as(&engine, &w.amy, "rooms", "select=name").await, vec![json!({"name": "Globex lobby"})]);
     }
 }

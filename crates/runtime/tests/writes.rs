@@ -4,16 +4,15 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use tessera_runtime::{parse_filter, Context, ErrorKind, InsertRequest, Resolution, UpdateRequest};
+use tessera_runtime::{
+    parse_write_query, Caller, ErrorKind, InsertRequest, Resolution, UpdateRequest,
+};
 use tessera_testkit::{engine_tests, Database};
 
 fn update(model: &str, filter: &str, body: serde_json::Value) -> UpdateRequest {
-    let schema = schema();
     UpdateRequest {
         model: model.into(),
-        filter: parse_filter(&schema, model, &pairs(filter))
-            .expect("filter")
-            .filter,
+        filter: parse_write_query(&pairs(filter)).expect("filter").filter,
         body,
         ..UpdateRequest::default()
     }
@@ -133,7 +132,7 @@ engine_tests! {
         assert_eq!(rules, ["managed", "managed", "virtual"]);
         let admin = insert(&engine, "users", json!({"email": "root@example.com", "password": "x", "name": "Root"})).await;
         let admin_id = admin[0]["id"].as_str().expect("id").to_owned();
-        let as_admin = Context::user(admin_id.clone());
+        let as_admin = Caller::user(admin_id.clone());
         let rows = engine.insert(&as_admin, &InsertRequest {
             model: "users".into(),
             body: json!({"email": "b@example.com", "password": "x", "name": "B"}),

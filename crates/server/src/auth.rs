@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
-use tessera_runtime::Context;
+use tessera_runtime::Caller;
 
 use crate::error::ApiError;
 use crate::identity::tokens::TokenSigner;
@@ -68,11 +68,11 @@ pub struct Keys {
 }
 
 /// The credential of one header.
-fn credential(keys: &Keys, text: &str) -> Result<Context, ApiError> {
+fn credential(keys: &Keys, text: &str) -> Result<Caller, ApiError> {
     if keys.service.matches(text) {
-        return Ok(Context::service());
+        return Ok(Caller::service());
     }
-    keys.tokens.context(text).map_err(|error| {
+    keys.tokens.caller(text).map_err(|error| {
         tracing::debug!(%error, "token refused");
         ApiError::InvalidKey
     })
@@ -81,7 +81,7 @@ fn credential(keys: &Keys, text: &str) -> Result<Context, ApiError> {
 /// Resolves the caller from the request headers: the service key or a token in
 /// `Authorization: Bearer` (which decides when both headers are sent) or in `apikey`.
 /// Every credential sent must be valid; a request without any is anonymous.
-pub fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Context, ApiError> {
+pub fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let mut caller = None;
     for value in headers.get_all(header::AUTHORIZATION) {
         let text = value.to_str().map_err(|_| ApiError::InvalidKey)?.trim();
@@ -89,32 +89,32 @@ pub fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Context, ApiErro
             .strip_prefix("Bearer ")
             .or_else(|| text.strip_prefix("bearer "))
             .ok_or(ApiError::InvalidKey)?;
-        let context = credential(keys, token.trim())?;
-        if caller.as_ref().is_some_and(|c| *c != context) {
+        let presented = credential(keys, token.trim())?;
+        if caller.as_ref().is_some_and(|c| *c != presented) {
             return Err(ApiError::InvalidKey);
         }
-        caller = Some(context);
+        caller = Some(presented);
     }
     for value in headers.get_all("apikey") {
-        let context = credential(
+        let presented = credential(
             keys,
             value.to_str().map_err(|_| ApiError::InvalidKey)?.trim(),
         )?;
-        caller.get_or_insert(context);
+        caller.get_or_insert(presented);
     }
-    Ok(caller.unwrap_or_else(Context::anonymous))
+    Ok(caller.unwrap_or_else(Caller::anonymous))
 }
 
 /// Middleware: resolves the caller (refusing invalid credentials) and stores its
-/// [`Context`] in the request extensions; what the caller may do is the runtime's
+/// [`Caller`] in the request extensions; what the caller may do is the runtime's
 /// access rules' decision.
 pub async fn identify(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let context = authenticate(&state.keys, request.headers())?;
-    request.extensions_mut().insert(context);
+    let caller = authenticate(&state.keys, request.headers())?;
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }
 
@@ -164,7 +164,7 @@ mod tests {
             headers(&[("authorization", "Bearer k")]),
             headers(&[("apikey", "k")]),
         ] {
-            assert_eq!(authenticate(&keys, &h).expect("valid"), Context::service());
+            assert_eq!(authenticate(&keys, &h).expect("valid"), Caller::service());
         }
     }
 
@@ -172,7 +172,7 @@ mod tests {
     fn a_request_without_credentials_is_anonymous() {
         assert_eq!(
             authenticate(&keys(), &HeaderMap::new()).expect("anonymous"),
-            Context::anonymous()
+            Caller::anonymous()
         );
     }
 
@@ -204,11 +204,8 @@ mod tests {
             ("apikey", anon.as_str()),
             ("authorization", bearer.as_str()),
         ]);
-        assert_eq!(authenticate(&keys, &h).expect("valid"), Context::user("u1"));
+        assert_eq!(authenticate(&keys, &h).expect("valid"), Caller::user("u1"));
         let h = headers(&[("apikey", anon.as_str())]);
-        assert_eq!(
-            authenticate(&keys, &h).expect("valid"),
-            Context::anonymous()
-        );
+        assert_eq!(authenticate(&keys, &h).expect("valid"), Caller::anonymous());
     }
 }

@@ -14,8 +14,8 @@
 //! | `bytes` | `"\\x0a1b"` (hex, as PostgreSQL prints it) |
 //!
 //! Time values are kept to millisecond precision on both engines (JavaScript's precision).
-//! Each dialect binds these values ([`crate::Dialect::bind`]) and decodes what it reads
-//! back into them ([`crate::db`]).
+//! Each dialect binds these values (`Dialect::bind`) and the database layer decodes what
+//! it reads back into them.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use serde_json::{Number, Value as Json};

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::result_large_err)]
 
 use serde_json::{json, Value};
-use tessera_runtime::{Context, Engine, InsertRequest, ReadRequest};
+use tessera_runtime::{Caller, Engine, InsertRequest, ReadRequest};
 use tessera_testkit::Database;
 
 pub const SCHEMA: &str = r#"
@@ -113,8 +113,8 @@ pub async fn engine_with(db: &Database, schema: tessera_schema::Schema) -> Engin
     Engine::connect(schema, db.url()).await.expect("connect")
 }
 
-pub fn ctx() -> Context {
-    Context::service()
+pub fn ctx() -> Caller {
+    Caller::service()
 }
 
 pub async fn insert(engine: &Engine, model: &str, body: Value) -> Vec<Value> {
@@ -134,7 +134,7 @@ pub async fn try_insert(
 /// An insert of `body` into `model` by the caller `ctx`.
 pub async fn insert_as(
     engine: &Engine,
-    ctx: &Context,
+    ctx: &Caller,
     model: &str,
     body: Value,
 ) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
@@ -161,7 +161,7 @@ pub async fn read(
     model: &str,
     query: &str,
 ) -> Result<Vec<Value>, tessera_runtime::RuntimeError> {
-    let req = parse(engine, model, query)?;
+    let req = parse(model, query)?;
     Ok(engine.read(&ctx(), &req).await?.rows)
 }
 
@@ -176,12 +176,8 @@ pub fn pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn parse(
-    engine: &Engine,
-    model: &str,
-    query: &str,
-) -> Result<ReadRequest, tessera_runtime::RuntimeError> {
-    tessera_runtime::parse_read(engine.schema(), model, &pairs(query))
+pub fn parse(model: &str, query: &str) -> Result<ReadRequest, tessera_runtime::RuntimeError> {
+    tessera_runtime::parse_read(model, &pairs(query))
 }
 
 /// Two users, two projects with pages (a nested page too), devices with two links.

@@ -3,7 +3,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tessera_runtime::{Account, Context};
+use tessera_runtime::{Account, Caller};
 
 /// Environment variable that sets the token signing secret (at least 32 bytes).
 pub const TOKEN_SECRET_ENV: &str = "TESSERA_JWT_SECRET";
@@ -136,12 +136,12 @@ impl TokenSigner {
     }
 
     /// The caller a valid token stands for.
-    pub fn context(&self, token: &str) -> Result<Context, TokenError> {
+    pub fn caller(&self, token: &str) -> Result<Caller, TokenError> {
         let claims = self.verify(token)?;
         match claims.role.as_str() {
-            AUTHENTICATED => claims.sub.map(Context::user).ok_or(TokenError::NoSubject),
-            ANON => Ok(Context::anonymous()),
-            SERVICE_ROLE => Ok(Context::service()),
+            AUTHENTICATED => claims.sub.map(Caller::user).ok_or(TokenError::NoSubject),
+            ANON => Ok(Caller::anonymous()),
+            SERVICE_ROLE => Ok(Caller::service()),
             other => Err(TokenError::UnknownRole(other.to_owned())),
         }
     }
@@ -165,15 +165,15 @@ mod tests {
     #[test]
     fn issued_tokens_stand_for_their_user() {
         let (token, _) = signer().issue(&account(), 60).expect("signs");
-        let ctx = signer().context(&token).expect("valid");
-        assert_eq!(ctx, Context::user(account().id));
+        let caller = signer().caller(&token).expect("valid");
+        assert_eq!(caller, Caller::user(account().id));
     }
 
     #[test]
     fn expired_tokens_are_refused() {
         let (token, _) = signer().issue(&account(), -5).expect("signs");
         assert!(matches!(
-            signer().context(&token),
+            signer().caller(&token),
             Err(TokenError::Invalid(_))
         ));
     }
@@ -183,7 +183,7 @@ mod tests {
         let other = TokenSigner::new(&[8u8; 32]).expect("long enough");
         let (token, _) = other.issue(&account(), 60).expect("signs");
         assert!(matches!(
-            signer().context(&token),
+            signer().caller(&token),
             Err(TokenError::Invalid(_))
         ));
     }
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn the_anonymous_key_is_anonymous_and_does_not_expire() {
         let key = signer().anon_key().expect("signs");
-        assert_eq!(signer().context(&key).expect("valid"), Context::anonymous());
+        assert_eq!(signer().caller(&key).expect("valid"), Caller::anonymous());
         assert_eq!(signer().verify(&key).expect("valid").exp, None);
     }
 
@@ -217,6 +217,6 @@ mod tests {
                 exp: None,
             })
             .expect("signs");
-        assert!(s.context(&forged).is_err());
+        assert!(s.caller(&forged).is_err());
     }
 }

@@ -8,7 +8,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use tessera_runtime::Role;
 
 use super::account_fields;
 use crate::auth::authenticate;
@@ -36,8 +35,8 @@ pub async fn update_user(
 
 /// The id of the user whose access token the request carries.
 pub(super) fn signed_in_user(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    match authenticate(&state.keys, headers)?.role {
-        Role::User(id) => Ok(id),
-        Role::Service | Role::Anonymous => Err(ApiError::MissingKey),
-    }
+    authenticate(&state.keys, headers)?
+        .user_id()
+        .map(str::to_owned)
+        .ok_or(ApiError::MissingKey)
 }

@@ -8,13 +8,12 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use tessera_runtime::{Context, InsertRequest, Resolution};
+use tessera_runtime::{Caller, InsertRequest, Resolution, Returning};
 
 use super::media;
 use super::prefer::{self, Prefer, Return};
 use super::{
     json_request_body, json_response, preference_applied, query_params, rows_body, take_param,
-    write_query,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,7 +21,7 @@ use crate::state::AppState;
 pub async fn insert(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Extension(context): Extension<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
@@ -31,7 +30,7 @@ pub async fn insert(
     let prefer = Prefer::from_headers(&headers);
     let mut params = query_params(&uri)?;
     let columns = take_param(&mut params, "columns").map(|c| parse_columns(&c));
-    let query = write_query(&state, &model, &params)?;
+    let query = tessera_runtime::parse_write_query(&params)?;
     let mut body = json_request_body(&state, &headers, body)?;
     if let Some(columns) = &columns {
         keep_columns(&mut body, columns);
@@ -46,9 +45,15 @@ pub async fn insert(
         }),
         on_conflict: query.on_conflict,
         select: query.select,
+        returning: match prefer.return_ {
+            Some(Return::Representation) => Returning::Representation,
+            // The key of a single row inserted makes its Location.
+            Some(Return::HeadersOnly | Return::Minimal) if single_object => Returning::Keys,
+            _ => Returning::Nothing,
+        },
         single: accept == media::Accept::Object && prefer.return_ == Some(Return::Representation),
     };
-    let rows = state.engine.insert(&context, &request).await?;
+    let rows = state.engine.insert(&caller, &request).await?;
 
     let mut out = preference_applied(&prefer);
     match prefer.return_ {

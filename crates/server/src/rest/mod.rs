@@ -144,16 +144,13 @@ pub fn filter_required(method: &str) -> ApiError {
 }
 
 /// The query parameters of a write that must be filtered (`PATCH`, `DELETE`, restore,
-/// publish): parsed as [`write_query`] does, and refused without a filter (`method` names
-/// the operation in the error).
+/// publish), refused without a filter (`method` names the operation in the error).
 pub fn filtered_write_query(
-    state: &AppState,
-    model: &str,
     uri: &Uri,
     method: &str,
 ) -> Result<tessera_runtime::WriteQuery, ApiError> {
     let params = query_params(uri)?;
-    let query = write_query(state, model, &params)?;
+    let query = tessera_runtime::parse_write_query(&params)?;
     if query.filter.is_empty() {
         return Err(filter_required(method));
     }
@@ -170,32 +167,29 @@ pub fn json_request_body(
     media::json_body(headers, &bytes)
 }
 
+/// What a write answers with: the rows with `Prefer: return=representation` (or, where
+/// `by_default`, without a `return` preference), otherwise nothing.
+pub fn returning(prefer: &prefer::Prefer, by_default: bool) -> tessera_runtime::Returning {
+    match prefer.return_ {
+        Some(prefer::Return::Representation) => tessera_runtime::Returning::Representation,
+        None if by_default => tessera_runtime::Returning::Representation,
+        _ => tessera_runtime::Returning::Nothing,
+    }
+}
+
 /// The answer to a write of `rows`: the rows (200, an array or the one object `accept`
-/// asks for) when `representation`, otherwise 204; both with `Preference-Applied`.
+/// asks for) when they were asked for, otherwise 204; both with `Preference-Applied`.
 pub fn written_rows(
     rows: Vec<Value>,
     accept: Accept,
     prefer: &prefer::Prefer,
-    representation: bool,
+    returned: tessera_runtime::Returning,
 ) -> Result<Response, ApiError> {
     let out = preference_applied(prefer);
-    if representation {
+    if returned == tessera_runtime::Returning::Representation {
         let (body, content_type) = rows_body(rows, accept)?;
         Ok(json_response(StatusCode::OK, &body, content_type, out))
     } else {
         Ok((StatusCode::NO_CONTENT, out).into_response())
     }
-}
-
-/// Parses the query parameters of a write (filters, `select`, `on_conflict`, `_hard`).
-pub fn write_query(
-    state: &AppState,
-    model: &str,
-    params: &[(String, String)],
-) -> Result<tessera_runtime::WriteQuery, ApiError> {
-    Ok(tessera_runtime::parse_filter(
-        state.engine.schema(),
-        model,
-        params,
-    )?)
 }

@@ -9,7 +9,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::Value;
-use tessera_runtime::Context;
+use tessera_runtime::{Caller, PublishRequest, ScopeRow};
 
 use super::media;
 use super::{filtered_write_query, json_request_body, json_response};
@@ -19,20 +19,23 @@ use crate::state::AppState;
 pub async fn publish(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Extension(context): Extension<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     media::accept(&headers)?;
-    let query = filtered_write_query(&state, &model, &uri, "publish")?;
+    let query = filtered_write_query(&uri, "publish")?;
     let body = json_request_body(&state, &headers, body)?;
     let from = environment(&body, "from")?;
     let to = environment(&body, "to")?;
-    let log = state
-        .engine
-        .publish_matching(&context, &model, &query.filter, from, to)
-        .await?;
+    let request = PublishRequest {
+        scope_model: model,
+        scope: ScopeRow::Matching(query.filter),
+        from: from.to_owned(),
+        to: to.to_owned(),
+    };
+    let log = state.engine.publish(&caller, &request).await?;
     Ok(json_response(
         StatusCode::OK,
         &log,

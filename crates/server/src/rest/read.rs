@@ -5,7 +5,7 @@
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use tessera_runtime::Context;
+use tessera_runtime::Caller;
 
 use super::media::{self, Accept};
 use super::prefer::Prefer;
@@ -16,19 +16,19 @@ use crate::state::AppState;
 pub async fn read(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Extension(context): Extension<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
     let params = query_params(&uri)?;
-    let mut request = tessera_runtime::parse_read(state.engine.schema(), &model, &params)?;
+    let mut request = tessera_runtime::parse_read(&model, &params)?;
     let rows_wanted = range::combine(range::requested(&headers), request.offset, request.limit);
     request.offset = (rows_wanted.offset > 0).then_some(rows_wanted.offset);
     request.limit = rows_wanted.limit;
     request.count = prefer.count;
-    let result = state.engine.read(&context, &request).await?;
+    let result = state.engine.read(&caller, &request).await?;
 
     let offset = rows_wanted.offset;
     let returned = result.rows.len();

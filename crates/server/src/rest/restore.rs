@@ -5,33 +5,30 @@
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use tessera_runtime::{Context, RestoreRequest};
+use tessera_runtime::{Caller, RestoreRequest};
 
 use super::media;
-use super::prefer::{Prefer, Return};
-use super::{filtered_write_query, written_rows};
+use super::prefer::Prefer;
+use super::{filtered_write_query, returning, written_rows};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub async fn restore(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Extension(context): Extension<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let query = filtered_write_query(&state, &model, &uri, "restore")?;
+    let query = filtered_write_query(&uri, "restore")?;
     let request = RestoreRequest {
         model,
         filter: query.filter,
         select: query.select,
+        returning: returning(&prefer, true),
     };
-    let rows = state.engine.restore(&context, &request).await?;
-    let representation = !matches!(
-        prefer.return_,
-        Some(Return::Minimal) | Some(Return::HeadersOnly)
-    );
-    written_rows(rows, accept, &prefer, representation)
+    let rows = state.engine.restore(&caller, &request).await?;
+    written_rows(rows, accept, &prefer, request.returning)
 }

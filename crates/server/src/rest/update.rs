@@ -6,25 +6,25 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use tessera_runtime::{Context, UpdateRequest};
+use tessera_runtime::{Caller, UpdateRequest};
 
 use super::media;
-use super::prefer::{Prefer, Return};
-use super::{filtered_write_query, json_request_body, written_rows};
+use super::prefer::Prefer;
+use super::{filtered_write_query, json_request_body, returning, written_rows};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 pub async fn update(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Extension(context): Extension<Context>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let query = filtered_write_query(&state, &model, &uri, "PATCH")?;
+    let query = filtered_write_query(&uri, "PATCH")?;
     let body = json_request_body(&state, &headers, body)?;
     let request = UpdateRequest {
         model,
@@ -32,13 +32,9 @@ pub async fn update(
         body,
         json_merge: prefer.json_merge,
         select: query.select,
+        returning: returning(&prefer, false),
         single: accept == media::Accept::Object,
     };
-    let rows = state.engine.update(&context, &request).await?;
-    written_rows(
-        rows,
-        accept,
-        &prefer,
-        prefer.return_ == Some(Return::Representation),
-    )
+    let rows = state.engine.update(&caller, &request).await?;
+    written_rows(rows, accept, &prefer, request.returning)
 }

@@ -8,78 +8,76 @@
 //! of the written values (creates, and updates that would hand a row to someone else), so
 //! no row outside the grant is read or changed.
 
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{AccessCondition, DefaultValue, Field, Model, Operation};
 use tessera_schema::Schema;
 
-use crate::error::{ErrorKind, RuntimeError};
-use crate::request::{Condition, Context, Filter, FilterValue, Operator, Role};
+use super::predicate::{Comparison, Predicate};
+use super::values::coerce;
+use crate::caller::{Caller, Who};
+use crate::error::{Code, ErrorKind, RuntimeError};
+
+/// A caller as a plan sees it: who they are, and the values of their account that the
+/// schema's rules compare, read when the request runs. Only the engine builds one.
+#[derive(Debug, Clone)]
+pub(crate) struct Principal {
+    caller: Caller,
+    account: Map<String, Json>,
+}
+
+impl Principal {
+    /// `caller` with the account values the rules compare (`auth.tenant`), as stored now.
+    pub(crate) fn new(caller: Caller, account: Map<String, Json>) -> Principal {
+        Principal { caller, account }
+    }
+
+    /// The engine acting on its own (publish logs, identity tables): no rule applies.
+    pub(crate) fn engine() -> Principal {
+        Principal::new(Caller::service(), Map::new())
+    }
+
+    /// The id written to actor columns (`createdById`): the signed-in user's.
+    pub(crate) fn actor(&self) -> Option<&str> {
+        self.caller.user_id()
+    }
+
+    pub(crate) fn is_service(&self) -> bool {
+        self.caller.is_service()
+    }
+
+    fn account_value(&self, field: &str) -> &Json {
+        self.account.get(field).unwrap_or(&Json::Null)
+    }
+}
 
 /// What the caller may do to a model's rows for one operation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Grant<'s> {
     /// Every row.
     AllRows,
     /// Only rows where one of these fields holds the paired value (the user's id, or a
     /// value of their account); no pairs means no rows.
-    Rows(Vec<(&'s Field, String)>),
+    Rows(Vec<(&'s Field, Json)>),
 }
 
-impl Grant<'_> {
-    /// The grant's row condition, by field name, for requests.
-    pub(crate) fn condition(&self) -> Option<Condition> {
+impl<'s> Grant<'s> {
+    /// The rows the grant covers; `None` for all of them.
+    pub(crate) fn rows(&self) -> Option<Predicate<'s>> {
         match self {
             Grant::AllRows => None,
-            Grant::Rows(pairs) => Some(Condition::Or(
+            Grant::Rows(pairs) => Some(Predicate::Or(
                 pairs
                     .iter()
-                    .map(|(f, value)| {
-                        Condition::Filter(Filter {
-                            field: f.name.clone(),
-                            op: Operator::Eq,
-                            value: FilterValue::Text(value.clone()),
-                        })
-                    })
+                    .map(|(f, value)| Predicate::Compare(f, Comparison::Eq, value.clone()))
                     .collect(),
             )),
-        }
-    }
-
-    /// Whether a row given as (field, value) pairs lies inside the grant.
-    pub(crate) fn admits(&self, row: &[(&Field, Json)]) -> bool {
-        match self {
-            Grant::AllRows => true,
-            Grant::Rows(pairs) => row.iter().any(|(f, v)| {
-                pairs
-                    .iter()
-                    .any(|(g, value)| g.name == f.name && json_is(v, value))
-            }),
-        }
-    }
-
-    /// A field among `changes` that a row condition pairs with a value, set to another
-    /// value: the update would move the row out of the grant.
-    pub(crate) fn moved_field<'a>(&self, changes: &'a [(&Field, Json)]) -> Option<&'a Field> {
-        match self {
-            Grant::AllRows => None,
-            Grant::Rows(pairs) => changes
-                .iter()
-                .find(|(f, v)| {
-                    let values: Vec<&String> = pairs
-                        .iter()
-                        .filter(|(g, _)| g.name == f.name)
-                        .map(|(_, value)| value)
-                        .collect();
-                    !values.is_empty() && !values.iter().any(|value| json_is(v, value))
-                })
-                .map(|(f, _)| *f),
         }
     }
 
     /// The values a create may take for fields it leaves unset, so that the row lands
     /// inside the grant: the one value a field is paired with (a tenant), when the grant
     /// pairs it with exactly one.
-    pub(crate) fn implied_values(&self) -> Vec<(&Field, String)> {
+    pub(crate) fn implied_values(&self) -> Vec<(&'s Field, Json)> {
         match self {
             Grant::AllRows => Vec::new(),
             Grant::Rows(pairs) => pairs
@@ -88,26 +86,6 @@ impl Grant<'_> {
                 .map(|(f, value)| (*f, value.clone()))
                 .collect(),
         }
-    }
-}
-
-/// Whether a canonical JSON value is the text `value` (ids and account values compare as
-/// text; uuids without regard to case).
-fn json_is(json: &Json, value: &str) -> bool {
-    match json {
-        Json::String(s) => s.eq_ignore_ascii_case(value),
-        Json::Number(n) => n.to_string() == value,
-        Json::Bool(b) => b.to_string() == value,
-        _ => false,
-    }
-}
-
-/// The text of an account value for a filter; `None` for null (which matches nothing).
-fn value_text(json: &Json) -> Option<String> {
-    match json {
-        Json::Null => None,
-        Json::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
     }
 }
 
@@ -140,22 +118,17 @@ pub(crate) fn account_fields(schema: &Schema) -> Vec<String> {
 /// The caller's grant for `operation` on `model`; `None` for the service, which no rule
 /// restricts. A caller no rule admits gets 401 when anonymous, 403 when signed in.
 pub(crate) fn grant<'s>(
-    ctx: &Context,
+    schema: &'s Schema,
+    principal: &Principal,
     model: &'s Model,
     operation: Operation,
 ) -> Result<Option<Grant<'s>>, RuntimeError> {
-    let user = match &ctx.role {
-        Role::Service => return Ok(None),
-        Role::Anonymous => None,
-        Role::User(id) => Some(id.as_str()),
+    let user = match principal.caller.who() {
+        Who::Service => return Ok(None),
+        Who::Anonymous => None,
+        Who::User(id) => Some(id.as_str()),
     };
-    let account = |name: &str| {
-        ctx.account
-            .as_ref()
-            .and_then(|a| a.get(name))
-            .unwrap_or(&Json::Null)
-    };
-    let mut pairs: Vec<(&Field, String)> = Vec::new();
+    let mut pairs: Vec<(&Field, Json)> = Vec::new();
     let mut row_rules = false;
     for rule in model
         .access
@@ -176,22 +149,28 @@ pub(crate) fn grant<'s>(
                 account_field,
                 value,
             } => {
-                if literal_is(account(account_field), value) {
+                if literal_is(principal.account_value(account_field), value) {
                     return Ok(Some(Grant::AllRows));
                 }
                 continue;
             }
-            AccessCondition::Owner { field } => (field, Some(user.to_owned())),
+            AccessCondition::Owner { field } => (field, Json::String(user.to_owned())),
             AccessCondition::SameAsAccount {
                 field,
                 account_field,
-            } => (field, value_text(account(account_field))),
+            } => (field, principal.account_value(account_field).clone()),
         };
         row_rules = true;
-        if let (Some(f), Some(value)) = (model.field(field), value) {
-            if !pairs.iter().any(|(g, v)| g.name == f.name && *v == value) {
-                pairs.push((f, value));
-            }
+        let Some(f) = model.field(field) else {
+            continue;
+        };
+        // A value the field cannot hold (a null account value, an id of another shape)
+        // matches no row.
+        let Ok(value) = coerce(schema, f, &value) else {
+            continue;
+        };
+        if !value.is_null() && !pairs.iter().any(|(g, v)| g.name == f.name && *v == value) {
+            pairs.push((f, value));
         }
     }
     match user {
@@ -199,6 +178,16 @@ pub(crate) fn grant<'s>(
         Some(_) => Err(denied(ErrorKind::Forbidden, model, operation)),
         None => Err(denied(ErrorKind::Unauthorized, model, operation)),
     }
+}
+
+/// The rows of `model` the caller may run `operation` on; `None` for every row.
+pub(crate) fn rows<'s>(
+    schema: &'s Schema,
+    principal: &Principal,
+    model: &'s Model,
+    operation: Operation,
+) -> Result<Option<Predicate<'s>>, RuntimeError> {
+    Ok(grant(schema, principal, model, operation)?.and_then(|g| g.rows()))
 }
 
 fn denied(kind: ErrorKind, model: &Model, operation: Operation) -> RuntimeError {
@@ -215,7 +204,7 @@ fn denied(kind: ErrorKind, model: &Model, operation: Operation) -> RuntimeError 
     };
     RuntimeError::new(
         kind,
-        "42501",
+        Code::PermissionDenied,
         format!("permission denied: {who} may not {verb} {}", model.name),
     )
     .with_hint(hint)
@@ -225,7 +214,7 @@ fn denied(kind: ErrorKind, model: &Model, operation: Operation) -> RuntimeError 
 pub(crate) fn outside_grant(model: &Model, operation: Operation, detail: String) -> RuntimeError {
     RuntimeError::new(
         ErrorKind::Forbidden,
-        "42501",
+        Code::PermissionDenied,
         format!(
             "new row violates the access rules of {} ({})",
             model.name,

@@ -1,60 +1,16 @@
-//! The query IR: what a request asks for, independent of HTTP and of SQL.
+//! What a request asks for, as the client wrote it: names are not resolved and values
+//! are still text. Independent of HTTP, of SQL and of the schema.
 //!
-//! [`crate::parse_read`] and [`crate::parse_filter`] build these from PostgREST's URL
-//! grammar; they can also be built by hand. The engine validates every name against the
-//! schema before running anything.
+//! [`parse_read`] and [`parse_write_query`] build these from PostgREST's URL grammar;
+//! they can also be built by hand. The engine resolves every name against the schema
+//! when it plans the request, before anything runs.
+
+mod grammar;
 
 use serde::Serialize;
 
-/// Who is asking.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct Context {
-    /// The authenticated user's id, written to actor columns (`createdById`, `updatedById`).
-    pub actor: Option<String>,
-    pub role: Role,
-    /// The fields of the user's account row that access rules compare (`auth.tenant`), as
-    /// stored when the request runs; the engine fills them (`None` until then, and for
-    /// callers who are not users).
-    pub account: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl Context {
-    /// A trusted caller (migrations, jobs, tests) with no actor.
-    pub fn service() -> Self {
-        Context {
-            actor: None,
-            role: Role::Service,
-            account: None,
-        }
-    }
-
-    /// A caller who presented no identity.
-    pub fn anonymous() -> Self {
-        Context {
-            actor: None,
-            role: Role::Anonymous,
-            account: None,
-        }
-    }
-
-    /// An authenticated user; their id becomes the actor.
-    pub fn user(id: impl Into<String>) -> Self {
-        let id = id.into();
-        Context {
-            actor: Some(id.clone()),
-            role: Role::User(id),
-            account: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub enum Role {
-    #[default]
-    Service,
-    Anonymous,
-    User(String),
-}
+pub(crate) use grammar::split_array_literal;
+pub use grammar::{parse_read, parse_select, parse_write_query};
 
 /// Which rows a read sees with respect to soft delete (`_deleted=` in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -235,6 +191,19 @@ pub enum Resolution {
     IgnoreDuplicates,
 }
 
+/// What a write answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Returning {
+    /// The written rows, as `select` shapes them (`Prefer: return=representation`).
+    #[default]
+    Representation,
+    /// Only each written row's primary key (for a `Location` header).
+    Keys,
+    /// Nothing (`Prefer: return=minimal`): no row is read back.
+    Nothing,
+}
+
 /// An insert of one object or an array of objects, in one transaction.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct InsertRequest {
@@ -247,6 +216,7 @@ pub struct InsertRequest {
     pub on_conflict: Option<Vec<String>>,
     /// The representation returned (empty means `*`).
     pub select: Vec<SelectItem>,
+    pub returning: Returning,
     /// Exactly one row must be written; otherwise nothing is (see [`UpdateRequest::single`]).
     pub single: bool,
 }
@@ -262,6 +232,7 @@ pub struct UpdateRequest {
     /// instead of replacing it (`Prefer: tessera-json=merge`).
     pub json_merge: bool,
     pub select: Vec<SelectItem>,
+    pub returning: Returning,
     /// Exactly one row must match; otherwise nothing is changed and the error is
     /// `NotAcceptable` (`PGRST116`), as PostgREST answers a single-object request.
     pub single: bool,
@@ -275,6 +246,7 @@ pub struct DeleteRequest {
     /// Delete permanently (`_hard=true`); only where the schema allows it.
     pub hard: bool,
     pub select: Vec<SelectItem>,
+    pub returning: Returning,
     /// Exactly one row must match; otherwise nothing is deleted (see [`UpdateRequest::single`]).
     pub single: bool,
 }
@@ -285,6 +257,28 @@ pub struct RestoreRequest {
     pub model: String,
     pub filter: Vec<Condition>,
     pub select: Vec<SelectItem>,
+    pub returning: Returning,
+}
+
+/// Copies the environment content of one scope row (such as a project) from environment
+/// `from` to the environment right after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishRequest {
+    /// The model owning the content (the target of the content models' `scope:` relation).
+    pub scope_model: String,
+    pub scope: ScopeRow,
+    pub from: String,
+    pub to: String,
+}
+
+/// Which row of the scope model a publish run is for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeRow {
+    /// The row with this primary key.
+    Key(serde_json::Value),
+    /// The one row matching these conditions (`POST /rest/v1/{model}/publish?filters`).
+    Matching(Vec<Condition>),
 }
 
 /// The query parameters of a write (`PATCH`, `DELETE`, `POST`, restore), parsed.

@@ -5,21 +5,15 @@
 //! Parsing never panics: every malformed input is a `PGRST100` error naming the
 //! parameter and the position of the offending token.
 
-use tessera_schema::Schema;
+use super::*;
+use crate::error::{Code, RuntimeError};
 
-use crate::error::RuntimeError;
-use crate::request::*;
-
-/// Parses the query string of `GET /rest/v1/{model}` into a [`ReadRequest`] whose every
-/// name has been checked against the schema.
+/// Parses the query string of `GET /rest/v1/{model}` into a [`ReadRequest`]. Names are
+/// resolved when the request is planned.
 ///
-/// Unknown models, fields and relations are `NotFound` errors naming them; malformed
-/// parameters are `BadRequest` (`PGRST100`) errors naming the parameter and the position.
-pub fn parse_read(
-    schema: &Schema,
-    model: &str,
-    query: &[(String, String)],
-) -> Result<ReadRequest, RuntimeError> {
+/// Malformed parameters are `BadRequest` (`PGRST100`) errors naming the parameter and the
+/// position.
+pub fn parse_read(model: &str, query: &[(String, String)]) -> Result<ReadRequest, RuntimeError> {
     let mut req = ReadRequest {
         model: model.to_owned(),
         ..ReadRequest::default()
@@ -52,17 +46,12 @@ pub fn parse_read(
             _ => apply_param(&mut req.filter, &mut req.select, key, value)?,
         }
     }
-    crate::plan::validate_read(schema, &req)?;
     Ok(req)
 }
 
-/// Parses the query string of a write (`PATCH`, `DELETE`, `POST`, restore): filters,
-/// `select=` (the returned representation), `on_conflict=` and `_hard=`.
-pub fn parse_filter(
-    schema: &Schema,
-    model: &str,
-    query: &[(String, String)],
-) -> Result<WriteQuery, RuntimeError> {
+/// Parses the query string of a write (`PATCH`, `DELETE`, `POST`, restore, publish):
+/// filters, `select=` (the returned representation), `on_conflict=` and `_hard=`.
+pub fn parse_write_query(query: &[(String, String)]) -> Result<WriteQuery, RuntimeError> {
     let mut out = WriteQuery::default();
     if let Some((_, value)) = query.iter().find(|(k, _)| k == "select") {
         out.select = parse_select(value)?;
@@ -82,20 +71,6 @@ pub fn parse_filter(
             }
             "_hard" => out.hard = parse_bool_flag("_hard", value, &["true"])?,
             _ => apply_param(&mut out.filter, &mut out.select, key, value)?,
-        }
-    }
-    let probe = ReadRequest {
-        model: model.to_owned(),
-        select: out.select.clone(),
-        filter: out.filter.clone(),
-        ..ReadRequest::default()
-    };
-    crate::plan::validate_read(schema, &probe)?;
-    if let (Some(fields), Some(m)) = (&out.on_conflict, schema.model(model)) {
-        for f in fields {
-            if m.field(f).filter(|f| f.is_stored()).is_none() {
-                return Err(RuntimeError::unknown_column(model, f));
-            }
         }
     }
     Ok(out)
@@ -147,7 +122,7 @@ fn apply_param(
     }
     let embed = find_embed(select, path).ok_or_else(|| {
         RuntimeError::bad_request(
-            "PGRST108",
+            Code::NotAnEmbed,
             format!(
                 "'{}' is not an embedded resource in this request",
                 path.join(".")
@@ -354,7 +329,7 @@ fn split_list(param: &str, s: &str, offset: usize) -> Result<Vec<String>, Runtim
 }
 
 /// Splits the items of an array literal's body (`a,"b,c"`).
-pub(crate) fn split_list_public(s: &str) -> Result<Vec<String>, RuntimeError> {
+pub(crate) fn split_array_literal(s: &str) -> Result<Vec<String>, RuntimeError> {
     split_list("filter", s, 0)
 }
 
