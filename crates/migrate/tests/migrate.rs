@@ -160,7 +160,7 @@ engine_tests! {
         std::fs::write(partial.join("postgres.sql"), "-- the first lines of")?;
 
         let report = migrate_to(&schema(&next), db.url(), &options(dir.path())).await?;
-        assert_eq!(&report.applied, &[name.clone()]);
+        assert_eq!(report.applied, std::slice::from_ref(name));
         assert!(!partial.exists());
         let folder = tessera_migrate::read_migrations(dir.path())?;
         assert_eq!(folder.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["0001_init", name.as_str()]);
