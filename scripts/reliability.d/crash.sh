@@ -5,13 +5,13 @@
 # Prints the Markdown section of docs/RELIABILITY.md on stdout; the test output goes to
 # stderr. Run through scripts/reliability (`scripts/reliability crash`).
 #
-#   TESSERA_CRASH_TRIALS  trials per workload and engine (default 60, so 120 per workload)
+#   TESSERA_CRASH_TRIALS  trials per workload and engine (default 100, so 200 per workload)
 #   TESSERA_CRASH_SEED    the seed of the kill moments (default: from the clock); give the
 #                         seed of an earlier run to replay it
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-export TESSERA_CRASH_TRIALS="${TESSERA_CRASH_TRIALS:-60}"
+export TESSERA_CRASH_TRIALS="${TESSERA_CRASH_TRIALS:-100}"
 export TESSERA_CRASH_SEED="${TESSERA_CRASH_SEED:-$(date +%s%N)}"
 # Both engines or nothing: a missing PostgreSQL fails the run instead of skipping it.
 export CI=true
@@ -31,7 +31,10 @@ import json, re, statistics, sys
 
 report, output, seed, trials = sys.argv[1:]
 runs = [json.loads(line) for line in open(report) if line.strip()]
-failed = re.findall(r"^test (\S+) \.\.\. FAILED", open(output).read(), re.M)
+text = open(output).read()
+# The summary at the end: "failures:", then the failed tests, indented.
+summary = text.rsplit("\nfailures:\n", 1)[1] if "\nfailures:\n" in text else ""
+failed = re.findall(r"^    (\S+)$", summary.split("\ntest result:")[0], re.M)
 order = ["insert", "bulk insert", "update", "publish", "migration"]
 runs.sort(key=lambda r: (order.index(r["workload"]) if r["workload"] in order else 99, r["engine"]))
 
@@ -69,17 +72,20 @@ if hits:
         parts = ", ".join(f"{k}: {v}" for k, v in r["outcomes"].items())
         print(f"- {r['workload']} on {r['engine']}: {parts}")
     print()
-violations = [(r, v) for r in runs for v in r["violations"]]
-if violations or failed:
+# Violations of one kind, told apart only by their numbers, are listed once with a count.
+kinds = {}
+for r in runs:
+    for v in r["violations"]:
+        kind = (r["workload"], r["engine"], re.sub(r"\d+", "N", v.split(": ", 1)[-1]))
+        kinds.setdefault(kind, []).append(v)
+if kinds or failed:
     print("**Failures**")
     print()
     for test in failed:
         print(f"- test `{test}` failed")
-    shown = violations[:20]
-    for r, v in shown:
-        print(f"- {r['workload']} on {r['engine']}: {v}")
-    if len(violations) > len(shown):
-        print(f"- … and {len(violations) - len(shown)} more")
+    for (workload, engine, _), found in kinds.items():
+        times = f" ({len(found)} times, the first shown)" if len(found) > 1 else ""
+        print(f"- {workload} on {engine}{times}: {found[0]}")
 else:
     print("Nothing lost, nothing half-applied, every restart clean.")
 PY

@@ -413,6 +413,26 @@ impl Figures {
     }
 }
 
+/// Runs `test` on a fresh database of each engine (PostgreSQL skipped, or failing under
+/// `CI=true`, when it is missing, as the test support does), on every engine even when
+/// one fails, so that each reports its figures; then fails with every failure.
+pub async fn on_each_engine<F, Fut>(mut test: F)
+where
+    F: FnMut(Database) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let mut failures = Vec::new();
+    for engine in Engine::ALL {
+        let Some(db) = Database::create_or_skip(engine).await else {
+            continue;
+        };
+        if let Err(failure) = test(db).await {
+            failures.push(failure);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 /// A fresh database on the engine of `db` (for workloads that need one per trial).
 pub async fn fresh_database(db: &Database) -> Database {
     Database::create(db.engine())

@@ -21,9 +21,9 @@ mod migration;
 mod publish;
 mod writes;
 
-use tessera_testkit::for_each_engine;
+use tessera_testkit::{Database, Engine};
 
-use harness::run;
+use harness::{on_each_engine, run};
 use publish::Publishes;
 use writes::{Inserts, Updates};
 
@@ -32,14 +32,14 @@ use writes::{Inserts, Updates};
 /// that was never sent appears.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_inserts_survive_kill_9() {
-    for_each_engine(|db| run(Inserts::single(), db)).await;
+    on_each_engine(|db| run(Inserts::single(), db)).await;
 }
 
 /// An array insert is one transaction: after the kill each batch is entirely there (as
 /// sent) or entirely absent, and every acknowledged batch is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_inserts_are_all_or_nothing_after_kill_9() {
-    for_each_engine(|db| run(Inserts::bulk(), db)).await;
+    on_each_engine(|db| run(Inserts::bulk(), db)).await;
 }
 
 /// A `PATCH` over a group of rows is applied to every row and every field of it, or not
@@ -47,7 +47,7 @@ async fn bulk_inserts_are_all_or_nothing_after_kill_9() {
 /// flight, never an older one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_are_whole_or_absent_after_kill_9() {
-    for_each_engine(|db| run(Updates, db)).await;
+    on_each_engine(|db| run(Updates, db)).await;
 }
 
 /// Publishing the tour builder's dev content to stage, killed at any moment: stage holds
@@ -56,7 +56,7 @@ async fn updates_are_whole_or_absent_after_kill_9() {
 /// `success` for a run if and only if its copies are there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_is_never_half_applied_after_kill_9() {
-    for_each_engine(|db| run(Publishes, db)).await;
+    on_each_engine(|db| run(Publishes, db)).await;
 }
 
 /// `tessera serve` with schema v2 over a database at v1, killed while it starts and
@@ -64,7 +64,7 @@ async fn publish_is_never_half_applied_after_kill_9() {
 /// row changes, and the next start completes the migration and serves the rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_migration_killed_midway_is_rolled_back_and_completed_on_restart() {
-    for_each_engine(migration::run).await;
+    on_each_engine(migration::run).await;
 }
 
 /// The moment between a publish's copy and its log row, reached on purpose (PostgreSQL):
@@ -77,12 +77,10 @@ async fn startup_migration_killed_midway_is_rolled_back_and_completed_on_restart
 /// row is finished in the copy's transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_killed_between_its_copy_and_its_log_row_is_logged_success() {
-    let Some(db) = tessera_testkit::postgres().await else {
+    let Some(db) = Database::create_or_skip(Engine::Postgres).await else {
         return;
     };
-    if let Err(error) =
-        publish::kill_between_copy_and_log(tessera_testkit::Database::Postgres(db)).await
-    {
+    if let Err(error) = publish::kill_between_copy_and_log(db).await {
         panic!("{error}");
     }
 }
