@@ -130,7 +130,7 @@ impl Service {
             &self.dir,
             &[
                 ("TESSERA_SERVICE_KEY", SERVICE_KEY),
-                ("RUST_LOG", "warn,tessera_cli=info,tessera_server=info"),
+                ("RUST_LOG", "warn,tessera=info"),
             ],
         )
     }

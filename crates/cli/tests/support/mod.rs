@@ -39,10 +39,13 @@ pub fn free_port() -> u16 {
 pub struct Server {
     child: Child,
     pub port: u16,
-    output: mpsc::Receiver<String>,
+    started: Instant,
+    output: mpsc::Receiver<(Instant, String)>,
     /// The threads reading stdout and stderr; they end when the process is gone.
     readers: Vec<std::thread::JoinHandle<()>>,
     pub lines: Vec<String>,
+    /// When each line arrived, after the start.
+    arrivals: Vec<Duration>,
 }
 
 impl Server {
@@ -66,6 +69,7 @@ impl Server {
     /// [`Server::spawn`], with the environment variables `env` set.
     pub fn spawn_with_env(args: &[&OsStr], dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
+        let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
             .arg("serve")
             .args(args)
@@ -87,9 +91,11 @@ impl Server {
         Server {
             child,
             port,
+            started,
             output: rx,
             readers,
             lines: Vec::new(),
+            arrivals: Vec::new(),
         }
     }
 
@@ -117,9 +123,18 @@ impl Server {
     }
 
     fn drain(&mut self) {
-        while let Ok(line) = self.output.try_recv() {
+        while let Ok((at, line)) = self.output.try_recv() {
+            self.arrivals
+                .push(at.saturating_duration_since(self.started));
             self.lines.push(line);
         }
+    }
+
+    /// How long after the start the server first wrote a line containing `text`.
+    pub fn wrote_after(&mut self, text: &str) -> Option<Duration> {
+        self.drain();
+        let at = self.lines.iter().position(|l| l.contains(text))?;
+        Some(self.arrivals[at])
     }
 
     /// The key printed on stderr, if any: the first word alone on a line after the
@@ -185,14 +200,15 @@ impl Drop for Server {
     }
 }
 
-/// A thread sending each line read from `pipe` to `lines`, until the pipe closes.
+/// A thread sending each line read from `pipe`, with the moment it arrived, to `lines`,
+/// until the pipe closes.
 fn read_lines(
     pipe: impl Read + Send + 'static,
-    lines: mpsc::Sender<String>,
+    lines: mpsc::Sender<(Instant, String)>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
+            if lines.send((Instant::now(), line)).is_err() {
                 break;
             }
         }
