@@ -146,6 +146,27 @@ engine_tests! {
         Ok(())
     }
 
+    /// A run killed while it wrote a new migration's files stops no later run: the
+    /// partial folder it left is skipped, and the next run writes and applies the
+    /// migration.
+    async fn a_migration_left_half_written_by_a_kill_is_written_again(db: Database) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        migrate_to(&schema(NOTES), db.url(), &options(dir.path())).await?;
+        let next = edit(NOTES, "  body text?\n", "  body text?\n  author text?\n");
+        let plan = pending_steps(&schema(&next), db.url(), &options(dir.path())).await?;
+        let name = &plan.migrations[0].name;
+        let partial = dir.path().join(format!(".{name}.partial"));
+        std::fs::create_dir_all(&partial)?;
+        std::fs::write(partial.join("postgres.sql"), "-- the first lines of")?;
+
+        let report = migrate_to(&schema(&next), db.url(), &options(dir.path())).await?;
+        assert_eq!(report.applied, std::slice::from_ref(name));
+        assert!(!partial.exists());
+        let folder = tessera_migrate::read_migrations(dir.path())?;
+        assert_eq!(folder.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["0001_init", name.as_str()]);
+        Ok(())
+    }
+
     /// Two migrations started together apply the migration once.
     async fn concurrent_migrations_apply_once(db: Database) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;

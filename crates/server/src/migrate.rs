@@ -4,6 +4,7 @@
 //! review).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tessera_migrate::{MigrateError, MigrateOptions};
 use tessera_schema::Schema;
@@ -28,7 +29,8 @@ pub struct StartupMigration {
     pub steps: usize,
 }
 
-/// Migrates `database_url` to `schema` unless a pending step is destructive.
+/// Migrates `database_url` to `schema` unless a pending step is destructive, logging each
+/// migration and step as it is applied (a large table can take a while).
 /// `migrations_dir`: the project's migrations folder, when it has one.
 pub async fn migrate_for_serve_in(
     schema: &Schema,
@@ -38,6 +40,9 @@ pub async fn migrate_for_serve_in(
     let options = MigrateOptions {
         migrations_dir,
         allow_destructive: false,
+        progress: Some(Arc::new(|line: &str| {
+            tracing::info!("migration: {}", line.trim());
+        })),
         ..Default::default()
     };
     let plan = tessera_migrate::pending_steps(schema, database_url, &options).await?;
