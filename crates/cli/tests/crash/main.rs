@@ -67,16 +67,11 @@ async fn startup_migration_killed_midway_is_rolled_back_and_completed_on_restart
     on_each_engine(migration::run).await;
 }
 
-/// The moment between a publish's copy and its log row, reached on purpose (PostgreSQL):
-/// killed there, the server must come back with the run logged `success`, since its
-/// copies are in stage.
-///
-/// KNOWN DEFECT, left failing on purpose: the runtime finishes the log row in a
-/// transaction of its own after the copy commits (`crates/runtime/src/publish.rs`), so
-/// the run stays `running` although its content was published. It passes once the log
-/// row is finished in the copy's transaction.
+/// The moment between a publish's copy and its log row's success, reached on purpose
+/// (PostgreSQL): killed there, the server comes back with neither the copies nor the
+/// success, which commit together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn publish_killed_between_its_copy_and_its_log_row_is_logged_success() {
+async fn publish_killed_before_its_log_row_says_success_keeps_no_copy() {
     let Some(db) = Database::create_or_skip(Engine::Postgres).await else {
         return;
     };

@@ -44,47 +44,58 @@ pub(crate) async fn publish(
         Some(log) => Some(start_log(db, planner, principal, log, &key, plan).await?),
         None => None,
     };
+    // The copy and the log row's success commit together: a run logged `success` has
+    // copied, and a run that copied is logged `success`, whatever stops the process.
     let outcome = {
         let mut tx = Tx::write(db, schema.clone()).await?;
-        let copied = copy_all(&mut tx, planner.schema(), principal, plan, &key).await;
-        finish(tx, copied).await
-    };
-    match (outcome, &plan.log, log_key) {
-        (Ok(counts), Some(log), Some(log_key)) => {
-            let mut body = Map::new();
-            body.insert(
-                log.spec.status_field.clone(),
-                Json::String("success".into()),
-            );
-            finished(log, &mut body);
-            for c in &log.spec.counts {
-                if let Some((_, n)) = counts.iter().find(|(m, _)| *m == c.model) {
-                    body.insert(c.field.clone(), Json::from(*n));
+        let result = async {
+            let counts = copy_all(&mut tx, planner.schema(), principal, plan, &key).await?;
+            match (&plan.log, &log_key) {
+                (Some(log), Some(log_key)) => {
+                    let mut body = Map::new();
+                    body.insert(
+                        log.spec.status_field.clone(),
+                        Json::String("success".into()),
+                    );
+                    finished(log, &mut body);
+                    for c in &log.spec.counts {
+                        if let Some((_, n)) = counts.iter().find(|(m, _)| *m == c.model) {
+                            body.insert(c.field.clone(), Json::from(*n));
+                        }
+                    }
+                    finish_log(&mut tx, planner, principal, log, log_key, body).await
                 }
+                _ => Ok(serde_json::json!({
+                    "from": plan.from,
+                    "to": plan.to,
+                    "status": "success",
+                    "copied": counts.into_iter().map(|(m, n)| (m, Json::from(n))).collect::<Map<String, Json>>(),
+                })),
             }
-            finish_log(db, planner, principal, log, &log_key, body).await
         }
-        (Ok(counts), _, _) => Ok(serde_json::json!({
-            "from": plan.from,
-            "to": plan.to,
-            "status": "success",
-            "copied": counts.into_iter().map(|(m, n)| (m, Json::from(n))).collect::<Map<String, Json>>(),
-        })),
-        (Err(error), Some(log), Some(log_key)) => {
-            let mut body = Map::new();
-            body.insert(log.spec.status_field.clone(), Json::String("failed".into()));
-            finished(log, &mut body);
-            body.insert(
-                log.spec.error_field.clone(),
-                Json::String(error.message.clone()),
-            );
-            if let Err(log_error) = finish_log(db, planner, principal, log, &log_key, body).await {
-                tracing::error!(error = %log_error, "recording a failed publish run failed");
-            }
-            Err(error)
-        }
-        (Err(error), _, _) => Err(error),
+        .await;
+        finish(tx, result).await
+    };
+    let (Err(error), Some(log), Some(log_key)) = (&outcome, &plan.log, &log_key) else {
+        return outcome;
+    };
+    let mut body = Map::new();
+    body.insert(log.spec.status_field.clone(), Json::String("failed".into()));
+    finished(log, &mut body);
+    body.insert(
+        log.spec.error_field.clone(),
+        Json::String(error.message.clone()),
+    );
+    let recorded = async {
+        let mut tx = Tx::write(db, schema.clone()).await?;
+        let result = finish_log(&mut tx, planner, principal, log, log_key, body).await;
+        finish(tx, result).await
     }
+    .await;
+    if let Err(log_error) = recorded {
+        tracing::error!(error = %log_error, "recording a failed publish run failed");
+    }
+    outcome
 }
 
 /// The key of the scope row: 404 when no row is it, 400 when several match. With `lock`,
@@ -164,9 +175,9 @@ async fn start_log(
         .ok_or_else(|| RuntimeError::internal("the publish log row was not returned"))
 }
 
-/// Finishes the log row of a run as the caller; answers the row.
+/// Finishes the log row of a run as the caller, in `tx`; answers the row.
 async fn finish_log(
-    db: &Database,
+    tx: &mut Tx,
     planner: &Planner,
     principal: &Principal,
     log: &Log<'_>,
@@ -184,9 +195,7 @@ async fn finish_log(
         ..UpdateRequest::default()
     };
     let update_plan = planner.update(principal, &req, now())?;
-    let mut tx = Tx::write(db, planner.schema_arc()).await?;
-    let rows = update(&mut tx, planner.schema(), update_plan).await;
-    finish(tx, rows)
+    update(tx, planner.schema(), update_plan)
         .await?
         .into_iter()
         .next()
