@@ -92,19 +92,46 @@ pub(crate) fn map_db_error(schema: &Schema, model: Option<&Model>, error: DbErro
             Code::SerializationFailure,
             "the transaction conflicted with a concurrent one; retry",
         ),
+        DbError::PoolTimedOut => unavailable(
+            Code::PoolTimedOut,
+            "No database connection could be had in time: the database is down or busy",
+        ),
         DbError::Unavailable(error) => {
             tracing::error!(%error, "database unavailable");
-            RuntimeError::new(
-                ErrorKind::Internal,
-                Code::Unavailable,
-                "the database is unavailable",
-            )
+            unavailable(Code::ConnectionLost, "The connection to the database was lost")
         }
+        DbError::ReadOnly => unavailable(
+            Code::ReadOnly,
+            "The database is read-only: the write was not stored",
+        )
+        .with_hint("Reads still work; writes need the database to be writable again"),
+        DbError::FileInaccessible => unavailable(
+            Code::FileInaccessible,
+            "The database file cannot be read or written: nothing was changed",
+        ),
+        DbError::DiskFull => RuntimeError::new(
+            ErrorKind::InsufficientStorage,
+            Code::DiskFull,
+            "The database's disk is full: the write was not stored",
+        )
+        .with_hint("Free space on the database's disk; rows already stored are kept"),
+        DbError::StatementTimeout => RuntimeError::new(
+            ErrorKind::Timeout,
+            Code::StatementTimeout,
+            "The statement ran past the database's time limit and was cancelled: nothing was changed",
+        )
+        .with_hint("Ask for fewer rows, or raise statement_timeout"),
         other => {
             tracing::error!(error = %other, "database error");
             RuntimeError::internal("database error")
         }
     }
+}
+
+/// A 503: the database cannot serve the request now; nothing was changed.
+fn unavailable(code: Code, message: &str) -> RuntimeError {
+    RuntimeError::new(ErrorKind::Unavailable, code, message)
+        .with_hint("Nothing was changed; retry after the time in the Retry-After header")
 }
 
 /// A violated constraint in the schema's terms.

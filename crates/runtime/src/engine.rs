@@ -284,7 +284,7 @@ fn connect_error(error: DbError) -> RuntimeError {
             RuntimeError::internal("invalid database URL").with_details(error.to_string())
         }
         other => RuntimeError::new(
-            ErrorKind::Internal,
+            ErrorKind::Unavailable,
             Code::Unavailable,
             "could not connect to the database",
         )

@@ -24,7 +24,16 @@ pub enum ErrorKind {
     Forbidden,
     /// 429: too many attempts (failed sign-ins); try again later.
     TooManyRequests,
-    /// 500: a failure that is not the client's fault (database unreachable, ...).
+    /// 503: the database cannot serve the request now (down, restarting, its connections
+    /// cut, no connection free in time, read-only); the request changed nothing and may be
+    /// retried later.
+    Unavailable,
+    /// 504: the database cancelled the statement because it ran past its time limit; the
+    /// transaction was rolled back.
+    Timeout,
+    /// 507: the database's disk is full; the write was not stored.
+    InsufficientStorage,
+    /// 500: a failure that is not the client's fault.
     Internal,
 }
 
@@ -40,6 +49,9 @@ impl ErrorKind {
             ErrorKind::Unauthorized => 401,
             ErrorKind::Forbidden => 403,
             ErrorKind::TooManyRequests => 429,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Timeout => 504,
+            ErrorKind::InsufficientStorage => 507,
             ErrorKind::Internal => 500,
         }
     }
@@ -71,6 +83,18 @@ pub enum Code {
     NoAccounts,
     /// `PGRST000`: the database cannot be reached.
     Unavailable,
+    /// `PGRST001`: the connection to the database was lost, or it restarts.
+    ConnectionLost,
+    /// `PGRST003`: no database connection came free in time.
+    PoolTimedOut,
+    /// `53100`: the database's disk is full.
+    DiskFull,
+    /// `25006`: the database accepts no writes.
+    ReadOnly,
+    /// `58030`: the database file cannot be read or written.
+    FileInaccessible,
+    /// `57014`: the statement ran past the database's time limit.
+    StatementTimeout,
     /// `21000`: a write that must be filtered has no filter.
     FilterRequired,
     /// `22023`: a parameter of an operation is not valid for it.
@@ -123,6 +147,12 @@ impl Code {
             Code::StaleToken => "PGRST301",
             Code::NoAccounts => "PGRST404",
             Code::Unavailable => "PGRST000",
+            Code::ConnectionLost => "PGRST001",
+            Code::PoolTimedOut => "PGRST003",
+            Code::DiskFull => "53100",
+            Code::ReadOnly => "25006",
+            Code::FileInaccessible => "58030",
+            Code::StatementTimeout => "57014",
             Code::FilterRequired => "21000",
             Code::InvalidParameter => "22023",
             Code::InvalidText => "22P02",

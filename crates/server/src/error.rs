@@ -44,6 +44,15 @@ pub enum ApiError {
     /// The requested response media type cannot be produced.
     #[error("not acceptable")]
     NotAcceptable { accept: String },
+    /// The server is serving as many requests as it may at once (503, `Retry-After`).
+    #[error("overloaded")]
+    Overloaded { limit: usize },
+    /// The request took longer than the request timeout (504).
+    #[error("request timed out")]
+    RequestTimeout { limit: std::time::Duration },
+    /// The client did not send the request's body in time (408).
+    #[error("request body timed out")]
+    BodyTimeout { limit: std::time::Duration },
     /// An error of the data layer. Internal ones are answered with a generic body.
     #[error("{0}")]
     Runtime(Box<tessera_runtime::RuntimeError>),
@@ -104,6 +113,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Runtime(error) => StatusCode::from_u16(error.kind.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -161,6 +173,24 @@ impl ApiError {
                         "Accept application/json or application/vnd.pgrst.object+json".into(),
                     ),
                 ),
+                ApiError::Overloaded { limit } => (
+                    "PGRST503",
+                    format!("The server is serving as many requests as it may at once ({limit}); this one was not started"),
+                    None,
+                    Some(format!("Retry after {} s (the Retry-After header)", crate::limits::OVERLOAD_RETRY_AFTER)),
+                ),
+                ApiError::RequestTimeout { limit } => (
+                    "PGRST504",
+                    format!("The request took longer than the server's limit of {} s", limit.as_secs_f64()),
+                    None,
+                    Some("A write was applied in full or not at all, never in part; read it back before retrying".into()),
+                ),
+                ApiError::BodyTimeout { limit } => (
+                    "PGRST408",
+                    format!("The request body did not arrive within {} s", limit.as_secs_f64()),
+                    None,
+                    Some("Send the whole body at once; nothing was changed".into()),
+                ),
                 ApiError::Internal(_) | ApiError::Runtime(_) => (
                     "PGRST000",
                     "Internal server error".into(),
@@ -198,6 +228,11 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -208,7 +243,22 @@ pub fn panic_response(detail: String) -> Response {
     ApiError::Internal("handler panicked".into()).into_body_response()
 }
 
+/// The seconds a client is told to wait (`Retry-After`) when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
 impl ApiError {
+    /// The seconds to wait before retrying, for the errors that go away by themselves:
+    /// an overloaded server, an unavailable database.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Overloaded { .. } => Some(crate::limits::OVERLOAD_RETRY_AFTER),
+            ApiError::Runtime(error) if error.kind == ErrorKind::Unavailable => {
+                Some(UNAVAILABLE_RETRY_AFTER)
+            }
+            _ => None,
+        }
+    }
+
     /// Like [`IntoResponse::into_response`], without logging (the caller logged).
     fn into_body_response(self) -> Response {
         (self.status(), axum::Json(self.body())).into_response()

@@ -22,7 +22,9 @@
 //! | `GET /metrics` | Prometheus metrics |
 //!
 //! Layers, outermost first: request id, tracing span, panic catcher (a 500 with a generic
-//! body), CORS, timeout, metrics. The REST routes resolve the caller (service key, a user's
+//! body), CORS, metrics, load shedding (503 beyond `max_concurrent_requests`), request
+//! timeout (504), body deadline (408). The connection loop ([`serve`]) adds the deadline
+//! for a request's headers. The REST routes resolve the caller (service key, a user's
 //! token, or anonymous; see [`auth`]) and the runtime applies the schema's access rules.
 
 #![forbid(unsafe_code)]
@@ -32,6 +34,8 @@ pub mod config;
 pub mod error;
 mod handlers;
 pub mod identity;
+pub mod limits;
+mod listen;
 pub mod migrate;
 mod rest;
 pub mod settings;
@@ -39,18 +43,15 @@ pub mod state;
 pub mod telemetry;
 pub mod testing;
 
-use std::future::Future;
 use std::sync::Arc;
 
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method};
 use axum::routing::get;
-use axum::Router;
-use tokio::net::TcpListener;
+use axum::{Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -58,6 +59,8 @@ pub use auth::{Keys, ServiceKey, SERVICE_KEY_ENV};
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use identity::tokens::{TokenSigner, TOKEN_SECRET_ENV};
+pub use limits::{Load, LoadFigures};
+pub use listen::serve;
 pub use state::AppState;
 pub use telemetry::Metrics;
 
@@ -95,10 +98,25 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `router` in the server's layers: request id, tracing span, panic catcher, CORS,
-/// timeout and metrics.
+/// metrics, load shedding, request timeout and body deadline. The handlers find the
+/// server's [`Load`] as a request extension.
 pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
+    let load = Arc::new(Load::new(config));
     router
+        .layer(axum::middleware::from_fn_with_state(
+            config.body_read_timeout,
+            limits::body_deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            config.request_timeout,
+            limits::time_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            load.clone(),
+            limits::shed_load,
+        ))
         .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(Extension(load))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(
@@ -123,11 +141,7 @@ pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
                         error::panic_response(detail)
                     },
                 ))
-                .layer(cors(config))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    config.request_timeout,
-                )),
+                .layer(cors(config)),
         )
 }
 
@@ -153,18 +167,6 @@ fn cors(config: &ServerConfig) -> CorsLayer {
                 .filter_map(|origin| HeaderValue::from_str(origin).ok()),
         )),
     }
-}
-
-/// Serves `router` on `listener` until `shutdown` completes; requests in flight then
-/// finish before this returns.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -44,7 +44,9 @@ impl PoolOptions {
                 DialectKind::Sqlite => 8,
                 DialectKind::Postgres => 16,
             },
-            acquire_timeout: Duration::from_secs(30),
+            // A database that is down or saturated fails requests in bounded time instead
+            // of holding them until the request timeout.
+            acquire_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -107,9 +109,19 @@ impl Database {
             }
             DialectKind::Postgres => {
                 let connect = PgConnectOptions::from_str(url).map_err(invalid)?;
+                let session = session_limits(connect.get_options());
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)
+                    .after_connect(move |conn, _| {
+                        let session = session.clone();
+                        Box::pin(async move {
+                            if !session.is_empty() {
+                                sqlx::Executor::execute(conn, session.as_str()).await?;
+                            }
+                            Ok(())
+                        })
+                    })
                     .after_release(|conn, _| Box::pin(async move { Ok(released_cleanly(conn)) }))
                     .connect_with(connect)
                     .await
@@ -215,6 +227,25 @@ impl Database {
         }
         .map_err(DbError::from)
     }
+}
+
+/// PostgreSQL session limits set on each new connection, unless the URL's `options` set
+/// them: a statement running past 25 s is cancelled (below the server's default request
+/// timeout of 30 s, so that a request cut off by the timeout does not leave its statement
+/// running long after), and a session idle inside a transaction for 60 s is ended with
+/// its locks (a safety net: the engine always ends its transactions). Sent after
+/// connecting rather than as startup options, which connection poolers refuse.
+fn session_limits(url_options: Option<&str>) -> String {
+    let url_options = url_options.unwrap_or_default();
+    [
+        ("statement_timeout", "25s"),
+        ("idle_in_transaction_session_timeout", "60s"),
+    ]
+    .iter()
+    .filter(|(name, _)| !url_options.contains(name))
+    .map(|(name, value)| format!("SET {name} = '{value}';"))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Whether a connection coming back to the pool may serve the next unit of work: one

@@ -50,6 +50,8 @@ pub(crate) struct Cluster {
     root: PathBuf,
     data_dir: PathBuf,
     port: u16,
+    pg_ctl: PathBuf,
+    run_as: RunAs,
 }
 
 impl Cluster {
@@ -66,6 +68,56 @@ impl Cluster {
     /// The TCP port on 127.0.0.1.
     pub(crate) fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server: `fast` ends every session and shuts down cleanly, `immediate`
+    /// kills the processes as a crash would.
+    pub(crate) fn stop(&self, mode: &str) -> Result<(), ServerError> {
+        let mut args = stop_args(&self.data_dir);
+        if let Some(position) = args.iter().position(|arg| arg == "immediate") {
+            args[position] = mode.into();
+        }
+        let output = run(&self.run_as.argv(&self.pg_ctl, args), &self.root)
+            .map_err(|e| start_error("running pg_ctl stop", e))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(ServerError::ClusterStart {
+                step: "pg_ctl stop",
+                detail: describe_output(&output),
+            })
+        }
+    }
+
+    /// Starts the stopped server again, on the same port, and waits until it accepts
+    /// connections.
+    pub(crate) fn start_again(&self) -> Result<(), ServerError> {
+        let output = run(
+            &self.run_as.argv(
+                &self.pg_ctl,
+                start_args(&self.root, &self.data_dir, self.port),
+            ),
+            &self.root,
+        )
+        .map_err(|e| start_error("running pg_ctl start", e))?;
+        if !output.status.success() {
+            return Err(ServerError::ClusterStart {
+                step: "pg_ctl start",
+                detail: format!(
+                    "{}\nserver log:\n{}",
+                    describe_output(&output),
+                    log_tail(&self.root.join("server.log"))
+                ),
+            });
+        }
+        wait_until_accepting(self.port)
+    }
+
+    /// Stops the server at once and deletes its directory (the watchdog would do it when
+    /// the process exits; this does it now).
+    pub(crate) fn remove(&self) {
+        let _ = self.stop("immediate");
+        let _ = fs::remove_dir_all(&self.root);
     }
 }
 
@@ -93,6 +145,8 @@ pub(crate) fn start() -> Result<Cluster, ServerError> {
             root,
             data_dir,
             port,
+            pg_ctl,
+            run_as,
         }),
         Err(error) => {
             // Best effort: do not keep a half-started cluster until the process exits.
@@ -141,19 +195,7 @@ fn init_and_start(
     let mut last_failure = String::new();
     for _ in 0..START_ATTEMPTS {
         let port = free_port()?;
-        let start_args: Vec<OsString> = vec![
-            "start".into(),
-            "--pgdata".into(),
-            data_dir.into(),
-            "--log".into(),
-            log_file.as_os_str().into(),
-            "--wait".into(),
-            "--timeout".into(),
-            "60".into(),
-            "-o".into(),
-            format!("-p {port}").into(),
-        ];
-        let output = run(&run_as.argv(pg_ctl, start_args), root)
+        let output = run(&run_as.argv(pg_ctl, start_args(root, data_dir, port)), root)
             .map_err(|e| start_error("running pg_ctl start", e))?;
         if output.status.success() {
             wait_until_accepting(port)?;
@@ -169,6 +211,21 @@ fn init_and_start(
         step: "pg_ctl start",
         detail: last_failure,
     })
+}
+
+fn start_args(root: &Path, data_dir: &Path, port: u16) -> Vec<OsString> {
+    vec![
+        "start".into(),
+        "--pgdata".into(),
+        data_dir.into(),
+        "--log".into(),
+        root.join("server.log").into(),
+        "--wait".into(),
+        "--timeout".into(),
+        "60".into(),
+        "-o".into(),
+        format!("-p {port}").into(),
+    ]
 }
 
 fn stop_args(data_dir: &Path) -> Vec<OsString> {

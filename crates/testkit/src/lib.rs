@@ -73,6 +73,13 @@
 //! # }
 //! ```
 //!
+//! # Faults
+//!
+//! * [`PrivateCluster`] ([`private_cluster`]): a PostgreSQL cluster of one test's own,
+//!   which it may stop, crash and start again without touching the shared server.
+//! * [`SmallDisk`] ([`small_disk`]): a tmpfs of a few megabytes to fill up or make
+//!   read-only (needs root).
+//!
 //! # Environment
 //!
 //! * `TESSERA_TEST_DATABASE_URL`: use this PostgreSQL server (its user must be able
@@ -83,16 +90,20 @@
 //! * `CI=true`: a missing PostgreSQL fails the tests instead of skipping them.
 
 mod cluster;
+mod disk;
 mod error;
 mod postgres;
+mod private;
 mod sqlite;
 
 use std::fmt;
 use std::future::Future;
 
 pub use cluster::PG_BINDIR_ENV;
+pub use disk::{small_disk, DiskError, SmallDisk};
 pub use error::{Error, ServerError};
 pub use postgres::{postgres, PgDatabase, PgServer, DATABASE_NAME_PREFIX, DATABASE_URL_ENV};
+pub use private::{private_cluster, under_ci, PrivateCluster};
 pub use sqlite::{sqlite, SqliteDatabase};
 
 /// Whether the PostgreSQL server at `admin_url` has a database called `name`.

@@ -136,36 +136,7 @@ impl PgServer {
 
     /// Creates a new, empty, uniquely named database on this server.
     pub async fn create_database(&self) -> Result<PgDatabase, Error> {
-        let name = format!("{DATABASE_NAME_PREFIX}{}", uuid::Uuid::new_v4().simple());
-        let url = self.database_url(&name);
-        let admin_url = self.admin_url.to_string();
-        let create_error = |source| Error::Postgres {
-            action: "create",
-            database: name.clone(),
-            source,
-        };
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .map_err(create_error)?;
-        // template0 cannot be connected to, so no other session can make the copy fail
-        // with "source database is being accessed by other users", and nothing added to
-        // template1 on a shared server leaks into the tests.
-        let created = admin
-            .execute(
-                format!(
-                    "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'",
-                    quote_ident(&name)
-                )
-                .as_str(),
-            )
-            .await;
-        let _ = admin.close().await;
-        created.map_err(create_error)?;
-        Ok(PgDatabase {
-            name,
-            url,
-            admin_url,
-        })
+        PgDatabase::create_on(&self.admin_url).await
     }
 }
 
@@ -199,6 +170,42 @@ impl PgDatabase {
             }
         };
         server.create_database().await
+    }
+
+    /// Creates a new, empty, uniquely named database on the server of `admin_url`.
+    pub(crate) async fn create_on(admin_url: &Url) -> Result<PgDatabase, Error> {
+        let name = format!("{DATABASE_NAME_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let mut url = admin_url.clone();
+        url.set_path(&format!("/{name}"));
+        let url = url.to_string();
+        let admin_url = admin_url.to_string();
+        let create_error = |source| Error::Postgres {
+            action: "create",
+            database: name.clone(),
+            source,
+        };
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .map_err(create_error)?;
+        // template0 cannot be connected to, so no other session can make the copy fail
+        // with "source database is being accessed by other users", and nothing added to
+        // template1 on a shared server leaks into the tests.
+        let created = admin
+            .execute(
+                format!(
+                    "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'",
+                    quote_ident(&name)
+                )
+                .as_str(),
+            )
+            .await;
+        let _ = admin.close().await;
+        created.map_err(create_error)?;
+        Ok(PgDatabase {
+            name,
+            url,
+            admin_url,
+        })
     }
 
     /// The database's name.

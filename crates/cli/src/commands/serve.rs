@@ -43,9 +43,25 @@ pub struct Args {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
-    /// Longest time a request may take, in seconds.
+    /// Longest time a request may take, in seconds (answered 504 after it).
     #[arg(long, default_value_t = 30)]
     request_timeout: u64,
+    /// Longest time a client may take to send a request's headers, in seconds (the
+    /// connection is closed after it); also how long an idle connection stays open.
+    #[arg(long, default_value_t = 10)]
+    header_read_timeout: u64,
+    /// Longest time a client may take to send a request's body, in seconds (answered 408
+    /// after it).
+    #[arg(long, default_value_t = 10)]
+    body_read_timeout: u64,
+    /// Most requests served at once; beyond it a request waits up to --queue-timeout-ms
+    /// for a free slot, then is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 256)]
+    max_concurrent_requests: usize,
+    /// How long a request may wait for a free slot when the server is at its limit, in
+    /// milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    queue_timeout_ms: u64,
     /// Origins allowed by CORS (repeatable). Default: any origin.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
@@ -226,6 +242,10 @@ async fn serve(
     let config = ServerConfig {
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        header_read_timeout: Duration::from_secs(args.header_read_timeout.max(1)),
+        body_read_timeout: Duration::from_secs(args.body_read_timeout.max(1)),
+        max_concurrent_requests: args.max_concurrent_requests.max(1),
+        queue_timeout: Duration::from_millis(args.queue_timeout_ms),
         cors_origins: (!args.cors_origins.is_empty()).then_some(args.cors_origins),
         access_token_lifetime: Duration::from_secs(args.access_token_lifetime.max(1)),
         signup: !args.disable_signup,
@@ -235,6 +255,7 @@ async fn serve(
         service: service_key,
         tokens,
     };
+    let connections = config.clone();
     let state = tessera_server::state(engine, keys, config);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -244,6 +265,7 @@ async fn serve(
     tessera_server::serve(
         listener,
         tessera_server::router(state),
+        &connections,
         tessera_server::shutdown_signal(),
     )
     .await

@@ -62,7 +62,11 @@ pub fn query_params(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
 /// The request body, or 413 when it is over the limit.
 pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if let Some(timed_out) = crate::limits::BodyTimedOut::find(&rejection) {
+            ApiError::BodyTimeout {
+                limit: timed_out.limit,
+            }
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge { limit }
         } else {
             ApiError::bad_request("PGRST102", "The request body cannot be read")

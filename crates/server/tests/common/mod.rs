@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod reliability;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -67,22 +69,42 @@ impl TestServer {
         schema: tessera_schema::Schema,
         config: ServerConfig,
     ) -> TestServer {
+        TestServer::start_url(db.url(), schema, config).await
+    }
+
+    /// A server over the database at `url`, migrated to `schema` first.
+    pub async fn start_url(
+        url: &str,
+        schema: tessera_schema::Schema,
+        config: ServerConfig,
+    ) -> TestServer {
+        migrate(&schema, url).await;
+        TestServer::serve_url(url, schema, config).await
+    }
+
+    /// A server over the database at `url`, which is already migrated to `schema`.
+    pub async fn serve_url(
+        url: &str,
+        schema: tessera_schema::Schema,
+        config: ServerConfig,
+    ) -> TestServer {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn,tessera_server=debug")
             .with_test_writer()
             .try_init();
-        migrate(&schema, db.url()).await;
-        let engine = tessera_runtime::Engine::connect(schema, db.url())
+        let engine = tessera_runtime::Engine::connect(schema, url)
             .await
             .expect("engine connects");
         let keys = Keys {
             service: ServiceKey::new(KEY),
             tokens: TokenSigner::new(TOKEN_SECRET).expect("a long enough secret"),
         };
+        let connections = config.clone();
         let state = tessera_server::state(engine, keys, config);
-        let (addr, stop) = tessera_server::testing::spawn(tessera_server::router(state))
-            .await
-            .expect("serve on a free port");
+        let (addr, stop) =
+            tessera_server::testing::spawn_with(tessera_server::router(state), &connections)
+                .await
+                .expect("serve on a free port");
         TestServer {
             addr,
             client: reqwest::Client::new(),

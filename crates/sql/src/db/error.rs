@@ -33,9 +33,24 @@ pub enum DbError {
     /// SQLite database busy beyond its timeout): the unit of work may be retried.
     #[error("conflict with a concurrent transaction ({code})")]
     Conflict { code: String },
-    /// The database cannot be reached or has no free connection in time.
+    /// No pooled connection came free in time: the database is down or saturated.
+    #[error("no database connection could be had in time")]
+    PoolTimedOut,
+    /// The database cannot be reached: connections refused, cut, or the server restarting.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The database's disk is full (PostgreSQL 53100, SQLite's SQLITE_FULL).
+    #[error("the database's disk is full")]
+    DiskFull,
+    /// The database accepts no writes (a hot standby, a read-only file).
+    #[error("the database is read-only")]
+    ReadOnly,
+    /// The database file cannot be opened, read or locked (SQLite I/O errors).
+    #[error("the database file cannot be read or written")]
+    FileInaccessible,
+    /// The statement ran past the database's time limit and was cancelled (57014).
+    #[error("the statement ran past the database's time limit")]
+    StatementTimeout,
     #[error("unsupported database URL: expected sqlite:… or postgres:…")]
     UnsupportedUrl,
     #[error("invalid database URL: {0}")]
@@ -50,7 +65,7 @@ impl DbError {
     /// A failure to obtain a connection (or to start a transaction on one).
     pub(crate) fn from_connect(error: sqlx::Error) -> DbError {
         match error {
-            sqlx::Error::Database(_) => DbError::from(error),
+            sqlx::Error::Database(_) | sqlx::Error::PoolTimedOut => DbError::from(error),
             other => DbError::Unavailable(other),
         }
     }
@@ -61,8 +76,8 @@ impl From<sqlx::Error> for DbError {
         use sqlx::error::ErrorKind;
         let db = match &error {
             sqlx::Error::Database(db) => db,
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
+            sqlx::Error::PoolTimedOut => return DbError::PoolTimedOut,
+            sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => return DbError::Unavailable(error),
@@ -70,6 +85,29 @@ impl From<sqlx::Error> for DbError {
         };
         let message = db.message().to_owned();
         let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+        let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+        if sqlite {
+            // sqlx gives SQLite's extended result code; its low byte is the primary one.
+            let primary = code.parse::<i32>().ok().map(|c| c & 0xff);
+            match primary {
+                Some(13) => return DbError::DiskFull,
+                Some(8) => return DbError::ReadOnly,
+                Some(10 | 14 | 15) => return DbError::FileInaccessible,
+                _ => {}
+            }
+        }
+        match code.as_str() {
+            _ if sqlite => {}
+            "53100" => return DbError::DiskFull,
+            "25006" => return DbError::ReadOnly,
+            "57014" => return DbError::StatementTimeout,
+            // The server shuts down or restarts, the connection was cut, or the server is
+            // out of resources (classes 08, 57P and 53).
+            c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
+                return DbError::Unavailable(error)
+            }
+            _ => {}
+        }
         let violation = || {
             let (table, columns) = described(&message);
             Violation {
@@ -97,11 +135,6 @@ impl From<sqlx::Error> for DbError {
                 DbError::Conflict {
                     code: "40001".to_owned(),
                 }
-            }
-            // The server is shutting down or was restarted, or the connection was killed
-            // (admin_shutdown, crash_shutdown, cannot_connect_now).
-            _ if code == "57P01" || code == "57P02" || code == "57P03" => {
-                DbError::Unavailable(error)
             }
             _ => DbError::Other(error),
         }

@@ -1,0 +1,217 @@
+//! The layers that keep the server answering under pressure: load shedding beyond a
+//! number of requests at once, the request timeout, and the deadline for a request's
+//! body. (The deadline for a request's headers is the connection's; see `listen.rs`.)
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
+use tokio::sync::Semaphore;
+use tokio::time::Sleep;
+
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+
+/// The seconds a client is told to wait (`Retry-After`) when the server sheds its request.
+pub const OVERLOAD_RETRY_AFTER: u64 = 1;
+
+/// Routes that are never held back: they tell operators and load balancers how the
+/// server is, which matters most when it is overloaded.
+const EXEMPT: [&str; 3] = ["/health", "/ready", "/metrics"];
+
+/// How many requests the server serves at once, and how many it turned away.
+#[derive(Debug)]
+pub struct Load {
+    limit: usize,
+    queue_timeout: Duration,
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    shed: AtomicU64,
+}
+
+/// The figures of a [`Load`] at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LoadFigures {
+    /// Requests being served.
+    pub in_flight: usize,
+    /// Requests waiting for a slot.
+    pub waiting: usize,
+    /// The most requests served at once.
+    pub limit: usize,
+    /// Requests answered 503 because the server was at its limit, since it started.
+    pub shed: u64,
+}
+
+impl Load {
+    pub fn new(config: &ServerConfig) -> Load {
+        let limit = config
+            .max_concurrent_requests
+            .clamp(1, Semaphore::MAX_PERMITS);
+        Load {
+            limit,
+            queue_timeout: config.queue_timeout,
+            slots: Arc::new(Semaphore::new(limit)),
+            waiting: AtomicUsize::new(0),
+            shed: AtomicU64::new(0),
+        }
+    }
+
+    pub fn figures(&self) -> LoadFigures {
+        LoadFigures {
+            in_flight: self.limit - self.slots.available_permits(),
+            waiting: self.waiting.load(Ordering::Relaxed),
+            limit: self.limit,
+            shed: self.shed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True while every slot is taken: a new request would wait or be shed.
+    pub fn at_limit(&self) -> bool {
+        self.slots.available_permits() == 0
+    }
+
+    /// A slot, at once or after a bounded wait; `None` when the request is to be shed.
+    async fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        let waiting = Waiting::enter(&self.waiting);
+        if waiting.ahead >= self.limit {
+            return None;
+        }
+        tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+}
+
+/// One request counted as waiting for as long as this lives (also when the client
+/// hangs up while it waits).
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// Requests that were waiting before this one.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        let ahead = count.fetch_add(1, Ordering::Relaxed);
+        Waiting { count, ahead }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Middleware: serves a request when a slot is free (or frees within the queue timeout),
+/// and answers 503 with `Retry-After` otherwise.
+pub async fn shed_load(State(load): State<Arc<Load>>, request: Request, next: Next) -> Response {
+    if EXEMPT.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Some(permit) = load.slot().await else {
+        load.shed.fetch_add(1, Ordering::Relaxed);
+        return ApiError::Overloaded { limit: load.limit }.into_response();
+    };
+    let response = next.run(request).await;
+    drop(permit);
+    response
+}
+
+/// Middleware: answers 504 when the request takes longer than `limit`. The handler is
+/// dropped; an operation of the runtime it started runs to its end on its own task, so
+/// a write is committed or rolled back as a whole, never left half-done.
+pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimeout { limit }.into_response(),
+    }
+}
+
+/// Middleware: a request's body must have arrived in full within `limit` of its headers;
+/// reading it fails with [`BodyTimedOut`] after that (answered 408 by the handlers).
+pub async fn body_deadline(
+    State(limit): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use http_body::Body as _;
+    let (parts, body) = request.into_parts();
+    if body.is_end_stream() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let body = Body::new(DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(limit)),
+        limit,
+    });
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The error of a request body that did not arrive in time.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the request body did not arrive within {limit:?}")]
+pub struct BodyTimedOut {
+    pub limit: Duration,
+}
+
+impl BodyTimedOut {
+    /// The [`BodyTimedOut`] somewhere in an error's chain of sources.
+    pub fn find(error: &(dyn StdError + 'static)) -> Option<BodyTimedOut> {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if let Some(found) = error.downcast_ref::<BodyTimedOut>() {
+                return Some(*found);
+            }
+            current = error.source();
+        }
+        None
+    }
+}
+
+/// A request body that fails once its deadline has passed.
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<Sleep>>,
+    limit: Duration,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|frame| frame.map_err(axum::BoxError::from)));
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimedOut { limit: this.limit }))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
