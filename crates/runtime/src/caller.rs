@@ -6,6 +6,12 @@
 //! compare (`auth.tenant`) are read by the engine itself when a request runs.
 
 /// The caller of an operation.
+///
+/// Only its constructors make one; its rights cannot be written in:
+///
+/// ```compile_fail
+/// let forged = tessera_runtime::Caller { who: Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     who: Who,

@@ -412,11 +412,14 @@ impl<'s> Renderer<'s> {
     }
 
     /// `INSERT` of rows that all write the same fields, answering their primary keys.
+    /// `INSERT` of `rows`, returning their keys and, with a `check`, whether each row as
+    /// written falls outside it (see [`Renderer::returning`]).
     pub(crate) fn insert(
         &self,
         model: &Model,
         rows: &[&Row],
         upsert: Option<&Upsert>,
+        check: Option<&Predicate>,
     ) -> sea_query::InsertStatement {
         let mut q = Query::insert();
         q.into_table(Alias::new(&model.table));
@@ -467,9 +470,7 @@ impl<'s> Renderer<'s> {
             }
             q.on_conflict(on_conflict);
         }
-        q.returning(
-            Query::returning().columns(model.primary_key_fields().map(|f| Alias::new(&f.column))),
-        );
+        q.returning(self.returning(model, check));
         q
     }
 
@@ -479,6 +480,7 @@ impl<'s> Renderer<'s> {
         model: &Model,
         predicates: &[Predicate],
         changes: &[(&Field, Json)],
+        check: Option<&Predicate>,
     ) -> UpdateStatement {
         let mut q = Query::update();
         q.table(Alias::new(&model.table));
@@ -488,10 +490,25 @@ impl<'s> Renderer<'s> {
         for p in predicates {
             q.and_where(self.predicate(&model.table, p));
         }
-        q.returning(
-            Query::returning().columns(model.primary_key_fields().map(|f| Alias::new(&f.column))),
-        );
+        q.returning(self.returning(model, check));
         q
+    }
+
+    /// `RETURNING` the written rows' keys and, with a `check`, a last column that is true
+    /// for a row the check does not admit as written: the statement checks its own rows,
+    /// with no second query.
+    fn returning(&self, model: &Model, check: Option<&Predicate>) -> sea_query::ReturningClause {
+        let mut exprs: Vec<SimpleExpr> = model
+            .primary_key_fields()
+            .map(|f| Expr::col(Alias::new(&f.column)).into())
+            .collect();
+        if let Some(check) = check {
+            exprs.push(
+                Expr::expr(self.predicate(&model.table, check))
+                    .binary(BinOper::IsNot, keyword("TRUE")),
+            );
+        }
+        Query::returning().exprs(exprs)
     }
 
     /// `DELETE` of the rows meeting `predicates`.
@@ -501,22 +518,6 @@ impl<'s> Renderer<'s> {
         for p in predicates {
             q.and_where(self.predicate(&model.table, p));
         }
-        q
-    }
-
-    /// The given columns of the rows of `model` among `rows` for which `check` is not true
-    /// (false, or unknown for want of a value).
-    pub(crate) fn outside(
-        &self,
-        model: &Model,
-        fields: &[&Field],
-        rows: &Predicate,
-        check: &Predicate,
-    ) -> SelectStatement {
-        let mut q = self.rows_of(model, fields, std::slice::from_ref(rows));
-        q.and_where(
-            Expr::expr(self.predicate(&model.table, check)).binary(BinOper::IsNot, keyword("TRUE")),
-        );
         q
     }
 

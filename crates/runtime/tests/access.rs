@@ -160,6 +160,15 @@ fn kind(result: Result<Vec<Value>, RuntimeError>) -> (ErrorKind, String) {
 }
 
 engine_tests! {
+    /// Reading a model without soft delete needs the read grant alone: Ann, who may
+    /// update only her own account, still reads every account.
+    async fn reads_of_a_model_without_soft_delete_need_only_the_read_grant(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let rows = read_as(&engine, &w.ann, "users", "select=email&order=email").await.expect("read");
+        assert_eq!(rows, [json!({"email": "ann@example.com"}), json!({"email": "bob@example.com"})]);
+    }
+
     /// A model without rules refuses anonymous callers (401) and users (403), not the service.
     async fn a_model_without_rules_is_closed_to_everyone_but_the_service(db: Database) {
         let engine = engine(&db).await;

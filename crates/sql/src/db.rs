@@ -23,6 +23,11 @@ mod error;
 
 pub use error::{DbError, Violation};
 
+/// The `tracing` target of the statements units of work run: each is logged at `debug`
+/// after it ran, with its SQL, its bound values and the number of rows it read or changed
+/// (`RUST_LOG=tessera_sql::statement=debug`).
+pub const STATEMENT_LOG: &str = "tessera_sql::statement";
+
 /// A statement that sea-query renders and sqlx runs.
 pub trait Statement: QueryStatementWriter + SqlxBinder + Sync {}
 impl<T: QueryStatementWriter + SqlxBinder + Sync> Statement for T {}
@@ -301,7 +306,7 @@ impl Tx {
         types: &[FieldType],
     ) -> Result<Vec<Vec<Json>>, DbError> {
         let (sql, values) = self.render(stmt);
-        tracing::debug!(%sql, "query");
+        let logged = self.loggable(&values);
         // One arm per driver: the query's database type follows its connection.
         macro_rules! rows {
             ($conn:expr, $decode:path) => {
@@ -313,18 +318,22 @@ impl Tx {
                 )
             };
         }
-        match &mut self.conn {
+        let rows = match &mut self.conn {
             Conn::Sqlite(tx) => rows!(tx, decode::sqlite_rows),
             Conn::SqliteSingle(conn) => rows!(conn, decode::sqlite_rows),
             Conn::Postgres(tx) => rows!(tx, decode::postgres_rows),
             Conn::PostgresSingle(conn) => rows!(conn, decode::postgres_rows),
+        }?;
+        if let Some(values) = logged {
+            tracing::debug!(target: STATEMENT_LOG, %sql, %values, rows = rows.len(), "query");
         }
+        Ok(rows)
     }
 
     /// Runs a statement; answers the number of rows it affected.
     pub async fn execute<S: Statement>(&mut self, stmt: &S) -> Result<u64, DbError> {
         let (sql, values) = self.render(stmt);
-        tracing::debug!(%sql, "execute");
+        let logged = self.loggable(&values);
         macro_rules! affected {
             ($conn:expr) => {
                 sqlx::query_with(&sql, values)
@@ -333,12 +342,32 @@ impl Tx {
                     .rows_affected()
             };
         }
-        Ok(match &mut self.conn {
+        let affected = match &mut self.conn {
             Conn::Sqlite(tx) => affected!(tx),
             Conn::SqliteSingle(conn) => affected!(conn),
             Conn::Postgres(tx) => affected!(tx),
             Conn::PostgresSingle(conn) => affected!(conn),
-        })
+        };
+        if let Some(values) = logged {
+            tracing::debug!(target: STATEMENT_LOG, %sql, %values, rows = affected, "execute");
+        }
+        Ok(affected)
+    }
+
+    /// The bound values as SQL literals of this dialect, when statements are being logged
+    /// (formatting them costs; it is done only then).
+    fn loggable(&self, values: &sea_query_binder::SqlxValues) -> Option<String> {
+        if !tracing::enabled!(target: STATEMENT_LOG, tracing::Level::DEBUG) {
+            return None;
+        }
+        let builder = self.dialect().query_builder();
+        let literals: Vec<String> = values
+            .0
+             .0
+            .iter()
+            .map(|v| builder.value_to_string(v))
+            .collect();
+        Some(format!("[{}]", literals.join(", ")))
     }
 
     /// Commits. A SQLite write transaction first checks its deferred foreign keys: a

@@ -335,6 +335,7 @@ async fn copy_model(
             m,
             &[Predicate::keys(m, &[vec![target_key.clone()]])],
             &changes,
+            None,
         );
         tx.execute(Some(m), &q).await?;
     }
@@ -378,7 +379,7 @@ async fn copy_model(
     }
     for chunk in rows.chunks(500) {
         let refs: Vec<&Row> = chunk.iter().collect();
-        let q = renderer.insert(m, &refs, None);
+        let q = renderer.insert(m, &refs, None, None);
         tx.fetch(Some(m), &q, &key_types(m)).await?;
     }
     Ok((updates.len() + inserts.len()) as u64)

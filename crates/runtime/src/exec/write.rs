@@ -7,7 +7,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
-use tessera_schema::ir::{Field, FieldType, Model, ModelKind, OnDelete, Operation, RelationKind};
+use tessera_schema::ir::{
+    Field, FieldType, Model, ModelKind, OnDelete, Operation, RelationKind, ScalarType,
+};
 use tessera_schema::Schema;
 
 use super::passwords::hash_rows;
@@ -63,14 +65,15 @@ pub(crate) async fn insert(
             end += 1;
         }
         let rows: Vec<&Row> = plan.rows[start..end].iter().collect();
-        let q = renderer.insert(model, &rows, plan.upsert.as_ref());
-        keys.extend(tx.fetch(Some(model), &q, &key_types(model)).await?);
+        let check = plan.check.as_ref();
+        let q = renderer.insert(model, &rows, plan.upsert.as_ref(), check);
+        let written = tx
+            .fetch(Some(model), &q, &returned_types(model, check))
+            .await?;
+        keys.extend(checked_keys(model, check, written, Operation::Create)?);
         start = end;
     }
     check_polymorphic(tx, schema, model, &keys).await?;
-    if let Some(check) = &plan.check {
-        check_rows(tx, schema, model, check, &keys, Operation::Create).await?;
-    }
     answer(tx, schema, model, plan.output, keys).await
 }
 
@@ -128,16 +131,17 @@ pub(crate) async fn update(
     hash_rows(std::slice::from_mut(&mut plan.changes)).await?;
     let renderer = Renderer::new(schema, tx.dialect());
     let keys = if plan.merge.is_empty() {
-        let q = renderer.update(model, &plan.predicates, &plan.changes);
-        tx.fetch(Some(model), &q, &key_types(model)).await?
+        let check = plan.check.as_ref();
+        let q = renderer.update(model, &plan.predicates, &plan.changes, check);
+        let written = tx
+            .fetch(Some(model), &q, &returned_types(model, check))
+            .await?;
+        checked_keys(model, check, written, Operation::Update)?
     } else {
         merge_update(tx, schema, &plan).await?
     };
     if plan.polymorphic {
         check_polymorphic(tx, schema, model, &keys).await?;
-    }
-    if let Some(check) = &plan.check {
-        check_rows(tx, schema, model, check, &keys, Operation::Update).await?;
     }
     answer(tx, schema, model, plan.output, keys).await
 }
@@ -174,8 +178,12 @@ async fn merge_update(
             )
             .collect();
         let only = [Predicate::keys(model, std::slice::from_ref(&row))];
-        let q = renderer.update(model, &only, &changes);
-        tx.fetch(Some(model), &q, &key_types(model)).await?;
+        let check = plan.check.as_ref();
+        let q = renderer.update(model, &only, &changes, check);
+        let written = tx
+            .fetch(Some(model), &q, &returned_types(model, check))
+            .await?;
+        checked_keys(model, check, written, Operation::Update)?;
         keys.push(row);
     }
     Ok(keys)
@@ -311,25 +319,32 @@ async fn represent(
     }
 }
 
-/// The written rows must meet `check` (the caller's grant for `operation`); a row that
-/// does not is refused, and the write with it.
-async fn check_rows(
-    tx: &mut Tx,
-    schema: &Schema,
+/// The types of what a write returns: its rows' keys, then with a `check` whether each
+/// row falls outside it.
+fn returned_types(model: &Model, check: Option<&Predicate>) -> Vec<FieldType> {
+    let mut types = key_types(model);
+    if check.is_some() {
+        types.push(FieldType {
+            scalar: ScalarType::Bool,
+            array: false,
+        });
+    }
+    types
+}
+
+/// The keys of the written rows; with a `check` (the caller's grant for `operation`), a
+/// row written outside it is refused, and the write with it.
+fn checked_keys(
     model: &Model,
-    check: &Predicate<'_>,
-    keys: &[Vec<Json>],
+    check: Option<&Predicate>,
+    mut written: Vec<Vec<Json>>,
     operation: Operation,
-) -> Result<(), RuntimeError> {
-    let renderer = Renderer::new(schema, tx.dialect());
-    let pk: Vec<&Field> = model.primary_key_fields().collect();
-    for chunk in keys.chunks(IN_CHUNK) {
-        let q = renderer.outside(model, &pk, &Predicate::keys(model, chunk), check);
-        if !tx
-            .fetch(Some(model), &q, &key_types(model))
-            .await?
-            .is_empty()
-        {
+) -> Result<Vec<Vec<Json>>, RuntimeError> {
+    if check.is_none() {
+        return Ok(written);
+    }
+    for row in &mut written {
+        if row.pop() == Some(Json::Bool(true)) {
             return Err(outside_grant(
                 model,
                 operation,
@@ -340,7 +355,7 @@ async fn check_rows(
             ));
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Polymorphic references have no database foreign key: checks that the written rows'
@@ -649,6 +664,7 @@ pub(crate) fn soft_delete<'a>(
                             child,
                             &[Predicate::keys(child, chunk)],
                             &[(link.fk, Json::Null)],
+                            None,
                         );
                         tx.execute(Some(child), &q).await?;
                     }
@@ -672,6 +688,7 @@ pub(crate) fn soft_delete<'a>(
                     model,
                     &[Predicate::keys(model, chunk), Predicate::IsNull(sd)],
                     &[(sd, stamp.clone())],
+                    None,
                 );
                 tx.execute(Some(model), &q).await?;
             }
@@ -695,8 +712,12 @@ fn restore_rows<'a>(
         let renderer = Renderer::new(schema, tx.dialect());
         if let Some(sd) = soft_delete_field(model) {
             for chunk in keys.chunks(IN_CHUNK) {
-                let q =
-                    renderer.update(model, &[Predicate::keys(model, chunk)], &[(sd, Json::Null)]);
+                let q = renderer.update(
+                    model,
+                    &[Predicate::keys(model, chunk)],
+                    &[(sd, Json::Null)],
+                    None,
+                );
                 tx.execute(Some(model), &q).await?;
             }
         }

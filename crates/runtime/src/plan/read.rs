@@ -191,7 +191,8 @@ pub(crate) fn read<'s>(
                 ),
             ))
         }
-        _ => Deleted::Include,
+        // Without soft delete every row is live: there is no trash to restrict.
+        _ => Deleted::Exclude,
     };
     root.predicates.extend(Predicate::live(model, deleted));
     root.predicates

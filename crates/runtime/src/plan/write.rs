@@ -686,6 +686,9 @@ impl<'s> Preparer<'s, '_> {
             }
         }
         self.fill(&mut out, &present, row, errors)?;
+        // In the model's field order, so rows writing the same fields go in one statement
+        // whatever order their bodies list them in.
+        out.sort_by_key(|(f, _)| model.fields.iter().position(|m| m.name == f.name));
         Ok(out)
     }
 

@@ -2,6 +2,8 @@
 //! database migrated to it.
 #![allow(dead_code, clippy::result_large_err)]
 
+pub mod statements;
+
 use serde_json::{json, Value};
 use tessera_runtime::{Caller, Engine, InsertRequest, ReadRequest};
 use tessera_testkit::Database;
