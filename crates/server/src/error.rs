@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use tessera_runtime::ErrorKind;
 
+/// The seconds a client is told to wait (`Retry-After`) when the server sheds its request.
+pub const OVERLOAD_RETRY_AFTER: u64 = 1;
+
 /// A client error: status and PostgREST body.
 #[derive(Debug)]
 pub struct ClientError {
@@ -177,7 +180,7 @@ impl ApiError {
                     "PGRST503",
                     format!("The server is serving as many requests as it may at once ({limit}); this one was not started"),
                     None,
-                    Some(format!("Retry after {} s (the Retry-After header)", crate::limits::OVERLOAD_RETRY_AFTER)),
+                    Some(format!("Retry after {} s (the Retry-After header)", OVERLOAD_RETRY_AFTER)),
                 ),
                 ApiError::RequestTimeout { limit } => (
                     "PGRST504",
@@ -251,7 +254,7 @@ impl ApiError {
     /// an overloaded server, an unavailable database.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::Overloaded { .. } => Some(crate::limits::OVERLOAD_RETRY_AFTER),
+            ApiError::Overloaded { .. } => Some(OVERLOAD_RETRY_AFTER),
             ApiError::Runtime(error) if error.kind == ErrorKind::Unavailable => {
                 Some(UNAVAILABLE_RETRY_AFTER)
             }

@@ -32,16 +32,20 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+mod extract;
 mod handlers;
 pub mod identity;
+pub mod keys;
 pub mod limits;
 mod listen;
+mod media;
 pub mod migrate;
 mod rest;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
 pub mod testing;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -55,14 +59,14 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use auth::{Keys, ServiceKey, SERVICE_KEY_ENV};
 pub use config::ServerConfig;
 pub use error::ApiError;
-pub use identity::tokens::{TokenSigner, TOKEN_SECRET_ENV};
+pub use keys::{Keys, ServiceKey, SERVICE_KEY_ENV};
 pub use limits::{Load, LoadFigures};
 pub use listen::serve;
 pub use state::AppState;
 pub use telemetry::Metrics;
+pub use tokens::{TokenSigner, TOKEN_SECRET_ENV};
 
 /// Builds the state of a server over `engine`.
 pub fn state(engine: tessera_runtime::Engine, keys: Keys, config: ServerConfig) -> AppState {

@@ -21,9 +21,6 @@ use tokio::time::Sleep;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 
-/// The seconds a client is told to wait (`Retry-After`) when the server sheds its request.
-pub const OVERLOAD_RETRY_AFTER: u64 = 1;
-
 /// Routes that are never held back: they tell operators and load balancers how the
 /// server is, which matters most when it is overloaded.
 const EXEMPT: [&str; 3] = ["/health", "/ready", "/metrics"];

@@ -4,7 +4,7 @@
 
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
-use crate::auth::ServiceKey;
+use crate::keys::ServiceKey;
 
 /// The settings table.
 pub const SETTINGS_TABLE: &str = "_tessera_settings";

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use tessera_runtime::Engine;
 
-use crate::auth::Keys;
 use crate::config::ServerConfig;
+use crate::keys::Keys;
 use crate::telemetry::Metrics;
 
 /// The shared state of the server (cheap to clone).

@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
+use crate::error::OVERLOAD_RETRY_AFTER;
 use crate::error::UNAVAILABLE_RETRY_AFTER;
-use crate::limits::{Load, OVERLOAD_RETRY_AFTER};
+use crate::limits::Load;
 use crate::state::AppState;
 
 /// How long the database may take to answer the readiness ping.

@@ -2,14 +2,13 @@
 //! clients can sign up, sign in and renew sessions: one handler per file.
 //!
 //! A session answer is `{access_token, token_type, expires_in, expires_at,
-//! refresh_token, user}`: the access token is a JWT ([`tokens`]) sent as
+//! refresh_token, user}`: the access token is a JWT ([`crate::tokens`]) sent as
 //! `Authorization: Bearer` to the data API, the refresh token (kept by the runtime, used
 //! once) renews it.
 
 mod logout;
 mod signup;
 mod token;
-pub mod tokens;
 mod user;
 
 use axum::extract::DefaultBodyLimit;

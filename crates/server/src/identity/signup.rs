@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{account_fields, ready, refresh_lifetime, session_body};
 use crate::error::ApiError;
-use crate::rest::json_request_body;
+use crate::extract::json_request_body;
 use crate::state::AppState;
 
 pub async fn signup(

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ready, refresh_lifetime, session_body, text_member};
 use crate::error::ApiError;
-use crate::rest::{json_request_body, query_params, take_param};
+use crate::extract::{json_request_body, query_params, take_param};
 use crate::state::AppState;
 
 pub async fn token(

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::account_fields;
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::rest::json_request_body;
+use crate::extract::json_request_body;
 use crate::state::AppState;
 
 pub async fn user(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {

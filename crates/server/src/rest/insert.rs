@@ -12,10 +12,9 @@ use tessera_runtime::{Caller, InsertRequest, Resolution, Returning};
 
 use super::media;
 use super::prefer::{self, Prefer, Return};
-use super::{
-    json_request_body, json_response, preference_applied, query_params, rows_body, take_param,
-};
+use super::{json_response, preference_applied, rows_body};
 use crate::error::ApiError;
+use crate::extract::{json_request_body, query_params, take_param};
 use crate::state::AppState;
 
 pub async fn insert(

@@ -4,7 +4,6 @@
 
 mod delete;
 mod insert;
-pub mod media;
 pub mod prefer;
 mod publish;
 pub mod range;
@@ -12,9 +11,7 @@ mod read;
 mod restore;
 mod update;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,8 +19,9 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::extract::query_params;
+use crate::media::{self, Accept};
 use crate::state::AppState;
-use media::Accept;
 
 /// The routes of the data API; each request runs as the caller its credentials name.
 pub fn router(state: AppState) -> Router {
@@ -47,46 +45,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
-}
-
-/// The query string as name/value pairs, percent- and `+`-decoded, in order.
-pub fn query_params(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
-    Query::<Vec<(String, String)>>::try_from_uri(uri)
-        .map(|Query(pairs)| pairs)
-        .map_err(|error| {
-            ApiError::bad_request("PGRST100", "The query string cannot be decoded")
-                .with_details(error.body_text())
-        })
-}
-
-/// The request body, or 413 when it is over the limit.
-pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        if let Some(timed_out) = crate::limits::BodyTimedOut::find(&rejection) {
-            ApiError::BodyTimeout {
-                limit: timed_out.limit,
-            }
-        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge { limit }
-        } else {
-            ApiError::bad_request("PGRST102", "The request body cannot be read")
-                .with_details(rejection.body_text())
-        }
-    })
-}
-
-/// Removes the parameters named `name` from `params`, returning the last value.
-pub fn take_param(params: &mut Vec<(String, String)>, name: &str) -> Option<String> {
-    let mut found = None;
-    params.retain(|(key, value)| {
-        if key == name {
-            found = Some(value.clone());
-            false
-        } else {
-            true
-        }
-    });
-    found
 }
 
 /// The error PostgREST answers when a single object was asked for and the result has
@@ -159,16 +117,6 @@ pub fn filtered_write_query(
         return Err(filter_required(method));
     }
     Ok(query)
-}
-
-/// The JSON request body, read within the configured limit.
-pub fn json_request_body(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Value, ApiError> {
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    media::json_body(headers, &bytes)
 }
 
 /// What a write answers with: the rows with `Prefer: return=representation` (or, where

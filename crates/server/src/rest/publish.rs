@@ -12,8 +12,9 @@ use serde_json::Value;
 use tessera_runtime::{Caller, PublishRequest, ScopeRow};
 
 use super::media;
-use super::{filtered_write_query, json_request_body, json_response};
+use super::{filtered_write_query, json_response};
 use crate::error::ApiError;
+use crate::extract::json_request_body;
 use crate::state::AppState;
 
 pub async fn publish(

@@ -7,10 +7,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use tessera_runtime::Caller;
 
-use super::media::{self, Accept};
 use super::prefer::Prefer;
-use super::{json_response, preference_applied, query_params, range, rows_body};
+use super::{json_response, preference_applied, range, rows_body};
 use crate::error::ApiError;
+use crate::extract::query_params;
+use crate::media::{self, Accept};
 use crate::state::AppState;
 
 pub async fn read(

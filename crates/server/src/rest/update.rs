@@ -10,8 +10,9 @@ use tessera_runtime::{Caller, UpdateRequest};
 
 use super::media;
 use super::prefer::Prefer;
-use super::{filtered_write_query, json_request_body, returning, written_rows};
+use super::{filtered_write_query, returning, written_rows};
 use crate::error::ApiError;
+use crate::extract::json_request_body;
 use crate::state::AppState;
 
 pub async fn update(
