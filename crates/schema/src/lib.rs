@@ -21,7 +21,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use format::format_file;
 pub use ir::Schema;
 pub use parser::parse;
-pub use print::print_schema;
+pub use print::{print_condition, print_schema};
 
 /// Parses and checks schema text. Returns the schema (with any warnings) when there are no
 /// errors, and every diagnostic of the file otherwise.

@@ -17,9 +17,9 @@
 //!    relation of the schema.
 
 mod access;
-mod account;
 mod args;
 pub use model::index_name;
+mod condition;
 mod conditional;
 mod fields;
 mod model;
