@@ -33,8 +33,8 @@ pub(crate) enum Db {
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, MigrateError> {
-        match DialectKind::from_url(url) {
-            Some(DialectKind::Sqlite) => {
+        match DialectKind::from_url(url)? {
+            DialectKind::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -44,11 +44,10 @@ impl Db {
                     .foreign_keys(false);
                 Ok(Db::Sqlite(options.connect().await?))
             }
-            Some(DialectKind::Postgres) => {
+            DialectKind::Postgres => {
                 let options = PgConnectOptions::from_str(url)?;
                 Ok(Db::Postgres(options.connect().await?))
             }
-            None => Err(MigrateError::UnsupportedUrl(url.to_owned())),
         }
     }
 

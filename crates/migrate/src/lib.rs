@@ -40,14 +40,14 @@ pub use render::{render, RenderedStep};
 pub use safety::Destructive;
 pub use step::{diff, Step};
 pub use tessera_sql::introspect::{introspect, LiveCatalog};
-pub use tessera_sql::DialectKind;
+pub use tessera_sql::{DialectKind, UnsupportedUrl};
 
 /// Why a migration could not be planned or applied. Whatever the error, the database is as
 /// it was before the run.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://…)")]
-    UnsupportedUrl(String),
+    #[error(transparent)]
+    UnsupportedUrl(#[from] UnsupportedUrl),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

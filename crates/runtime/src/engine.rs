@@ -280,7 +280,7 @@ impl Engine {
 /// A failure to reach the database, told without its internals.
 fn connect_error(error: DbError) -> RuntimeError {
     match error {
-        DbError::UnsupportedUrl | DbError::InvalidUrl(_) => {
+        DbError::UnsupportedUrl(_) | DbError::InvalidUrl(_) => {
             RuntimeError::internal("invalid database URL").with_details(error.to_string())
         }
         other => RuntimeError::new(

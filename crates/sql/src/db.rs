@@ -81,13 +81,13 @@ impl Database {
     /// Connects to `sqlite://PATH` (created when missing; WAL, foreign keys on, a busy
     /// timeout) or `postgres://…`, with the engine's default pool.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
-        let kind = DialectKind::from_url(url).ok_or(DbError::UnsupportedUrl)?;
+        let kind = DialectKind::from_url(url)?;
         Database::connect_with(url, PoolOptions::for_engine(kind)).await
     }
 
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Database, DbError> {
         let invalid = |error: sqlx::Error| DbError::InvalidUrl(error.to_string());
-        let pool = match DialectKind::from_url(url).ok_or(DbError::UnsupportedUrl)? {
+        let pool = match DialectKind::from_url(url)? {
             DialectKind::Sqlite => {
                 let connect = SqliteConnectOptions::from_str(url)
                     .map_err(invalid)?

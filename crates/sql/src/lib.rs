@@ -24,7 +24,7 @@ pub mod value;
 pub use catalog::Catalog;
 pub use db::{Database, DbError, Tx};
 pub use ddl::schema_ddl;
-pub use dialect::{Dialect, DialectKind};
+pub use dialect::{Dialect, DialectKind, UnsupportedUrl};
 
 /// Why SQL could not be generated for a schema.
 #[derive(Debug, thiserror::Error)]

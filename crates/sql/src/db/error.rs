@@ -51,8 +51,8 @@ pub enum DbError {
     /// The statement ran past the database's time limit and was cancelled (57014).
     #[error("the statement ran past the database's time limit")]
     StatementTimeout,
-    #[error("unsupported database URL: expected sqlite:… or postgres:…")]
-    UnsupportedUrl,
+    #[error(transparent)]
+    UnsupportedUrl(#[from] crate::dialect::UnsupportedUrl),
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
     #[error("a value read from the database cannot be decoded: {0}")]
