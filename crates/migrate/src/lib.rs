@@ -489,6 +489,7 @@ async fn apply_on(
                     &migration.schema,
                 )?;
                 progress(&format!("wrote {}", path.display()));
+                report.written = Some(path.clone());
                 *written = Some(path);
             }
         }
