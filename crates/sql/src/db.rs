@@ -222,16 +222,6 @@ impl Database {
         };
         Ok(Tx::new(conn, true))
     }
-
-    /// Runs SQL text of one or more statements without parameters, outside a transaction
-    /// (DDL of the engine's own tables).
-    pub async fn execute_script(&self, sql: &str) -> Result<(), DbError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        }
-        .map_err(DbError::from)
-    }
 }
 
 /// PostgreSQL session limits set on each new connection, unless the URL's `options` set
