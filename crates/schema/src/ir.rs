@@ -4,6 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The prefix of the names Tessera keeps for its own tables (`_tessera_sessions`,
+/// `_tessera_migrations`, …). No model, table or index of a schema may start with it.
+pub const RESERVED_PREFIX: &str = "_tessera_";
+
+/// Whether `name` starts with [`RESERVED_PREFIX`], in any case (SQLite does not tell
+/// `_TESSERA_X` from `_tessera_x`).
+pub fn is_reserved_name(name: &str) -> bool {
+    name.get(..RESERVED_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(RESERVED_PREFIX))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub naming: Naming,
