@@ -94,7 +94,9 @@ fn literal_is(json: &Json, literal: &DefaultValue) -> bool {
     match (literal, json) {
         (DefaultValue::String(a) | DefaultValue::EnumValue(a), Json::String(b)) => a == b,
         (DefaultValue::Bool(a), Json::Bool(b)) => a == b,
-        (DefaultValue::Number(a), Json::Number(b)) => a.parse::<f64>().ok() == b.as_f64(),
+        (DefaultValue::Number(a), Json::Number(b)) => {
+            tessera_sql::decimal::compare_text(a, &b.to_string()) == std::cmp::Ordering::Equal
+        }
         _ => false,
     }
 }
