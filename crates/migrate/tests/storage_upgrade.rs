@@ -227,3 +227,26 @@ engine_tests! {
         assert!(plan.upgrades.is_empty() && plan.is_empty());
     }
 }
+
+engine_tests! {
+    /// Widening a decimal's scale keeps every digit of the stored values (SQLite rebuilds
+    /// the table and pads the text; PostgreSQL alters the column).
+    async fn widening_a_decimal_keeps_every_digit(db: Database) {
+        let options = MigrateOptions::default();
+        let narrow = "model ledger {\n  code text\n  amount decimal(30, 2)\n}\n";
+        let wide = "model ledger {\n  code text\n  amount decimal(32, 4)\n}\n";
+        let check = |source: &str| tessera_schema::check_source("ledger.tsr", source).expect("checks").schema;
+        migrate_to(&check(narrow), db.url(), &options).await.expect("migrate");
+        let pool = db.pool().await.expect("pool");
+        pool.execute("INSERT INTO ledger (code, amount) VALUES ('a', '1234567890123456789012345678.12'), ('b', '-0.50'), ('c', '7.00')")
+            .await
+            .expect("rows");
+        let report = migrate_to(&check(wide), db.url(), &options).await.expect("widen");
+        assert_eq!(report.applied.len(), 1);
+        let amounts: Vec<String> = match &pool {
+            Pool::Sqlite(p) => sqlx::query_scalar("SELECT amount FROM ledger ORDER BY code").fetch_all(p).await.expect("rows"),
+            Pool::Postgres(p) => sqlx::query_scalar("SELECT amount::text FROM ledger ORDER BY code").fetch_all(p).await.expect("rows"),
+        };
+        assert_eq!(amounts, ["1234567890123456789012345678.1200", "-0.5000", "7.0000"]);
+    }
+}

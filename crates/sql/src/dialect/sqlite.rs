@@ -203,8 +203,8 @@ impl Sqlite {
     /// whatever it was stored as: an integer gets the scale's zeros, text is padded to
     /// the scale exactly, a float (what a NUMERIC column made of a decimal) is printed to
     /// the scale. Text with more decimal places than the scale (a narrowing, which the
-    /// migrator asks leave for) and floats are rounded through `printf`, exact to about
-    /// 15 significant digits. Idempotent on canonical text. The migrator copies decimal
+    /// migrator applies only when allowed to lose data) and floats are rounded through
+    /// `printf`, exact to about 15 significant digits. Idempotent on canonical text. The migrator copies decimal
     /// columns through it whenever it rebuilds a table.
     pub fn decimal_from_stored(column: &str, limits: Option<(u32, u32)>) -> String {
         let c = column;
