@@ -33,13 +33,15 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, MigrateError> {
         match DialectKind::from_url(url)? {
             DialectKind::Sqlite => {
-                let options = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(120))
-                    // The table rebuild procedure needs foreign keys off; the runner checks
-                    // them with `PRAGMA foreign_key_check` before committing.
-                    .foreign_keys(false);
+                let options = tessera_sql::decimal::with_sqlite_collation(
+                    SqliteConnectOptions::from_str(url)?,
+                )
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(120))
+                // The table rebuild procedure needs foreign keys off; the runner checks
+                // them with `PRAGMA foreign_key_check` before committing.
+                .foreign_keys(false);
                 Ok(Db::Sqlite(options.connect().await?))
             }
             DialectKind::Postgres => {
@@ -130,6 +132,33 @@ impl Db {
             Db::Postgres(_) => "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
         };
         Ok(self.fetch_i64(sql, &[table, column]).await? > 0)
+    }
+
+    /// The columns of `table` with their declared types, as the engine spells them (none
+    /// when the table does not exist).
+    pub async fn column_types(
+        &mut self,
+        table: &str,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        match self {
+            Db::Sqlite(c) => {
+                sqlx::query_as("SELECT name, type FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(table)
+                    .fetch_all(&mut *c)
+                    .await
+            }
+            Db::Postgres(c) => {
+                sqlx::query_as(
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                     JOIN pg_class t ON t.oid = a.attrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     WHERE n.nspname = current_schema() AND t.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped \
+                     ORDER BY a.attnum",
+                )
+                .bind(table)
+                .fetch_all(&mut *c)
+                .await
+            }
+        }
     }
 
     pub async fn has_rows(&mut self, table: &str) -> Result<bool, sqlx::Error> {

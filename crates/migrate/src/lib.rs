@@ -30,13 +30,14 @@ pub mod render;
 pub mod safety;
 mod snapshot;
 pub mod step;
+pub mod upgrade;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tessera_schema::Schema;
-use tessera_sql::{system, SqlError};
+use tessera_sql::{system, Catalog, SqlError};
 
 pub use db::HistoryEntry;
 pub use files::{checksum, read_migrations, MigrationFiles};
@@ -47,6 +48,7 @@ pub use step::{diff, Step};
 pub use tessera_sql::introspect::{introspect, LiveCatalog};
 pub use tessera_sql::system::HISTORY_TABLE;
 pub use tessera_sql::{DialectKind, UnsupportedUrl};
+pub use upgrade::StorageUpgrade;
 
 /// Why a migration could not be planned or applied. Whatever the error, the database is as
 /// it was before the run.
@@ -86,6 +88,11 @@ pub enum MigrateError {
     StepFailed {
         name: String,
         step: usize,
+        description: String,
+        source: sqlx::Error,
+    },
+    #[error("{description} failed: {source}; nothing was applied")]
+    UpgradeFailed {
         description: String,
         source: sqlx::Error,
     },
@@ -156,11 +163,14 @@ pub struct PendingMigration {
 pub struct Plan {
     pub dialect: DialectKind,
     pub migrations: Vec<PendingMigration>,
+    /// Tables whose columns an older version of Tessera stored in another form; they are
+    /// rebuilt after the migrations, keeping their values (see [`upgrade`]).
+    pub upgrades: Vec<StorageUpgrade>,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.migrations.is_empty()
+        self.migrations.is_empty() && self.upgrades.is_empty()
     }
 
     pub fn destructive(&self) -> Vec<Destructive> {
@@ -184,6 +194,8 @@ pub struct Report {
     pub steps: usize,
     /// The folder of a migration written by this run.
     pub written: Option<PathBuf>,
+    /// Storage upgrades applied (see [`upgrade`]), described.
+    pub upgraded: Vec<String>,
 }
 
 /// The steps and SQL from a database this Tessera migrated to `old` (none: an empty
@@ -280,6 +292,7 @@ pub fn plan_offline(
     Ok(Plan {
         dialect,
         migrations,
+        upgrades: Vec::new(),
     })
 }
 
@@ -477,9 +490,11 @@ async fn plan_on(
             }
         }
     }
+    let upgrades = upgrade::find(db, &Catalog::from_schema(schema, dialect)?).await?;
     Ok(Plan {
         dialect,
         migrations,
+        upgrades,
     })
 }
 
@@ -550,6 +565,37 @@ async fn apply_on(
         .await?;
         report.applied.push(migration.name.clone());
         report.steps += n;
+    }
+    // Looked for again now that the migrations are applied: what they rebuilt is stored
+    // as it is today already.
+    let catalog = Catalog::from_schema(schema, db.dialect())?;
+    for upgrade in upgrade::find(db, &catalog).await? {
+        let Some(rendered) = upgrade.render(&catalog) else {
+            continue;
+        };
+        progress(&format!("upgrading {}", rendered.description));
+        let sql = rendered
+            .statements
+            .iter()
+            .map(|s| format!("{s};\n"))
+            .collect::<String>();
+        db.execute(&sql)
+            .await
+            .map_err(|source| MigrateError::UpgradeFailed {
+                description: rendered.description.clone(),
+                source,
+            })?;
+        report.upgraded.push(rendered.description);
+        report.steps += 1;
+    }
+    if !report.upgraded.is_empty() {
+        let violations = db.foreign_key_violations().await?;
+        if !violations.is_empty() {
+            return Err(MigrateError::ForeignKeyViolations {
+                name: "the storage upgrade".to_owned(),
+                violations,
+            });
+        }
     }
     Ok(report)
 }

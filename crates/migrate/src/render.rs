@@ -9,8 +9,10 @@
 
 use std::collections::BTreeSet;
 
+use tessera_schema::ir::ScalarType;
 use tessera_sql::catalog::{Catalog, Column, Generated, Table};
 use tessera_sql::ddl;
+use tessera_sql::dialect::Sqlite;
 use tessera_sql::quote::{ident, ident_list, literal};
 use tessera_sql::DialectKind;
 
@@ -285,30 +287,69 @@ fn rebuild(steps: &[Step], old: &Catalog, new: &Catalog, table: &Table) -> Rende
         })
         .map(Step::to_string)
         .collect();
-    let temp = format!("_tessera_new_{}", table.name);
-    let mut statements = vec![ddl::create_table_named(table, &temp, true)];
-    if let Some(old_table) = match_table_pub(old, new, table) {
-        let mut targets = Vec::new();
-        let mut sources = Vec::new();
+    let copies = match_table_pub(old, new, table).map(|old_table| {
+        let mut copies = Vec::new();
         for column in &table.columns {
             match match_column_pub(old_table, table, column) {
                 Some(old_column) => {
-                    let source = ident(&old_column.name);
-                    targets.push(ident(&column.name));
-                    sources.push(
-                        match (&column.default, old_column.nullable && !column.nullable) {
-                            (Some(default), true) => format!("coalesce({source}, {default})"),
-                            _ => source,
-                        },
-                    );
+                    let source = stored_as(column, ident(&old_column.name));
+                    let source = match (&column.default, old_column.nullable && !column.nullable) {
+                        (Some(default), true) => format!("coalesce({source}, {default})"),
+                        _ => source,
+                    };
+                    copies.push((ident(&column.name), source));
                 }
                 None if column.generated == Generated::Trigger => {
-                    targets.push(ident(&column.name));
-                    sources.push("row_number() OVER (ORDER BY rowid)".to_owned());
+                    copies.push((
+                        ident(&column.name),
+                        "row_number() OVER (ORDER BY rowid)".to_owned(),
+                    ));
                 }
                 None => {}
             }
         }
+        copies
+    });
+    RenderedStep {
+        description: format!("rebuild table {} ({})", table.name, covered.join("; ")),
+        statements: rebuild_statements(table, copies),
+    }
+}
+
+/// The SQLite rebuild of `table` into its own definition, each column copied from itself
+/// in today's storage (see [`stored_as`]): a storage upgrade.
+pub(crate) fn rebuild_in_place(table: &Table, description: String) -> RenderedStep {
+    let copies = table
+        .columns
+        .iter()
+        .map(|c| (ident(&c.name), stored_as(c, ident(&c.name))))
+        .collect();
+    RenderedStep {
+        description,
+        statements: rebuild_statements(table, Some(copies)),
+    }
+}
+
+/// A value read from a column of the old table, in the storage of `column`: decimals
+/// become canonical text whatever they were stored as (a float in a NUMERIC column of an
+/// older version, an integer, text of another scale); everything else as it is.
+fn stored_as(column: &Column, source: String) -> String {
+    match column.ty.scalar {
+        ScalarType::Decimal(limits) if !column.ty.array => {
+            Sqlite::decimal_from_stored(&source, limits)
+        }
+        _ => source,
+    }
+}
+
+/// SQLite's table rebuild: the new table under a temporary name, the rows copied
+/// (`copies`: target column and source expression), the old table dropped, the new one
+/// renamed, its indexes and triggers made again.
+fn rebuild_statements(table: &Table, copies: Option<Vec<(String, String)>>) -> Vec<String> {
+    let temp = format!("_tessera_new_{}", table.name);
+    let mut statements = vec![ddl::create_table_named(table, &temp, true)];
+    if let Some(copies) = copies {
+        let (targets, sources): (Vec<String>, Vec<String>) = copies.into_iter().unzip();
         statements.push(format!(
             "INSERT INTO {} ({}) SELECT {} FROM {}",
             ident(&temp),
@@ -326,8 +367,5 @@ fn rebuild(steps: &[Step], old: &Catalog, new: &Catalog, table: &Table) -> Rende
             .map(|i| ddl::create_index(&table.name, i)),
     );
     statements.extend(table.triggers.iter().map(|t| t.sql.clone()));
-    RenderedStep {
-        description: format!("rebuild table {} ({})", table.name, covered.join("; ")),
-        statements,
-    }
+    statements
 }

@@ -120,6 +120,15 @@ impl<'s> Renderer<'s> {
             .unwrap_or_else(|| self.dialect.sort_key(c, &field.ty.scalar))
     }
 
+    /// The key `alias.field` is compared by for equality.
+    fn equality_key(&self, alias: &str, field: &Field) -> SimpleExpr {
+        if field.ty.array {
+            return column(alias, field);
+        }
+        self.dialect
+            .equality_key(column(alias, field), &field.ty.scalar)
+    }
+
     /// `predicate` over the row under `alias`.
     pub(crate) fn predicate(&self, alias: &str, predicate: &Predicate) -> SimpleExpr {
         match predicate {
@@ -133,7 +142,7 @@ impl<'s> Renderer<'s> {
                 if values.is_empty() {
                     return Expr::cust("1 = 0");
                 }
-                Expr::expr(column(alias, field))
+                Expr::expr(self.equality_key(alias, field))
                     .is_in(values.iter().map(|v| self.operand(field, v)))
             }
             Predicate::IsNull(field) => Expr::expr(column(alias, field)).is_null(),
@@ -232,7 +241,7 @@ impl<'s> Renderer<'s> {
                 ),
             }
         } else {
-            (column(alias, field), self.operand(field, value))
+            (self.equality_key(alias, field), self.operand(field, value))
         };
         let lhs = Expr::expr(lhs);
         match comparison {

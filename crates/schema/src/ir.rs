@@ -707,13 +707,53 @@ pub struct Validation {
 #[serde(rename_all = "snake_case", tag = "rule")]
 pub enum Rule {
     NotEmpty,
-    Length { min: Option<u64>, max: Option<u64> },
+    Length {
+        #[serde(default, deserialize_with = "buffered_number::optional_u64")]
+        min: Option<u64>,
+        #[serde(default, deserialize_with = "buffered_number::optional_u64")]
+        max: Option<u64>,
+    },
     Email,
     Url,
-    Pattern { regex: String },
-    Min { value: f64 },
-    Max { value: f64 },
-    OneOf { values: Vec<String> },
+    Pattern {
+        regex: String,
+    },
+    Min {
+        #[serde(deserialize_with = "buffered_number::f64")]
+        value: f64,
+    },
+    Max {
+        #[serde(deserialize_with = "buffered_number::f64")]
+        value: f64,
+    },
+    OneOf {
+        values: Vec<String>,
+    },
+}
+
+/// Numbers in the variants of an internally tagged enum ([`Rule`]) reach serde through
+/// a buffer, which holds them as a map when serde_json keeps numbers exactly
+/// (`arbitrary_precision`, on in this workspace): these read both forms, so that schema
+/// snapshots stay readable.
+mod buffered_number {
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde_json::Value;
+
+    pub(super) fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Value::deserialize(d)?
+            .as_f64()
+            .ok_or_else(|| D::Error::custom("expected a number"))
+    }
+
+    pub(super) fn optional_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            value => value
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| D::Error::custom("expected a whole number")),
+        }
+    }
 }
 
 impl Rule {
@@ -908,5 +948,38 @@ impl Model {
 
     pub fn primary_key_fields(&self) -> impl Iterator<Item = &Field> {
         self.primary_key.iter().filter_map(|name| self.field(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_with_numbers_read_back_from_their_json() {
+        let rules = vec![
+            Rule::Min { value: 0.5 },
+            Rule::Max { value: -3.0 },
+            Rule::Length {
+                min: Some(1),
+                max: None,
+            },
+        ];
+        let json = serde_json::to_string(&rules).expect("serializes");
+        assert_eq!(
+            json,
+            r#"[{"rule":"min","value":0.5},{"rule":"max","value":-3.0},{"rule":"length","min":1,"max":null}]"#
+        );
+        let back: Vec<Rule> = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, rules);
+        let without_max: Rule =
+            serde_json::from_str(r#"{"rule":"length","min":2}"#).expect("reads");
+        assert_eq!(
+            without_max,
+            Rule::Length {
+                min: Some(2),
+                max: None
+            }
+        );
     }
 }

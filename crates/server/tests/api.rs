@@ -7,6 +7,10 @@ use common::{project, send, TestServer, KEY};
 use serde_json::{json, Value};
 use tessera_testkit::{engine_tests, Database};
 
+/// Amounts with thirty digits.
+const LEDGER: &str =
+    "model ledger {\n  code text @unique\n  amount decimal(30, 10)\n  price decimal(10, 2)?\n}\n";
+
 fn codes(body: &Value) -> (&str, &str) {
     (
         body["code"].as_str().unwrap_or(""),
@@ -336,6 +340,56 @@ engine_tests! {
         // Garbage headers never give a 500.
         let (status, _, _) = send(server.get("/rest/v1/projects").header("range", "zzz").header("prefer", "???")).await;
         assert_eq!(status, 200);
+    }
+
+    /// Decimals of thirty digits go in as JSON numbers and come out as JSON numbers with
+    /// every digit, at the field's scale, through inserts, filters, ordering and updates.
+    async fn decimals_with_30_digits_round_trip_over_http(db: Database) {
+        let server = TestServer::start_source(&db, LEDGER, tessera_server::ServerConfig::default()).await;
+        let raw = |request: reqwest::RequestBuilder| async move {
+            let response = request.send().await.expect("answered");
+            (response.status().as_u16(), response.text().await.expect("body"))
+        };
+        let (status, text) = raw(
+            server
+                .post("/rest/v1/ledger?select=code,amount,price")
+                .header("prefer", "return=representation")
+                .header("content-type", "application/json")
+                .body(r#"[{"code":"a","amount":12345678901234567890.1234567890,"price":1.5},{"code":"b","amount":-0.0000000001,"price":10}]"#),
+        )
+        .await;
+        assert_eq!(status, 201, "{text}");
+        assert_eq!(
+            text,
+            r#"[{"code":"a","amount":12345678901234567890.1234567890,"price":1.50},{"code":"b","amount":-0.0000000001,"price":10.00}]"#
+        );
+        let (status, text) = raw(server.get("/rest/v1/ledger?amount=gt.12345678901234567890.123456788&select=code,amount")).await;
+        assert_eq!((status, text.as_str()), (200, r#"[{"code":"a","amount":12345678901234567890.1234567890}]"#));
+        let (status, text) = raw(
+            server
+                .patch("/rest/v1/ledger?code=eq.b&select=amount")
+                .header("prefer", "return=representation")
+                .header("content-type", "application/json")
+                .body(r#"{"amount":99999999999999999999.9999999999}"#),
+        )
+        .await;
+        assert_eq!((status, text.as_str()), (200, r#"[{"amount":99999999999999999999.9999999999}]"#));
+        let (_, text) = raw(server.get("/rest/v1/ledger?select=code&order=amount.desc")).await;
+        assert_eq!(text, r#"[{"code":"b"},{"code":"a"}]"#);
+        // One digit too many before the point: 422, naming the field and its limits.
+        let (status, _, body) = send(
+            server
+                .post("/rest/v1/ledger")
+                .header("content-type", "application/json")
+                .body(r#"{"code":"c","amount":123456789012345678901}"#),
+        )
+        .await;
+        assert_eq!((status, codes(&body).0), (422, "23514"), "{body}");
+        assert_eq!(body["errors"][0]["field"], "amount", "{body}");
+        let details = body["details"].as_str().unwrap_or("");
+        assert!(details.contains("decimal(30, 10)") && details.contains("at most 20"), "{body}");
+        let (status, _, body) = send(server.get("/rest/v1/ledger?amount=lt.many")).await;
+        assert_eq!((status, codes(&body).0), (400, "22P02"), "{body}");
     }
 
     /// Bodies over the limit get 413 in the error shape.

@@ -419,10 +419,17 @@ fn column_checks(
         _ => {}
     }
     if field.ty.scalar.is_numeric() {
+        // Decimals stored as text compare with numbers as text: their ranges compare
+        // them as floats (exact to about 15 significant digits; the runtime checks
+        // `@min`/`@max` exactly before any write).
+        let operand = match field.ty.scalar {
+            ScalarType::Decimal(_) if !d.supports_native_decimal() => format!("CAST({c} AS REAL)"),
+            _ => c.clone(),
+        };
         for validation in &field.validations {
             match validation.rule {
-                Rule::Min { value } => out.push(format!("{c} >= {}", number(value)?)),
-                Rule::Max { value } => out.push(format!("{c} <= {}", number(value)?)),
+                Rule::Min { value } => out.push(format!("{operand} >= {}", number(value)?)),
+                Rule::Max { value } => out.push(format!("{operand} <= {}", number(value)?)),
                 _ => {}
             }
         }
@@ -463,7 +470,20 @@ fn default_expr(
             check_literal(s)?;
             literal(s)
         }
-        DefaultValue::Number(n) => number_text(n)?,
+        DefaultValue::Number(n) => match field.ty.scalar {
+            ScalarType::Decimal(limits) if !field.ty.array && !d.supports_native_decimal() => {
+                // The canonical text, at the field's scale, rounded as PostgreSQL rounds
+                // a default.
+                let text = crate::decimal::parse(n)
+                    .and_then(|v| crate::decimal::fit(crate::decimal::round(v, limits), limits))
+                    .map_err(|e| SqlError::InvalidDefault {
+                        field: field.name.clone(),
+                        reason: e.to_string(),
+                    })?;
+                literal(&crate::decimal::to_text(&text))
+            }
+            _ => number_text(n)?,
+        },
         DefaultValue::Bool(b) => d.bool_literal(*b),
         DefaultValue::Now => d.now_expr(&field.ty.scalar),
         DefaultValue::GeneratedUuid => d.uuid_expr(),

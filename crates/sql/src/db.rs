@@ -89,13 +89,14 @@ impl Database {
         let invalid = |error: sqlx::Error| DbError::InvalidUrl(error.to_string());
         let pool = match DialectKind::from_url(url)? {
             DialectKind::Sqlite => {
-                let connect = SqliteConnectOptions::from_str(url)
-                    .map_err(invalid)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                let connect = crate::decimal::with_sqlite_collation(
+                    SqliteConnectOptions::from_str(url).map_err(invalid)?,
+                )
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)

@@ -6,7 +6,10 @@
 //! schema. Types and defaults are reported as the engine spells them.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection, Row, SqliteConnection};
 
 use crate::dialect::DialectKind;
 
@@ -129,7 +132,10 @@ pub enum IntrospectError {
 pub async fn introspect(database_url: &str) -> Result<LiveCatalog, IntrospectError> {
     match DialectKind::from_url(database_url)? {
         DialectKind::Sqlite => {
-            let mut conn = SqliteConnection::connect(database_url).await?;
+            let options = crate::decimal::with_sqlite_collation(SqliteConnectOptions::from_str(
+                database_url,
+            )?);
+            let mut conn = options.connect().await?;
             let catalog = introspect_sqlite(&mut conn).await;
             conn.close().await.ok();
             Ok(catalog?)

@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod db;
 pub mod ddl;
+pub mod decimal;
 pub mod dialect;
 pub mod introspect;
 pub mod quote;

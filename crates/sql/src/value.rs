@@ -3,7 +3,8 @@
 //! | type | JSON |
 //! |---|---|
 //! | integers | numbers |
-//! | `decimal`, `float` | numbers (integral values without a fraction: `10`, `0.5`) |
+//! | `float` | numbers (integral values without a fraction: `10`, `0.5`) |
+//! | `decimal` | numbers with every digit, at the field's scale (`1.50`; see [`crate::decimal`]) |
 //! | `bool` | `true` / `false` |
 //! | `uuid` | lowercase string |
 //! | `timestamptz` | `"2024-05-01T12:30:00.000Z"` (UTC, milliseconds) |

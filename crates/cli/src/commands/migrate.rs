@@ -61,17 +61,22 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     match runtime.block_on(tessera_migrate::migrate_to(&schema, &url, &options)) {
-        Ok(report) if report.applied.is_empty() => {
+        Ok(report) if report.applied.is_empty() && report.upgraded.is_empty() => {
             println!("The database is up to date with the schema.");
             ExitCode::SUCCESS
         }
         Ok(report) => {
-            println!(
-                "Applied {} migration(s), {} step(s): {}",
-                report.applied.len(),
-                report.steps,
-                report.applied.join(", ")
-            );
+            if !report.applied.is_empty() {
+                println!(
+                    "Applied {} migration(s), {} step(s): {}",
+                    report.applied.len(),
+                    report.steps - report.upgraded.len(),
+                    report.applied.join(", ")
+                );
+            }
+            for upgrade in &report.upgraded {
+                println!("Storage: {upgrade}");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {

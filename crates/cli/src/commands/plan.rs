@@ -145,6 +145,15 @@ pub fn describe(plan: &Plan) -> String {
         out.push('\n');
         out.push_str(&migration.sql);
     }
+    if !plan.upgrades.is_empty() {
+        out.push_str(&format!(
+            "Storage upgrades on {} (tables an older version of Tessera stored otherwise; their values are kept):\n",
+            plan.dialect
+        ));
+        for upgrade in &plan.upgrades {
+            out.push_str(&format!("    - {upgrade}\n"));
+        }
+    }
     if !plan.destructive().is_empty() {
         out.push_str("Steps marked ! can lose data: `tessera migrate` applies them only with --allow-destructive.\n");
     }

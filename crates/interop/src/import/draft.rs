@@ -209,7 +209,8 @@ pub fn map_type(name: &str) -> Result<Option<FieldType>, String> {
         "bigserial" | "serial8" => ScalarType::BigSerial,
         "boolean" | "bool" => ScalarType::Bool,
         "bit" if args.first().is_none_or(|n| *n == 1) => ScalarType::Bool,
-        "numeric" | "decimal" | "number" | "money" => match args.as_slice() {
+        // `decimal text`: Tessera's SQLite storage of decimals (`DECIMAL_TEXT(p, s)`).
+        "numeric" | "decimal" | "number" | "money" | "decimal text" => match args.as_slice() {
             [p, s] => ScalarType::Decimal(Some((*p, *s))),
             [p] => ScalarType::Decimal(Some((*p, 0))),
             _ => ScalarType::Decimal(None),

@@ -1839,6 +1839,19 @@ fn ident_of(expr: &Expr) -> Option<String> {
         Expr::Identifier(ident) => Some(ident.value.clone()),
         Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
         Expr::Nested(inner) => ident_of(inner),
+        // A column read as a number (`CAST(col AS REAL)`: Tessera's SQLite range checks
+        // on decimals, stored as text).
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } if draft::map_type(&data_type.to_string())
+            .ok()
+            .flatten()
+            .is_some_and(|ty| ty.scalar.is_numeric() && !ty.array) =>
+        {
+            ident_of(inner)
+        }
         _ => None,
     }
 }

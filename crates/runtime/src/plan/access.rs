@@ -9,11 +9,14 @@
 //! creates and updates check their written rows in the same statement, so no row outside the
 //! grant is read or changed. Nothing is decided row by row in memory.
 
+use std::cmp::Ordering;
+
 use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{
     Condition, DefaultValue, Field, Model, Operand, Operation, Quantifier, RuleOp,
 };
 use tessera_schema::Schema;
+use tessera_sql::decimal::compare_text;
 
 use super::names;
 use super::predicate::{Comparison, Predicate, Related};
@@ -402,7 +405,9 @@ fn literal_json(value: &DefaultValue) -> Json {
 /// Whether two known values are equal (numbers by value, UUIDs in any case).
 fn same(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::Number(x), Json::Number(y)) => {
+            compare_text(&x.to_string(), &y.to_string()) == Ordering::Equal
+        }
         (Json::String(x), Json::String(y)) => x == y || x.eq_ignore_ascii_case(y) && is_uuid(x),
         _ => a == b,
     }
@@ -425,7 +430,7 @@ fn known_holds(a: &Json, a_literal: bool, op: RuleOp, b: &Json, b_literal: bool)
             };
     }
     let order = match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()),
+        (Json::Number(x), Json::Number(y)) => Some(compare_text(&x.to_string(), &y.to_string())),
         (Json::String(x), Json::String(y)) => Some(x.cmp(y)),
         (Json::Bool(x), Json::Bool(y)) => Some(x.cmp(y)),
         _ => None,
@@ -433,17 +438,11 @@ fn known_holds(a: &Json, a_literal: bool, op: RuleOp, b: &Json, b_literal: bool)
     match op {
         RuleOp::Equal => same(a, b),
         RuleOp::NotEqual => !same(a, b),
-        RuleOp::Less => order == Some(std::cmp::Ordering::Less),
-        RuleOp::LessOrEqual => matches!(
-            order,
-            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
-        ),
-        RuleOp::Greater => order == Some(std::cmp::Ordering::Greater),
+        RuleOp::Less => order == Some(Ordering::Less),
+        RuleOp::LessOrEqual => matches!(order, Some(Ordering::Less | Ordering::Equal)),
+        RuleOp::Greater => order == Some(Ordering::Greater),
         RuleOp::GreaterOrEqual => {
-            matches!(
-                order,
-                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
-            )
+            matches!(order, Some(Ordering::Greater | Ordering::Equal))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The schema's validation rules (`@len`, `@email`, `@pattern`, …), with every pattern
 //! compiled once, when the engine starts.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -8,6 +9,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 use tessera_schema::ir::Rule;
 use tessera_schema::Schema;
+use tessera_sql::decimal::compare_with;
 
 /// The compiled patterns of a schema's `@pattern` rules, by their source.
 #[derive(Debug, Default)]
@@ -55,8 +57,13 @@ impl Patterns {
                 (Some(s), Some(re)) => re.is_match(s),
                 _ => true,
             },
-            Rule::Min { value: min } => value.as_f64().is_none_or(|v| v >= *min),
-            Rule::Max { value: max } => value.as_f64().is_none_or(|v| v <= *max),
+            // Exactly, with every digit of a decimal.
+            Rule::Min { value: min } => {
+                compare_with(value, *min).is_none_or(|o| o != Ordering::Less)
+            }
+            Rule::Max { value: max } => {
+                compare_with(value, *max).is_none_or(|o| o != Ordering::Greater)
+            }
             Rule::OneOf { values } => text.is_none_or(|s| values.iter().any(|v| v == s)),
         }
     }

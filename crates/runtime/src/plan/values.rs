@@ -4,6 +4,7 @@
 use serde_json::{Number, Value as Json};
 use tessera_schema::ir::{Field, ScalarType};
 use tessera_schema::Schema;
+use tessera_sql::decimal::{self, DecimalError};
 use tessera_sql::value::{
     decode_hex, format_date, format_time, format_timestamp, format_timestamptz, number, parse_date,
     parse_time, parse_timestamp, parse_timestamptz,
@@ -99,7 +100,8 @@ fn coerce_scalar(
             }
             Ok(Json::Number(n.into()))
         }
-        ScalarType::Decimal(_) | ScalarType::Float => {
+        ScalarType::Decimal(limits) => decimal_value(json, *limits),
+        ScalarType::Float => {
             let f = match json {
                 Json::Number(n) => n.as_f64(),
                 Json::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
@@ -163,6 +165,30 @@ fn coerce_scalar(
     }
 }
 
+/// A decimal given as a JSON number or string, checked against the field's precision and
+/// scale (digits are never rounded away) and written at its scale: `1.5` in a
+/// `decimal(10, 2)` is `1.50`.
+fn decimal_value(json: &Json, limits: Option<(u32, u32)>) -> Result<Json, (String, String)> {
+    let not_a_number = || {
+        (
+            "type".to_owned(),
+            format!("expected a number, got {}", type_name(json)),
+        )
+    };
+    let text = match json {
+        Json::Number(_) | Json::String(_) => decimal::json_text(json).ok_or_else(not_a_number)?,
+        _ => return Err(not_a_number()),
+    };
+    match decimal::canonical(&text, limits) {
+        Ok(canonical) => Ok(decimal::to_json(&canonical)),
+        Err(DecimalError::NotANumber) => Err((
+            "type".to_owned(),
+            format!("\"{text}\" is not a decimal number"),
+        )),
+        Err(error) => Err(("type".to_owned(), error.to_string())),
+    }
+}
+
 /// The text of a URL filter operand as the JSON input of the field's scalar type.
 pub(crate) fn from_text(scalar: &ScalarType, text: &str) -> Json {
     match scalar {
@@ -190,6 +216,11 @@ pub(crate) fn from_text(scalar: &ScalarType, text: &str) -> Json {
 /// A filter operand given as text, as the canonical value of `field`'s scalar type (arrays
 /// are compared element by element). The error is the `22P02` message.
 pub(crate) fn operand(schema: &Schema, field: &Field, text: &str) -> Result<Json, String> {
+    if let ScalarType::Decimal(_) = field.ty.scalar {
+        // Compared by value, whatever its scale: `gt.1.005` on a `decimal(10, 2)` is a
+        // question, not a value to store.
+        return decimal_value(&Json::String(text.to_owned()), None).map_err(|(_, m)| m);
+    }
     let json = from_text(&field.ty.scalar, text);
     coerce_scalar(schema, &field.ty.scalar, &json).map_err(|(_, message)| message)
 }
@@ -259,6 +290,36 @@ mod tests {
         assert_eq!(operand(&schema(), &field("int"), "42"), Ok(json!(42)));
         assert_eq!(operand(&schema(), &field("bool"), "true"), Ok(json!(true)));
         assert!(operand(&schema(), &field("int"), "4x").is_err());
+    }
+
+    #[test]
+    fn decimals_keep_every_digit_at_the_field_scale() {
+        let wide = field("decimal(30, 10)");
+        let value: Json = serde_json::from_str("12345678901234567890.123456789").expect("json");
+        let coerced = coerce(&schema(), &wide, &value).expect("fits");
+        assert_eq!(coerced.to_string(), "12345678901234567890.1234567890");
+        let coerced = coerce(&schema(), &field("decimal(10, 2)"), &json!("7")).expect("fits");
+        assert_eq!(coerced.to_string(), "7.00");
+    }
+
+    #[test]
+    fn decimals_beyond_precision_or_scale_are_type_errors_naming_the_limits() {
+        let error =
+            coerce(&schema(), &field("decimal(5, 2)"), &json!(1234.5)).expect_err("too big");
+        assert_eq!(error.0, "type");
+        assert!(error.1.contains("decimal(5, 2)"), "{}", error.1);
+        let error =
+            coerce(&schema(), &field("decimal(5, 2)"), &json!(1.005)).expect_err("too precise");
+        assert!(error.1.contains("at most 2"), "{}", error.1);
+        let error = coerce(&schema(), &field("decimal"), &json!("ten")).expect_err("not a number");
+        assert_eq!(error.1, "\"ten\" is not a decimal number");
+    }
+
+    #[test]
+    fn decimal_operands_keep_their_own_scale() {
+        let value = operand(&schema(), &field("decimal(10, 2)"), "1.005").expect("a number");
+        assert_eq!(value.to_string(), "1.005");
+        assert!(operand(&schema(), &field("decimal(10, 2)"), "1.0x").is_err());
     }
 
     #[test]

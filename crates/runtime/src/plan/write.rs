@@ -13,6 +13,7 @@ use tessera_schema::ir::{
     Model, Operation, RelationKind, Transform,
 };
 use tessera_schema::Schema;
+use tessera_sql::decimal;
 use tessera_sql::value::{format_date, format_timestamp, format_timestamptz, number};
 
 use super::access::{self, Grant, Principal};
@@ -521,7 +522,13 @@ pub(crate) fn actor_value(
 fn default_json(field: &Field, default: &DefaultValue, at: DateTime<Utc>) -> Option<Json> {
     Some(match default {
         DefaultValue::String(s) | DefaultValue::EnumValue(s) => Json::String(s.clone()),
-        DefaultValue::Number(n) => n.parse::<f64>().map(number).unwrap_or(Json::Null),
+        DefaultValue::Number(n) => match field.ty.scalar {
+            // At the field's scale, rounded as the database rounds a default.
+            tessera_schema::ir::ScalarType::Decimal(limits) => decimal::parse(n)
+                .map(|v| decimal::to_json(&decimal::to_text(&decimal::round(v, limits))))
+                .unwrap_or(Json::Null),
+            _ => n.parse::<f64>().map(number).unwrap_or(Json::Null),
+        },
         DefaultValue::Bool(b) => Json::Bool(*b),
         DefaultValue::Json(v) => v.clone(),
         DefaultValue::Now => time_value(field, at),
@@ -826,7 +833,9 @@ fn condition_holds(when: &FieldCondition, row: &[(&Field, Json)]) -> bool {
     let equal = match (&when.value, value) {
         (DefaultValue::String(a) | DefaultValue::EnumValue(a), Json::String(b)) => a == b,
         (DefaultValue::Bool(a), Json::Bool(b)) => a == b,
-        (DefaultValue::Number(a), Json::Number(b)) => a.parse::<f64>().ok() == b.as_f64(),
+        (DefaultValue::Number(a), Json::Number(b)) => {
+            decimal::compare_text(a, &b.to_string()) == std::cmp::Ordering::Equal
+        }
         (DefaultValue::Json(a), b) => a == b,
         _ => false,
     };

@@ -8,6 +8,7 @@ use sqlx::{Row, TypeInfo, ValueRef};
 use tessera_schema::ir::{FieldType, ScalarType};
 
 use super::{DbError, Violation};
+use crate::decimal::{self, BigDecimal};
 use crate::value::{
     encode_hex, format_date, format_time, format_timestamp, format_timestamptz, number, parse_time,
     parse_timestamp, parse_timestamptz, truncate_ms,
@@ -69,6 +70,7 @@ fn sqlite_value(row: &SqliteRow, idx: usize, ty: &FieldType) -> Result<Json, DbE
             let n: i64 = row.try_get_unchecked(idx).map_err(decode_error)?;
             match scalar {
                 ScalarType::Bool => Json::Bool(n != 0),
+                ScalarType::Decimal(limits) => stored_decimal(&n.to_string(), *limits),
                 ScalarType::Text | ScalarType::Varchar(_) | ScalarType::Enum(_) => {
                     Json::String(n.to_string())
                 }
@@ -79,6 +81,10 @@ fn sqlite_value(row: &SqliteRow, idx: usize, ty: &FieldType) -> Result<Json, DbE
             let f: f64 = row.try_get_unchecked(idx).map_err(decode_error)?;
             match scalar {
                 ScalarType::Text | ScalarType::Varchar(_) => Json::String(f.to_string()),
+                // A float left by an older version's NUMERIC column.
+                ScalarType::Decimal(limits) if f.is_finite() => {
+                    stored_decimal(&f.to_string(), *limits)
+                }
                 _ => number(f),
             }
         }
@@ -98,6 +104,10 @@ fn sqlite_value(row: &SqliteRow, idx: usize, ty: &FieldType) -> Result<Json, DbE
                 }
                 ScalarType::Time => Json::String(parse_time(&s).map(format_time).unwrap_or(s)),
                 ScalarType::Bool => Json::Bool(s == "1" || s == "true"),
+                ScalarType::Decimal(limits) => match decimal::from_storage(&s, *limits) {
+                    Some(text) => decimal::to_json(&text),
+                    None => Json::String(s),
+                },
                 numeric if numeric.is_numeric() => {
                     s.parse::<f64>().map(number).unwrap_or(Json::String(s))
                 }
@@ -128,11 +138,14 @@ fn postgres_value(row: &PgRow, idx: usize, ty: &FieldType) -> Result<Json, DbErr
         "FLOAT4" => number(f64::from(row.try_get::<f32, _>(idx).map_err(decode_error)?)),
         "FLOAT8" => number(row.try_get::<f64, _>(idx).map_err(decode_error)?),
         "NUMERIC" => {
-            let d: rust_decimal::Decimal = row.try_get(idx).map_err(decode_error)?;
-            d.to_string()
-                .parse::<f64>()
-                .map(number)
-                .unwrap_or(Json::Null)
+            // Decoded with trailing zeros of the driver's own (it keeps scales in groups
+            // of four digits): the field's scale is the one PostgreSQL prints.
+            let d: BigDecimal = row.try_get(idx).map_err(decode_error)?;
+            let d = match &ty.scalar {
+                ScalarType::Decimal(Some((_, scale))) => d.with_scale(i64::from(*scale)),
+                _ => d.normalized(),
+            };
+            decimal::to_json(&decimal::to_text(&d))
         }
         "BOOL" => Json::Bool(row.try_get(idx).map_err(decode_error)?),
         "DATE" => Json::String(format_date(
@@ -149,11 +162,28 @@ fn postgres_value(row: &PgRow, idx: usize, ty: &FieldType) -> Result<Json, DbErr
         "BYTEA" => Json::String(encode_hex(
             &row.try_get::<Vec<u8>, _>(idx).map_err(decode_error)?,
         )),
-        _ => Json::String(
-            row.try_get_unchecked::<String, _>(idx)
-                .map_err(decode_error)?,
-        ),
+        _ => {
+            let s = row
+                .try_get_unchecked::<String, _>(idx)
+                .map_err(decode_error)?;
+            match &ty.scalar {
+                // An unconstrained numeric, selected as text to keep its scale.
+                ScalarType::Decimal(limits) => match decimal::from_storage(&s, *limits) {
+                    Some(text) => decimal::to_json(&text),
+                    None => Json::String(s),
+                },
+                _ => Json::String(s),
+            }
+        }
     })
+}
+
+/// A decimal SQLite stored as a number (a column of an older version's NUMERIC type).
+fn stored_decimal(text: &str, limits: Option<(u32, u32)>) -> Json {
+    match decimal::from_storage(text, limits) {
+        Some(text) => decimal::to_json(&text),
+        None => Json::Null,
+    }
 }
 
 /// The first foreign key a SQLite transaction left violated: its table, columns and

@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use tessera_schema::ir::{FieldType, ScalarType};
 
 use super::{Dialect, DialectKind};
+use crate::decimal;
 use crate::quote::ident;
 use crate::value::{decode_hex, parse_date, parse_time, parse_timestamp, parse_timestamptz};
 
@@ -30,6 +31,9 @@ impl Dialect for Postgres {
         true
     }
     fn supports_native_bool(&self) -> bool {
+        true
+    }
+    fn supports_native_decimal(&self) -> bool {
         true
     }
     fn supports_varchar_length(&self) -> bool {
@@ -110,18 +114,9 @@ impl Dialect for Postgres {
             | ScalarType::BigInt
             | ScalarType::Serial
             | ScalarType::BigSerial => Value::BigInt(value.as_i64()),
-            ScalarType::Decimal(_) => Value::Decimal(
-                value
-                    .as_number()
-                    .and_then(|n| {
-                        n.to_string()
-                            .parse::<rust_decimal::Decimal>()
-                            .ok()
-                            .or_else(|| {
-                                n.as_f64()
-                                    .and_then(|f| rust_decimal::Decimal::try_from(f).ok())
-                            })
-                    })
+            ScalarType::Decimal(_) => Value::BigDecimal(
+                decimal::json_text(value)
+                    .and_then(|text| decimal::parse(&text).ok())
                     .map(Box::new),
             ),
             ScalarType::Float => Value::Double(value.as_f64()),
@@ -175,6 +170,10 @@ impl Dialect for Postgres {
         if ty.array {
             // Arrays of every element type decode alike as JSON.
             Func::cust(Alias::new("to_jsonb")).arg(column).into()
+        } else if ty.scalar == ScalarType::Decimal(None) {
+            // The driver's numeric decodes without the value's own scale, which an
+            // unconstrained numeric keeps (`1.50`); its text has it.
+            Func::cast_as(column, Alias::new("text")).into()
         } else {
             column
         }

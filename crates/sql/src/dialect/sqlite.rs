@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use tessera_schema::ir::{FieldType, ScalarType};
 
 use super::{Dialect, DialectKind};
+use crate::decimal;
 use crate::quote::literal;
 use crate::value::decode_hex;
 
@@ -39,6 +40,9 @@ impl Dialect for Sqlite {
     fn supports_native_bool(&self) -> bool {
         false
     }
+    fn supports_native_decimal(&self) -> bool {
+        false
+    }
     fn supports_varchar_length(&self) -> bool {
         false
     }
@@ -60,7 +64,10 @@ impl Dialect for Sqlite {
             | ScalarType::Serial
             | ScalarType::BigSerial
             | ScalarType::Bool => "INTEGER",
-            ScalarType::Decimal(_) => "NUMERIC",
+            // TEXT affinity (the name contains TEXT): the canonical text is kept as it
+            // is, where NUMERIC affinity would turn it into a float.
+            ScalarType::Decimal(None) => "DECIMAL_TEXT",
+            ScalarType::Decimal(Some((p, s))) => return format!("DECIMAL_TEXT({p}, {s})"),
             ScalarType::Float => "REAL",
             ScalarType::Bytes => "BLOB",
             ScalarType::Uuid
@@ -112,7 +119,7 @@ impl Dialect for Sqlite {
         if value.is_null() {
             return match scalar {
                 _ if scalar.is_integer() => Value::BigInt(None),
-                ScalarType::Decimal(_) | ScalarType::Float => Value::Double(None),
+                ScalarType::Float => Value::Double(None),
                 ScalarType::Bool => Value::Bool(None),
                 ScalarType::Bytes => Value::Bytes(None),
                 _ => Value::String(None),
@@ -120,7 +127,8 @@ impl Dialect for Sqlite {
         }
         match scalar {
             _ if scalar.is_integer() => Value::BigInt(value.as_i64()),
-            ScalarType::Decimal(_) | ScalarType::Float => Value::Double(value.as_f64()),
+            ScalarType::Decimal(_) => Value::String(decimal::json_text(value).map(Box::new)),
+            ScalarType::Float => Value::Double(value.as_f64()),
             ScalarType::Bool => Value::Bool(value.as_bool()),
             ScalarType::Json | ScalarType::Jsonb => {
                 Value::String(Some(Box::new(value.to_string())))
@@ -145,9 +153,20 @@ impl Dialect for Sqlite {
         column
     }
 
-    fn sort_key(&self, expr: SimpleExpr, _scalar: &ScalarType) -> SimpleExpr {
-        // SQLite compares text by its bytes already.
-        expr
+    fn sort_key(&self, expr: SimpleExpr, scalar: &ScalarType) -> SimpleExpr {
+        // SQLite compares text by its bytes already; decimal text by value through the
+        // collation.
+        self.equality_key(expr, scalar)
+    }
+
+    fn equality_key(&self, expr: SimpleExpr, scalar: &ScalarType) -> SimpleExpr {
+        match scalar {
+            ScalarType::Decimal(_) => template(
+                &format!("? COLLATE {}", decimal::SQLITE_COLLATION),
+                vec![expr],
+            ),
+            _ => expr,
+        }
     }
 
     fn as_text(&self, column: SimpleExpr, _scalar: &ScalarType) -> SimpleExpr {
@@ -175,6 +194,49 @@ impl Dialect for Sqlite {
 
     fn json_contained(&self, column: SimpleExpr, _ty: &FieldType, doc: &Json) -> SimpleExpr {
         Containment::default().contained(column, doc)
+    }
+}
+
+impl Sqlite {
+    /// An SQL expression turning the stored value of decimal column `column` (an
+    /// identifier, quoted) into the canonical text of a `decimal(p, s)` with `limits`,
+    /// whatever it was stored as: an integer gets the scale's zeros, text is padded to
+    /// the scale exactly, a float (what a NUMERIC column made of a decimal) is printed to
+    /// the scale. Text with more decimal places than the scale (a narrowing, which the
+    /// migrator applies only when allowed to lose data) and floats are rounded through
+    /// `printf`, exact to about 15 significant digits. Idempotent on canonical text. The migrator copies decimal
+    /// columns through it whenever it rebuilds a table.
+    pub fn decimal_from_stored(column: &str, limits: Option<(u32, u32)>) -> String {
+        let c = column;
+        let Some((_, scale)) = limits else {
+            return format!(
+                "CASE typeof({c}) WHEN 'integer' THEN CAST({c} AS TEXT) WHEN 'real' THEN CAST({c} AS TEXT) ELSE {c} END"
+            );
+        };
+        let printf = format!("printf('%.{scale}f', {c})");
+        let (integer, text) = if scale == 0 {
+            (
+                format!("CAST({c} AS TEXT)"),
+                format!("CASE WHEN instr({c}, '.') = 0 THEN {c} WHEN rtrim(rtrim({c}, '0'), '.') NOT LIKE '%.%' THEN rtrim(rtrim({c}, '0'), '.') ELSE {printf} END"),
+            )
+        } else {
+            let zeros = "0".repeat(scale as usize);
+            // The text without the zeros that end its fraction (and without a bare point).
+            let t = format!(
+                "(CASE WHEN instr({c}, '.') > 0 THEN rtrim(rtrim({c}, '0'), '.') ELSE {c} END)"
+            );
+            (
+                format!("CAST({c} AS TEXT) || '.{zeros}'"),
+                format!(
+                    "CASE WHEN instr({t}, '.') = 0 THEN {t} || '.{zeros}' \
+                     WHEN length({t}) - instr({t}, '.') <= {scale} THEN {t} || substr('{zeros}', 1, {scale} - (length({t}) - instr({t}, '.'))) \
+                     ELSE {printf} END"
+                ),
+            )
+        };
+        format!(
+            "CASE typeof({c}) WHEN 'integer' THEN {integer} WHEN 'real' THEN {printf} WHEN 'text' THEN {text} ELSE {c} END"
+        )
     }
 }
 
