@@ -10,11 +10,14 @@
 /// Only its constructors make one; its rights cannot be written in:
 ///
 /// ```compile_fail
-/// let forged = tessera_runtime::Caller { who: Default::default() };
+/// let forged = tessera_runtime::Caller { who: Default::default(), tenant: None };
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     who: Who,
+    /// The tenant the caller chose for this request (`request.tenant` in rules); choosing
+    /// one grants nothing by itself: the rules decide whether the caller belongs to it.
+    tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +33,17 @@ pub(crate) enum Who {
 impl Caller {
     /// The service: trusted, no rule restricts it, and it records no actor.
     pub fn service() -> Caller {
-        Caller { who: Who::Service }
+        Caller {
+            who: Who::Service,
+            tenant: None,
+        }
     }
 
     /// A caller who presented no identity.
     pub fn anonymous() -> Caller {
         Caller {
             who: Who::Anonymous,
+            tenant: None,
         }
     }
 
@@ -44,7 +51,21 @@ impl Caller {
     pub fn user(id: impl Into<String>) -> Caller {
         Caller {
             who: Who::User(id.into()),
+            tenant: None,
         }
+    }
+
+    /// The same caller, acting in the tenant `tenant` for this request.
+    pub fn in_tenant(self, tenant: impl Into<String>) -> Caller {
+        Caller {
+            tenant: Some(tenant.into()),
+            ..self
+        }
+    }
+
+    /// The tenant chosen for the request, if any.
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
     }
 
     /// The signed-in user's account id.

@@ -416,3 +416,103 @@ engine_tests! {
         assert_eq!(kind, ErrorKind::Forbidden);
     }
 }
+
+const TENANTS: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+model tenants {
+  name     text  @unique
+  members  tenant_members[]
+}
+
+model tenant_members {
+  tenant  -> tenants
+  user    -> users
+}
+
+/// Rows of the tenant the request is for, to that tenant's members.
+model invoices {
+  @@allow(all, tenant == request.tenant && tenant.members.some(user == auth))
+  number  text
+  tenant  -> tenants
+}
+"#;
+
+engine_tests! {
+    /// A user of two tenants sees the rows of the one each request names, and nothing of
+    /// a tenant they do not belong to, whatever they name.
+    async fn a_request_sees_only_the_tenant_it_names_and_only_as_its_member(db: Database) {
+        let engine = engine_with(&db, checked("tenants.tsr", TENANTS)).await;
+        let service = Caller::service();
+        let users = insert_as(
+            &engine,
+            &service,
+            "users",
+            json!([{"email": "ann@example.com", "password": "ann-password"}]),
+        )
+        .await
+        .expect("users");
+        let tenants = insert_as(
+            &engine,
+            &service,
+            "tenants",
+            json!([{"name": "acme"}, {"name": "globex"}, {"name": "initech"}]),
+        )
+        .await
+        .expect("tenants");
+        let (acme, globex, initech) = (id(&tenants[0]), id(&tenants[1]), id(&tenants[2]));
+        let ann_id = id(&users[0]);
+        insert_as(
+            &engine,
+            &service,
+            "tenant_members",
+            json!([{"tenantId": acme, "userId": ann_id}, {"tenantId": globex, "userId": ann_id}]),
+        )
+        .await
+        .expect("memberships");
+        insert_as(
+            &engine,
+            &service,
+            "invoices",
+            json!([
+                {"number": "A-1", "tenantId": acme},
+                {"number": "G-1", "tenantId": globex},
+                {"number": "I-1", "tenantId": initech}
+            ]),
+        )
+        .await
+        .expect("invoices");
+        let ann = |tenant: &str| Caller::user(ann_id.clone()).in_tenant(tenant);
+        let numbers = |rows: Vec<Value>| names(&rows, "number");
+        assert_eq!(
+            numbers(read_as(&engine, &ann(&acme), "invoices", "select=number").await.expect("read")),
+            ["A-1"]
+        );
+        assert_eq!(
+            numbers(read_as(&engine, &ann(&globex), "invoices", "select=number").await.expect("read")),
+            ["G-1"]
+        );
+        let outsider = read_as(&engine, &ann(&initech), "invoices", "select=number")
+            .await
+            .expect("read");
+        assert!(outsider.is_empty(), "not a member of initech: {outsider:?}");
+        let no_tenant = read_as(&engine, &Caller::user(ann_id.clone()), "invoices", "select=number")
+            .await
+            .expect("read");
+        assert!(no_tenant.is_empty(), "no tenant named: {no_tenant:?}");
+        let kind = refusal(
+            insert_as(&engine, &ann(&acme), "invoices", json!({"number": "A-2", "tenantId": globex}))
+                .await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden, "a row of another tenant than the request's");
+        insert_as(&engine, &ann(&acme), "invoices", json!({"number": "A-2"}))
+            .await
+            .expect("the request's tenant is filled in");
+        let rows = read_as(&engine, &service, "invoices", "number=eq.A-2").await.expect("read");
+        assert_eq!(rows[0]["tenantId"], json!(acme));
+    }
+}

@@ -188,6 +188,9 @@ pub enum Operand {
     AccountField {
         name: String,
     },
+    /// The tenant the caller chose for the request (`request.tenant`, the `X-Tenant`
+    /// header); a request without one matches no row.
+    RequestTenant,
     /// A literal, typed like the field it is compared with.
     Value {
         value: DefaultValue,

@@ -848,6 +848,9 @@ fn condition_value(
         Operand::Field { name } => Value::Ident(ident(&reference_name(at, name))),
         Operand::Auth => Value::Ident(ident("auth")),
         Operand::AccountField { name } => account_path(account_model, name),
+        Operand::RequestTenant => {
+            Value::Path(vec![ident("request"), ident("tenant")], Span::default())
+        }
         Operand::Value { value } => default_value(value),
         Operand::Null => Value::Null(Span::default()),
     };

@@ -1421,3 +1421,23 @@ fn mistakes_in_conditions_over_related_rows_are_refused() {
         ["E0222"]
     );
 }
+
+#[test]
+fn the_requests_tenant_is_compared_with_a_field() {
+    assert_eq!(
+        page_condition("@@allow(read, request.tenant == project)"),
+        compare(
+            field_operand("projectId"),
+            RuleOp::Equal,
+            Operand::RequestTenant
+        )
+    );
+    assert_eq!(
+        page_errors("@@allow(read, project < request.tenant)"),
+        ["E0227"]
+    );
+    assert_eq!(
+        page_errors("@@allow(read, title == request.user)"),
+        ["E0222"]
+    );
+}

@@ -55,6 +55,31 @@ pub fn authenticate(keys: &Keys, headers: &HeaderMap) -> Result<Caller, ApiError
     Ok(caller.unwrap_or_else(Caller::anonymous))
 }
 
+/// The header naming the tenant a request acts in (`request.tenant` in access rules).
+pub const TENANT_HEADER: &str = "x-tenant";
+
+/// The longest tenant name or id a request may name.
+const MAX_TENANT_LENGTH: usize = 200;
+
+/// The tenant the request names in `X-Tenant`, if any. Naming one grants nothing: the
+/// schema's rules decide whether the caller belongs to it.
+fn chosen_tenant(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(TENANT_HEADER) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        ApiError::bad_request(
+            "PGRST100",
+            format!("the {TENANT_HEADER} header must be a tenant's id or name of at most {MAX_TENANT_LENGTH} visible characters"),
+        )
+    };
+    let text = value.to_str().map_err(|_| invalid())?.trim();
+    if text.is_empty() || text.len() > MAX_TENANT_LENGTH {
+        return Err(invalid());
+    }
+    Ok(Some(text.to_owned()))
+}
+
 /// Middleware: resolves the caller (refusing invalid credentials) and stores its
 /// [`Caller`] in the request extensions; what the caller may do is the runtime's
 /// access rules' decision.
@@ -64,6 +89,10 @@ pub async fn identify(
     next: Next,
 ) -> Result<Response, ApiError> {
     let caller = authenticate(&state.keys, request.headers())?;
+    let caller = match chosen_tenant(request.headers())? {
+        Some(tenant) => caller.in_tenant(tenant),
+        None => caller,
+    };
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }
@@ -88,6 +117,17 @@ mod tests {
             headers.append(*name, HeaderValue::from_str(value).expect("header"));
         }
         headers
+    }
+
+    #[test]
+    fn a_request_names_its_tenant_in_the_x_tenant_header() {
+        assert_eq!(chosen_tenant(&headers(&[])).expect("valid"), None);
+        assert_eq!(
+            chosen_tenant(&headers(&[("x-tenant", " acme ")])).expect("valid"),
+            Some("acme".to_owned())
+        );
+        assert!(chosen_tenant(&headers(&[("x-tenant", "")])).is_err());
+        assert!(chosen_tenant(&headers(&[("x-tenant", &"t".repeat(201))])).is_err());
     }
 
     #[test]

@@ -32,6 +32,14 @@ model notes {
 
   body  text
 }
+
+/// Each board is read in the tenant its team names.
+model boards {
+  @@allow(read, team == request.tenant)
+
+  team   text
+  title  text
+}
 "#;
 
 const PASSWORD: &str = "correct horse battery";
@@ -131,6 +139,31 @@ async fn write_note(server: &TestServer, session: &Value, text: &str) -> Value {
 }
 
 engine_tests! {
+    /// `X-Tenant` names the tenant a request acts in; rules compare it as `request.tenant`.
+    async fn the_x_tenant_header_is_the_requests_tenant_in_rules(db: Database) {
+        let server = start(&db).await;
+        let (status, _, body) = send(
+            server
+                .post("/rest/v1/boards")
+                .json(&json!([{"team": "red", "title": "Red board"}, {"team": "blue", "title": "Blue board"}])),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let (status, _, body) = send(
+            anonymous(&server, Method::GET, "/rest/v1/boards?select=title").header("x-tenant", "red"),
+        )
+        .await;
+        assert_eq!((status, body), (200, json!([{"title": "Red board"}])));
+        let (status, _, body) = send(anonymous(&server, Method::GET, "/rest/v1/boards?select=title")).await;
+        assert_eq!((status, body), (200, json!([])), "no tenant named, no rows");
+        let (status, _, body) = send(
+            anonymous(&server, Method::GET, "/rest/v1/boards").header("x-tenant", "r".repeat(201)),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["code"], "PGRST100");
+    }
+
     /// `PUT /auth/v1/user` changes the caller's own password and profile; the old password
     /// stops working.
     async fn users_change_their_own_password_and_profile(db: Database) {

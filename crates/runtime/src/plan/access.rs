@@ -331,6 +331,14 @@ impl<'s> Folder<'s, '_> {
                     literal: false,
                 }
             }
+            Operand::RequestTenant => Side::Known {
+                value: self
+                    .principal
+                    .caller
+                    .tenant()
+                    .map_or(Json::Null, |t| Json::String(t.to_owned())),
+                literal: false,
+            },
             Operand::Value { value } => Side::Known {
                 value: literal_json(value),
                 literal: true,

@@ -42,6 +42,8 @@ enum Side<'v> {
     Row(Named),
     /// `auth`: the signed-in user's id.
     Auth(Span),
+    /// `request.tenant`: the tenant the caller chose for the request.
+    RequestTenant,
     /// A field of the signed-in user's account (possibly through to-one relations).
     Account(Named),
     /// A literal, typed once the other side is known.
@@ -571,6 +573,38 @@ impl Checker<'_> {
                     },
                 ))
             }
+            (Side::Row(named) | Side::Account(named), Side::RequestTenant)
+                if named.hops.is_empty() =>
+            {
+                self.equality_only_with(op, &named.written, "request.tenant", span)?;
+                let left = if on_account {
+                    Operand::AccountField {
+                        name: named.field.name,
+                    }
+                } else {
+                    Operand::Field {
+                        name: named.field.name,
+                    }
+                };
+                Some(Condition::Compare {
+                    left,
+                    op,
+                    right: Operand::RequestTenant,
+                })
+            }
+            (Side::Row(named), Side::RequestTenant) => {
+                self.equality_only_with(op, &named.written, "request.tenant", span)?;
+                Some(through(
+                    &named.hops,
+                    Condition::Compare {
+                        left: Operand::Field {
+                            name: named.field.name,
+                        },
+                        op,
+                        right: Operand::RequestTenant,
+                    },
+                ))
+            }
             (Side::Row(row), Side::Account(account)) if account.hops.is_empty() => {
                 self.same_kind(&row, &account)?;
                 Some(through(
@@ -833,6 +867,27 @@ impl Checker<'_> {
                     Some(Side::Literal(value))
                 }
             }
+            Value::Path(segments, span)
+                if segments[0].name == "request"
+                    && self.models[scope].model.relation("request").is_none() =>
+            {
+                match segments.as_slice() {
+                    [_, tenant] if tenant.name == "tenant" => Some(Side::RequestTenant),
+                    _ => {
+                        let path = Value::path_text(segments);
+                        self.report(
+                            Diagnostic::error(
+                                "E0222",
+                                format!("unknown request value `{path}`"),
+                                *span,
+                            )
+                            .with_label("a request carries `request.tenant` only")
+                            .with_help("write `request.tenant` for the tenant the caller chose (the `X-Tenant` header)"),
+                        );
+                        None
+                    }
+                }
+            }
             Value::Path(segments, span) => {
                 self.named_side(scope, identity, segments, *span, orders)
             }
@@ -1052,17 +1107,32 @@ impl Checker<'_> {
 
     /// Ids are equal or not; they have no order.
     fn equality_only(&mut self, op: RuleOp, written: &str, span: Span) -> Option<()> {
+        self.equality_only_with(op, written, "auth", span)
+    }
+
+    fn equality_only_with(
+        &mut self,
+        op: RuleOp,
+        written: &str,
+        other: &str,
+        span: Span,
+    ) -> Option<()> {
         if !op.orders() {
             return Some(());
         }
         self.report(
             Diagnostic::error(
                 "E0222",
-                format!("`{written}` is compared with `auth` by `{}`", op.symbol()),
+                format!(
+                    "`{written}` is compared with `{other}` by `{}`",
+                    op.symbol()
+                ),
                 span,
             )
-            .with_label("a user is the same one or another, never smaller or greater")
-            .with_help(format!("write `{written} == auth` or `{written} != auth`")),
+            .with_label("an identity is the same one or another, never smaller or greater")
+            .with_help(format!(
+                "write `{written} == {other}` or `{written} != {other}`"
+            )),
         );
         None
     }
