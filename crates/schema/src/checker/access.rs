@@ -357,9 +357,40 @@ impl Checker<'_> {
         for attribute in decl.attributes().filter(|a| a.name.name == "allow") {
             if let Some(rule) = self.access_rule(index, attribute) {
                 self.warn_self_chosen_account_value(identity, attribute, &rule);
+                self.warn_constant_condition(attribute, &rule.condition);
                 self.models[index].model.access.push(rule);
             }
         }
+    }
+
+    /// A condition whose value does not depend on the caller or the rows (`public || x`,
+    /// `!public`) is a mistake: the rest of it is never consulted, or it grants nothing.
+    fn warn_constant_condition(&mut self, attribute: &Attribute, condition: &Condition) {
+        if *condition == Condition::Public {
+            return;
+        }
+        let (message, label, help) = match constant(condition) {
+            Some(true) => (
+                "this condition always holds: the rule opens its operations to anyone",
+                "`public` decides it whatever the rest says",
+                "write `public` alone if anyone may, or remove `public` from the condition",
+            ),
+            Some(false) => (
+                "this condition never holds: the rule grants nothing",
+                "false for every caller and every row",
+                "remove the rule, or write the condition for the callers it should admit",
+            ),
+            None => return,
+        };
+        let span = attribute
+            .positional()
+            .nth(1)
+            .map_or(attribute.span, Value::span);
+        self.report(
+            Diagnostic::warning("W0162", message, span)
+                .with_label(label)
+                .with_help(help),
+        );
     }
 
     /// A rule comparing an account field that sign-up may set lets anyone choose what the
@@ -518,5 +549,35 @@ impl Checker<'_> {
             .with_help(help),
         );
         None
+    }
+}
+
+/// The value of a condition that holds or fails whoever calls and whatever the row; `None`
+/// when it depends on either.
+fn constant(condition: &Condition) -> Option<bool> {
+    match condition {
+        Condition::Public => Some(true),
+        Condition::Not { condition } => constant(condition).map(|b| !b),
+        Condition::All { conditions } => {
+            let values: Vec<Option<bool>> = conditions.iter().map(constant).collect();
+            if values.contains(&Some(false)) {
+                Some(false)
+            } else if values.iter().all(|v| *v == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Condition::Any { conditions } => {
+            let values: Vec<Option<bool>> = conditions.iter().map(constant).collect();
+            if values.contains(&Some(true)) {
+                Some(true)
+            } else if values.iter().all(|v| *v == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
