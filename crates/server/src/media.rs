@@ -50,9 +50,42 @@ pub fn accept(headers: &HeaderMap) -> Result<Accept, ApiError> {
     })
 }
 
-/// Checks the body's `Content-Type` and parses it as JSON. A missing content type is
-/// taken as JSON (as PostgREST does).
-pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+/// The bounds on the shape of a JSON body (its size is bounded before it is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonLimits {
+    /// Deepest nesting of arrays and objects.
+    pub max_depth: usize,
+    /// Most rows (elements of a top-level array).
+    pub max_rows: usize,
+    /// Most members of one row object (the top-level object, or an element of the
+    /// top-level array).
+    pub max_keys: usize,
+}
+
+impl JsonLimits {
+    pub fn new(config: &crate::ServerConfig) -> JsonLimits {
+        JsonLimits {
+            max_depth: config.max_json_depth,
+            max_rows: config.max_body_rows,
+            max_keys: config.max_body_keys,
+        }
+    }
+}
+
+impl Default for JsonLimits {
+    fn default() -> Self {
+        JsonLimits::new(&crate::ServerConfig::default())
+    }
+}
+
+/// Checks the body's `Content-Type` and parses it as JSON within `limits`: a body nested
+/// too deep is refused before it is parsed, one with too many rows or members right
+/// after. A missing content type is taken as JSON (as PostgREST does).
+pub fn json_body(
+    headers: &HeaderMap,
+    body: &Bytes,
+    limits: &JsonLimits,
+) -> Result<Value, ApiError> {
     if let Some(value) = headers.get(header::CONTENT_TYPE) {
         let text = value.to_str().unwrap_or("(not valid header text)");
         let essence = text
@@ -67,11 +100,82 @@ pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
             });
         }
     }
-    serde_json::from_slice(body).map_err(|error| {
+    if let Some(offset) = too_deep(body, limits.max_depth) {
+        return Err(
+            ApiError::bad_request("PGRST102", "The JSON body is nested too deep")
+                .with_details(format!(
+                    "arrays and objects nested deeper than {} levels (at byte {offset})",
+                    limits.max_depth
+                ))
+                .with_hint("Send a JSON object or an array of objects"),
+        );
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
         ApiError::bad_request("PGRST102", "Empty or invalid json")
             .with_details(format!("{error}"))
             .with_hint("Send a JSON object or an array of objects")
-    })
+    })?;
+    let rows: &[Value] = match &value {
+        Value::Array(rows) => {
+            if rows.len() > limits.max_rows {
+                return Err(ApiError::TooManyRows {
+                    rows: rows.len(),
+                    limit: limits.max_rows,
+                });
+            }
+            rows
+        }
+        other => std::slice::from_ref(other),
+    };
+    for (index, row) in rows.iter().enumerate() {
+        if let Value::Object(members) = row {
+            if members.len() > limits.max_keys {
+                return Err(ApiError::bad_request(
+                    "PGRST102",
+                    "A row of the JSON body has too many members",
+                )
+                .with_details(format!(
+                    "row {index} has {} members, over the limit of {}",
+                    members.len(),
+                    limits.max_keys
+                ))
+                .with_hint("Send only the fields of the model"));
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// The offset of the first bracket nesting arrays and objects deeper than `max`, found
+/// in one pass over the text without parsing it (brackets inside strings do not count).
+fn too_deep(body: &[u8], max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (offset, &byte) in body.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(offset);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -102,16 +206,98 @@ mod tests {
     #[test]
     fn bodies_must_be_json() {
         let body = Bytes::from_static(b"{\"a\":1}");
-        assert!(json_body(&HeaderMap::new(), &body).is_ok());
+        let limits = JsonLimits::default();
+        assert!(json_body(&HeaderMap::new(), &body, &limits).is_ok());
         assert!(json_body(
             &with(header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            &body
+            &body,
+            &limits
         )
         .is_ok());
         assert!(matches!(
-            json_body(&with(header::CONTENT_TYPE, "text/csv"), &body),
+            json_body(&with(header::CONTENT_TYPE, "text/csv"), &body, &limits),
             Err(ApiError::UnsupportedMediaType { .. })
         ));
-        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(b"{")).is_err());
+        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(b"{"), &limits).is_err());
+    }
+
+    fn body_of(text: String) -> Bytes {
+        Bytes::from(text)
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    fn code(result: Result<Value, ApiError>) -> (u16, String) {
+        let error = result.expect_err("refused");
+        let body = error.body();
+        (
+            error.status().as_u16(),
+            body["code"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    #[test]
+    fn bodies_nested_to_the_limit_are_read_and_deeper_ones_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        assert!(json_body(&headers, &body_of(nested(64)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(nested(65)), &limits)),
+            (400, "PGRST102".into())
+        );
+        // A million brackets are refused at the 65th, without recursion.
+        assert_eq!(
+            code(json_body(
+                &headers,
+                &body_of("[".repeat(1_000_000)),
+                &limits
+            )),
+            (400, "PGRST102".into())
+        );
+        // Brackets inside strings, escaped quotes included, are text.
+        let text = format!("{{\"a\": \"\\\"{}\"}}", "[".repeat(100));
+        assert!(json_body(&headers, &body_of(text), &limits).is_ok());
+    }
+
+    #[test]
+    fn bodies_with_rows_to_the_limit_are_read_and_more_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        let rows = |n: usize| format!("[{}]", vec!["{}"; n].join(","));
+        assert!(json_body(&headers, &body_of(rows(10_000)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(rows(10_001)), &limits)),
+            (413, "PGRST413".into())
+        );
+    }
+
+    #[test]
+    fn rows_with_members_to_the_limit_are_read_and_more_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        let row = |n: usize| {
+            format!(
+                "{{{}}}",
+                (0..n)
+                    .map(|i| format!("\"k{i}\":1"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        assert!(json_body(&headers, &body_of(row(1000)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(row(1001)), &limits)),
+            (400, "PGRST102".into())
+        );
+        assert_eq!(
+            code(json_body(
+                &headers,
+                &body_of(format!("[{{}},{}]", row(1001))),
+                &limits
+            )),
+            (400, "PGRST102".into())
+        );
     }
 }
