@@ -43,7 +43,7 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// The request body has more rows than the configured limit (413).
     #[error("too many rows in the request body")]
-    TooManyRows { rows: usize, limit: usize },
+    TooManyRows { limit: usize },
     /// The request target (path and query string) is longer than the limit (414).
     #[error("request target too long")]
     UriTooLong { length: usize, limit: usize },
@@ -175,9 +175,9 @@ impl ApiError {
                     None,
                     Some("Send fewer rows per request".into()),
                 ),
-                ApiError::TooManyRows { rows, limit } => (
+                ApiError::TooManyRows { limit } => (
                     "PGRST413",
-                    format!("The request body has {rows} rows, over the limit of {limit}"),
+                    format!("The request body has more rows than the limit of {limit}"),
                     None,
                     Some("Send fewer rows per request".into()),
                 ),

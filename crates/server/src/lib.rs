@@ -39,7 +39,7 @@ pub mod identity;
 pub mod keys;
 pub mod limits;
 mod listen;
-mod media;
+pub mod media;
 pub mod migrate;
 mod rest;
 pub mod settings;

@@ -79,8 +79,8 @@ impl Default for JsonLimits {
 }
 
 /// Checks the body's `Content-Type` and parses it as JSON within `limits`: a body nested
-/// too deep is refused before it is parsed, one with too many rows or members right
-/// after. A missing content type is taken as JSON (as PostgREST does).
+/// too deep, with too many rows or a row with too many members is refused before it is
+/// parsed. A missing content type is taken as JSON (as PostgREST does).
 pub fn json_body(
     headers: &HeaderMap,
     body: &Bytes,
@@ -100,58 +100,28 @@ pub fn json_body(
             });
         }
     }
-    if let Some(offset) = too_deep(body, limits.max_depth) {
-        return Err(
-            ApiError::bad_request("PGRST102", "The JSON body is nested too deep")
-                .with_details(format!(
-                    "arrays and objects nested deeper than {} levels (at byte {offset})",
-                    limits.max_depth
-                ))
-                .with_hint("Send a JSON object or an array of objects"),
-        );
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
+    shape(body, limits)?;
+    serde_json::from_slice(body).map_err(|error| {
         ApiError::bad_request("PGRST102", "Empty or invalid json")
             .with_details(format!("{error}"))
             .with_hint("Send a JSON object or an array of objects")
-    })?;
-    let rows: &[Value] = match &value {
-        Value::Array(rows) => {
-            if rows.len() > limits.max_rows {
-                return Err(ApiError::TooManyRows {
-                    rows: rows.len(),
-                    limit: limits.max_rows,
-                });
-            }
-            rows
-        }
-        other => std::slice::from_ref(other),
-    };
-    for (index, row) in rows.iter().enumerate() {
-        if let Value::Object(members) = row {
-            if members.len() > limits.max_keys {
-                return Err(ApiError::bad_request(
-                    "PGRST102",
-                    "A row of the JSON body has too many members",
-                )
-                .with_details(format!(
-                    "row {index} has {} members, over the limit of {}",
-                    members.len(),
-                    limits.max_keys
-                ))
-                .with_hint("Send only the fields of the model"));
-            }
-        }
-    }
-    Ok(value)
+    })
 }
 
-/// The offset of the first bracket nesting arrays and objects deeper than `max`, found
-/// in one pass over the text without parsing it (brackets inside strings do not count).
-fn too_deep(body: &[u8], max: usize) -> Option<usize> {
+/// Checks a JSON text's shape against `limits` in one pass over its bytes, without
+/// parsing it (brackets and commas inside strings do not count): the nesting of arrays
+/// and objects, the rows of a top-level array (its elements) and the members of each row
+/// object (the top-level object, or an object element of the top-level array). A text
+/// that is not JSON passes, for the parser to refuse.
+fn shape(body: &[u8], limits: &JsonLimits) -> Result<(), ApiError> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
+    // The kinds of the containers at depths 1 and 2 (the top level and its elements).
+    let mut kinds = [0u8; 2];
+    // Commas seen directly in the top-level array, and in the current row object.
+    let mut row_commas = 0usize;
+    let mut member_commas = 0usize;
     for (offset, &byte) in body.iter().enumerate() {
         if in_string {
             if escaped {
@@ -167,15 +137,56 @@ fn too_deep(body: &[u8], max: usize) -> Option<usize> {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > max {
-                    return Some(offset);
+                if depth > limits.max_depth {
+                    return Err(ApiError::bad_request(
+                        "PGRST102",
+                        "The JSON body is nested too deep",
+                    )
+                    .with_details(format!(
+                        "arrays and objects nested deeper than {} levels (at byte {offset})",
+                        limits.max_depth
+                    ))
+                    .with_hint("Send a JSON object or an array of objects"));
+                }
+                if depth <= 2 {
+                    kinds[depth - 1] = byte;
+                }
+                let opens_row = byte == b'{' && (depth == 1 || (depth == 2 && kinds[0] == b'['));
+                if opens_row {
+                    member_commas = 0;
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => {
+                let in_rows = depth == 1 && kinds[0] == b'[';
+                let in_row = (depth == 1 && kinds[0] == b'{')
+                    || (depth == 2 && kinds[0] == b'[' && kinds[1] == b'{');
+                if in_rows {
+                    row_commas += 1;
+                    if row_commas >= limits.max_rows {
+                        return Err(ApiError::TooManyRows {
+                            limit: limits.max_rows,
+                        });
+                    }
+                } else if in_row {
+                    member_commas += 1;
+                    if member_commas >= limits.max_keys {
+                        return Err(ApiError::bad_request(
+                            "PGRST102",
+                            "A row of the JSON body has too many members",
+                        )
+                        .with_details(format!(
+                            "row {row_commas} has more than {} members",
+                            limits.max_keys
+                        ))
+                        .with_hint("Send only the fields of the model"));
+                    }
+                }
+            }
             _ => {}
         }
     }
-    None
+    Ok(())
 }
 
 #[cfg(test)]
@@ -299,5 +310,97 @@ mod tests {
             )),
             (400, "PGRST102".into())
         );
+        // Members of a row are counted across the objects nested in it.
+        let members = row(1000);
+        let nested = format!(
+            "{{\"x\":{{\"y\":1,\"z\":2}},{}}}",
+            &members[1..members.len() - 1]
+        );
+        assert_eq!(
+            code(json_body(&headers, &body_of(nested), &limits)),
+            (400, "PGRST102".into())
+        );
+    }
+}
+
+/// The short form of the `json_body` fuzz target under `fuzz/`: arbitrary and generated
+/// bodies are read or refused with a client error, never a panic; what is read is within
+/// the limits; and the depth check agrees with the JSON parser.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn check(bytes: &[u8], limits: &JsonLimits) {
+        match json_body(&HeaderMap::new(), &Bytes::copy_from_slice(bytes), limits) {
+            Ok(value) => {
+                assert!(depth(&value) <= limits.max_depth);
+                if let Value::Array(rows) = &value {
+                    assert!(rows.len() <= limits.max_rows);
+                }
+            }
+            Err(error) => {
+                let status = error.status().as_u16();
+                assert!((400..500).contains(&status), "{error:?}");
+                assert!(error.body()["code"].is_string());
+                // Text the parser reads within the limits is never refused.
+                if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                    let rows = value.as_array().map_or(1, Vec::len);
+                    assert!(
+                        depth(&value) > limits.max_depth
+                            || rows > limits.max_rows
+                            || value
+                                .as_array()
+                                .map_or_else(|| vec![&value], |r| r.iter().collect())
+                                .iter()
+                                .any(|row| row
+                                    .as_object()
+                                    .is_some_and(|m| m.len() > limits.max_keys)),
+                        "refused a body within the limits: {error:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[ -~\\\\\"\\[\\]{}]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(12, 128, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(("[a-z\\[\"]{0,3}", inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            check(&bytes, &JsonLimits::default());
+        }
+
+        #[test]
+        fn generated_json_is_read_within_small_limits_or_refused(value in json()) {
+            let limits = JsonLimits { max_depth: 4, max_rows: 3, max_keys: 3 };
+            let text = serde_json::to_vec(&value).unwrap_or_default();
+            check(&text, &limits);
+            check(&text, &JsonLimits::default());
+        }
     }
 }
