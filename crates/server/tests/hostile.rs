@@ -232,3 +232,53 @@ engine_tests! {
         assert_eq!(status, 200, "{body}");
     }
 }
+
+/// The limits are checked before any database work: with the database stopped, requests
+/// over a limit still get their 4xx at once, while a request within the limits gets 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_are_checked_before_any_database_work() {
+    let Some(cluster) = tessera_testkit::private_cluster().await else {
+        return;
+    };
+    let db = Database::Postgres(cluster.create_database().await.expect("database"));
+    let server = TestServer::start(&db).await;
+    cluster.stop().await.expect("stop PostgreSQL");
+    let (status, _, body) = send(server.get("/rest/v1/projects?limit=1")).await;
+    assert_eq!(status, 503, "the database is down: {body}");
+    let limit = ServerConfig::default().max_url_length;
+    let (status, body) = raw(
+        server.addr,
+        &get_head(server.addr, &target_of(limit + 1), &[]),
+        b"",
+    )
+    .await;
+    assert_error(status, &body, 414, "PGRST414");
+    let (status, body) = raw(
+        server.addr,
+        &get_head(server.addr, "/rest/v1/projects", &headers_counting(101)),
+        b"",
+    )
+    .await;
+    assert_error(status, &body, 431, "PGRST431");
+    let deep = format!("({}a.eq.1{})", "or(".repeat(16), ")".repeat(16));
+    let (status, _, body) = send(server.get("/rest/v1/projects").query(&[("or", deep)])).await;
+    assert_error(status, &body, 400, "PGRST100");
+    let (status, _, body) = send(
+        server
+            .post("/rest/v1/projects")
+            .header("content-type", "application/json")
+            .body("[".repeat(65)),
+    )
+    .await;
+    assert_error(status, &body, 400, "PGRST102");
+    let rows = format!("[{}]", vec!["{}"; 10_001].join(","));
+    let (status, _, body) = send(
+        server
+            .post("/rest/v1/projects")
+            .header("content-type", "application/json")
+            .body(rows),
+    )
+    .await;
+    assert_error(status, &body, 413, "PGRST413");
+    cluster.start_again().await.expect("start PostgreSQL again");
+}
