@@ -135,7 +135,44 @@ struct Outcome {
     /// Failing checks by code and name, with counts (e.g. `ST103 Undocumented status code: 2`).
     failures: Vec<String>,
     failures_total: u64,
-    exit_ok: bool,
+    /// Errors schemathesis reports instead of a check's result (`Network Error: 1`).
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    /// Network errors (no answer in time, a connection reset) are the server's; other
+    /// errors are schemathesis' own (its generator failing on a schema), reported only.
+    fn network_errors(&self) -> bool {
+        self.errors.iter().any(|e| e.starts_with("Network Error"))
+    }
+}
+
+/// The items of a summary list headed `heading` (`❌ ST103 Undocumented status code: 16`),
+/// without their marks.
+fn summary_items(stdout: &str, heading: &str, mark: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut inside = false;
+    for line in stdout.lines() {
+        let line = line.trim();
+        if line == heading {
+            inside = true;
+            continue;
+        }
+        if inside {
+            match line.strip_prefix(mark) {
+                Some(item) => items.push(item.trim().to_owned()),
+                None => inside = false,
+            }
+        }
+    }
+    items
+}
+
+/// The count at the end of a summary item (`...: 16`), 1 when it has none.
+fn count_of(item: &str) -> u64 {
+    item.rsplit_once(": ")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(1)
 }
 
 fn run(exe: &Path, serve: &Serve, caller: &str, examples: &str, dir: &Path) -> Outcome {
@@ -200,36 +237,15 @@ fn run(exe: &Path, serve: &Serve, caller: &str, examples: &str, dir: &Path) -> O
         .find_map(|l| l.trim().strip_prefix("Tested: "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    // The summary lists failures as `❌ ST103 Undocumented status code: 16`.
-    let mut failures = Vec::new();
-    let mut failures_total = 0;
-    let mut in_failures = false;
-    for line in stdout.lines() {
-        let line = line.trim();
-        if line == "Failures:" {
-            in_failures = true;
-            continue;
-        }
-        if in_failures {
-            match line.strip_prefix("❌ ") {
-                Some(item) => {
-                    failures_total += item
-                        .rsplit_once(": ")
-                        .and_then(|(_, n)| n.parse::<u64>().ok())
-                        .unwrap_or(1);
-                    failures.push(item.to_owned());
-                }
-                None => in_failures = false,
-            }
-        }
-    }
+    let failures = summary_items(&stdout, "Failures:", "❌");
+    let failures_total = failures.iter().map(|f| count_of(f)).sum();
     Outcome {
         operations,
         requests: entries.len(),
         server_errors,
         failures,
         failures_total,
-        exit_ok: output.status.success(),
+        errors: summary_items(&stdout, "Errors:", "🚫"),
     }
 }
 
@@ -277,20 +293,23 @@ async fn schemathesis_finds_no_server_error_and_no_nonconformance() {
                 let outcome = tokio::task::block_in_place(|| {
                     run(&exe, &serve, &caller_name, &examples, &run_dir)
                 });
+                let listed = |total: u64, items: &[String]| {
+                    if items.is_empty() {
+                        "0".to_owned()
+                    } else {
+                        format!("{total} ({})", items.join("; "))
+                    }
+                };
                 report(&format!(
-                    "| {app} | {engine} | {caller} | {} | {} | {} | {} |",
+                    "| {app} | {engine} | {caller} | {} | {} | {} | {} | {} |",
                     outcome.operations,
                     outcome.requests,
                     outcome.server_errors.len(),
-                    if outcome.failures.is_empty() {
-                        "0".to_owned()
-                    } else {
-                        format!(
-                            "{} ({})",
-                            outcome.failures_total,
-                            outcome.failures.join("; ")
-                        )
-                    }
+                    listed(outcome.failures_total, &outcome.failures),
+                    listed(
+                        outcome.errors.iter().map(|e| count_of(e)).sum(),
+                        &outcome.errors
+                    ),
                 ));
                 if outcome.requests == 0 || outcome.operations == 0 {
                     let text =
@@ -302,11 +321,7 @@ async fn schemathesis_finds_no_server_error_and_no_nonconformance() {
                 for error in outcome.server_errors.iter().take(5) {
                     problems.push(format!("{app} on {engine} as {caller}: {error}"));
                 }
-                if !outcome.failures.is_empty()
-                    || (!outcome.exit_ok
-                        && outcome.server_errors.is_empty()
-                        && outcome.failures.is_empty())
-                {
+                if !outcome.failures.is_empty() || outcome.network_errors() {
                     let text =
                         std::fs::read_to_string(run_dir.join("output.txt")).unwrap_or_default();
                     let failures_part = text
