@@ -357,18 +357,92 @@ mod fuzz {
                     assert!(
                         depth(&value) > limits.max_depth
                             || rows > limits.max_rows
-                            || value
-                                .as_array()
-                                .map_or_else(|| vec![&value], |r| r.iter().collect())
-                                .iter()
-                                .any(|row| row
-                                    .as_object()
-                                    .is_some_and(|m| m.len() > limits.max_keys)),
+                            || written_members(bytes).is_some_and(|m| m > limits.max_keys),
                         "refused a body within the limits: {error:?}"
                     );
                 }
             }
         }
+    }
+
+    /// The most members written in one row object of a JSON text (the top-level object, or
+    /// an object element of the top-level array), a repeated key counted each time, as the
+    /// parser reads them; `None` when the text is not JSON.
+    fn written_members(bytes: &[u8]) -> Option<usize> {
+        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use std::fmt;
+
+        /// Counts the members of a map; `top`: counts those of the rows of an array too.
+        struct Members {
+            top: bool,
+        }
+
+        impl<'de> Visitor<'de> for Members {
+            type Value = usize;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                let mut members = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    members += 1;
+                }
+                Ok(members)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+                let mut most = 0;
+                if self.top {
+                    while let Some(Row(members)) = seq.next_element::<Row>()? {
+                        most = most.max(members);
+                    }
+                } else {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                }
+                Ok(most)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_unit<E>(self) -> Result<usize, E> {
+                Ok(0)
+            }
+        }
+
+        struct Row(usize);
+
+        impl<'de> serde::Deserialize<'de> for Row {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Row, D::Error> {
+                d.deserialize_any(Members { top: false }).map(Row)
+            }
+        }
+
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let members = (&mut deserializer)
+            .deserialize_any(Members { top: true })
+            .ok()?;
+        deserializer.end().ok()?;
+        Some(members)
     }
 
     fn json() -> impl Strategy<Value = Value> {
@@ -385,6 +459,21 @@ mod fuzz {
                     .prop_map(|members| Value::Object(members.into_iter().collect())),
             ]
         })
+    }
+
+    /// Regression: a row object repeating its keys is counted as written, with more
+    /// members than its parsed value keeps (found by the `json_body` fuzz target).
+    #[test]
+    fn repeated_keys_count_as_written() {
+        let limits = JsonLimits {
+            max_depth: 8,
+            max_rows: 16,
+            max_keys: 2,
+        };
+        let text = br#"{"a":1,"a":2,"a":3}"#;
+        check(text, &limits);
+        assert_eq!(written_members(text), Some(3));
+        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(text), &limits).is_err());
     }
 
     proptest! {
