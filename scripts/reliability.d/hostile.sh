@@ -18,6 +18,12 @@ trap 'rm -f "$attacks" "$apis" "$fuzzlog"' EXIT
 status=0
 
 ./scripts/ensure-tools --schemathesis >&2 || true
+# PostgreSQL: the local server when it answers (each run gets a throwaway database of its
+# own there), else the test support's throwaway cluster.
+if [ -z "${TESSERA_TEST_DATABASE_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+    && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export TESSERA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
+fi
 
 TESSERA_RELIABILITY_REPORT="$attacks" \
   cargo test -q -p tessera-cli --test hostile -- --test-threads=1 >&2 || status=1
