@@ -39,87 +39,23 @@ cargo build --release -q -p tessera-server --example bench_driver --example bare
 BIN=target/release
 DRIVER=$BIN/examples/bench_driver
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_http() { # URL
-  for _ in $(seq 1 100); do
-    curl -fs "$1" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "bench: $1 did not come up" >&2
-  return 1
-}
-
-# wrk LUA_SCRIPT URL -> "rps p50_ms p99_ms non2xx"
-run_wrk() {
-  local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$1" "$2")
-  echo "$out" >>"$WORK/wrk.log"
-  local rps p50 p99 errors
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errors:-0}"
-}
-
-to_ms() { # 1.23ms / 456.00us / 1.2s -> milliseconds
-  python3 -c '
-import sys, re
-v = sys.argv[1]
-m = re.match(r"([0-9.]+)(us|ms|s)", v)
-if not m: print("nan"); sys.exit()
-n, u = float(m.group(1)), m.group(2)
-print(round(n / 1000 if u == "us" else n * 1000 if u == "s" else n, 3))' "$1"
-}
-
-lua() { # NAME METHOD PATH BODY_TEMPLATE -> script path
-  local file="$WORK/$1.lua"
-  cat >"$file" <<LUA
--- tid is a global set per thread by setup() (a local would hide it).
-local counter = 0
-local n = 0
-setup = function(thread) n = n + 1; thread:set("tid", n) end
-init = function(args) math.randomseed(os.time() + (tid or 0) * 7919) end
-request = function()
-  counter = counter + 1
-  local body = nil
-  local template = [[$4]]
-  if template ~= "" then
-    body = string.gsub(template, "UNIQUE", string.format("%d-%d-%d", tid or 0, counter, math.random(1000000000)))
-  end
-  local headers = { ["Authorization"] = "Bearer $KEY", ["Content-Type"] = "application/json" }
-  return wrk.format("$2", [[$3]], headers, body)
-end
-LUA
-  echo "$file"
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
 bench_engine() { # ENGINE DATABASE_URL
-  local engine=$1 url=$2 port pid
-  port=$(free_port)
-  TESSERA_SERVICE_KEY=$KEY RUST_LOG=warn $BIN/tessera serve "$SCHEMA" --database-url "$url" --listen "127.0.0.1:$port" \
-    >"$WORK/serve-$engine.log" 2>&1 &
-  pid=$!
+  local engine=$1 url=$2 pid port project
+  read -r pid port project < <(start_seeded_server "$BIN/tessera" "$url" "$WORK/serve-$engine.log")
   PIDS+=("$pid")
-  wait_http "http://127.0.0.1:$port/ready"
-  local api="http://127.0.0.1:$port"
-  local project
-  project=$($DRIVER seed "$api" "$KEY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["project"])')
   echo "bench: $engine seeded (project $project)" >&2
-  declare -A method path body
-  method[read_one]=GET;   path[read_one]="/rest/v1/projects?id=eq.$project"; body[read_one]=""
-  method[list_50]=GET;    path[list_50]="/rest/v1/tour_pages?projectId=eq.$project&environment=eq.dev&order=sort_order.asc&limit=50"; body[list_50]=""
-  method[embed]=GET;      path[embed]="/rest/v1/projects?select=id,name,slug,tour_pages_project(id,name,slug)&order=slug&limit=10"; body[embed]=""
-  method[insert]=POST;    path[insert]="/rest/v1/tour_pages"; body[insert]="{\"projectId\":\"$project\",\"name\":\"Bench page\",\"slug\":\"bench-UNIQUE\"}"
-  method[update]=PATCH;   path[update]="/rest/v1/projects?id=eq.$project"; body[update]="{\"description\":\"Updated UNIQUE\"}"
-  for w in read_one list_50 embed insert update; do
+  define_workloads "$project"
+  local api="http://127.0.0.1:$port"
+  for w in "${WORKLOADS[@]}"; do
     echo "bench: $engine $w (http)" >&2
     local script http driver
-    script=$(lua "$engine-$w" "${method[$w]}" "${path[$w]}" "${body[$w]}")
+    script=$(lua "$engine-$w" "${METHOD[$w]}" "${URL_PATH[$w]}" "${BODY[$w]}")
     http=$(run_wrk "$script" "$api")
     echo "bench: $engine $w (driver)" >&2
     driver=$($DRIVER run "$url" "$w" "$SECONDS_PER_RUN" "$CONNECTIONS" "$project" |
@@ -141,11 +77,10 @@ kill "${PIDS[-1]}" 2>/dev/null || true
 
 bench_engine sqlite "sqlite://$WORK/bench.db?mode=rwc"
 PG_NOTE=""
-if [ "$PG_URL" != skip ] && psql "$PG_URL" -Atc 'select 1' >/dev/null 2>&1; then
-  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)' >/dev/null
-  psql "$PG_URL" -qc 'CREATE DATABASE tessera_bench' >/dev/null
-  bench_engine postgres "${PG_URL%/*}/tessera_bench"
-  psql "$PG_URL" -qc 'DROP DATABASE IF EXISTS tessera_bench WITH (FORCE)' >/dev/null
+pg_url=$(fresh_pg_database tessera_bench)
+if [ -n "$pg_url" ]; then
+  bench_engine postgres "$pg_url"
+  drop_pg_database tessera_bench
 else
   PG_NOTE="PostgreSQL was not reachable at $PG_URL: its rows are missing."
 fi
@@ -231,6 +166,14 @@ for engine, w, http, driver in rows:
             combined = (f"for reading one row on SQLite that combined ceiling is about {ceiling:,.0f} req/s, "
                         f"and the API reached {100 * r / ceiling:.0f}% of it.")
 lines.append(EXPLANATION.format(combined=combined))
+# The before/after comparison (bench/compare.sh) is a section of its own: keep it.
+try:
+    previous = open(out).read()
+except FileNotFoundError:
+    previous = ""
+begin, end = "<!-- compare:begin -->", "<!-- compare:end -->"
+if begin in previous and end in previous:
+    lines.append(begin + previous.split(begin, 1)[1].split(end, 1)[0] + end)
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -63,3 +63,59 @@ engine_tests! {
         assert_eq!(folders, 1, "one migration folder is written");
     }
 }
+
+fn plan(schema: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("plan")
+        .arg(schema)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("tessera plan runs")
+}
+
+/// `tessera plan` on a new project lists the engine's system tables among the first
+/// migration's steps, with the SQL that creates them if they are not there yet.
+#[test]
+fn the_first_plan_shows_the_system_tables() {
+    let dir = dir("plan-system-tables");
+    let schema = dir.join("schema.tsr");
+    std::fs::write(&schema, SCHEMA).expect("schema");
+    for dialect in ["sqlite", "postgres"] {
+        let output = plan(&schema, &["--dialect", dialect]);
+        assert!(output.status.success(), "{}", text(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for table in [
+            "_tessera_sessions",
+            "_tessera_sign_in_failures",
+            "_tessera_settings",
+        ] {
+            assert!(
+                stdout.contains(&format!(". create table {table}\n")),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains(&format!("CREATE TABLE IF NOT EXISTS \"{table}\"")),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+/// A database URL of another engine is refused by its scheme, without repeating the URL.
+#[test]
+fn a_database_url_of_another_engine_is_refused_by_its_scheme() {
+    let dir = dir("plan-mysql");
+    let schema = dir.join("schema.tsr");
+    std::fs::write(&schema, SCHEMA).expect("schema");
+    let output = plan(&schema, &["--database-url", "mysql://root:hunter2@db/app"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unsupported database URL scheme `mysql:`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("postgres:"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -7,12 +7,10 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row, SqliteConnection};
 use tessera_sql::quote::ident;
-use tessera_sql::DialectKind;
+use tessera_sql::system::{self, HISTORY_TABLE};
+use tessera_sql::{ddl, DialectKind};
 
 use crate::MigrateError;
-
-/// The table recording applied migrations.
-pub const HISTORY_TABLE: &str = "_tessera_migrations";
 
 /// The key of the PostgreSQL advisory lock held while migrating (`tessera_m` in ASCII).
 const PG_LOCK_KEY: i64 = 0x7465_7373_6572_615f;
@@ -33,8 +31,8 @@ pub(crate) enum Db {
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, MigrateError> {
-        match DialectKind::from_url(url) {
-            Some(DialectKind::Sqlite) => {
+        match DialectKind::from_url(url)? {
+            DialectKind::Sqlite => {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
@@ -44,11 +42,10 @@ impl Db {
                     .foreign_keys(false);
                 Ok(Db::Sqlite(options.connect().await?))
             }
-            Some(DialectKind::Postgres) => {
+            DialectKind::Postgres => {
                 let options = PgConnectOptions::from_str(url)?;
                 Ok(Db::Postgres(options.connect().await?))
             }
-            None => Err(MigrateError::UnsupportedUrl(url.to_owned())),
         }
     }
 
@@ -158,21 +155,11 @@ impl Db {
         Ok(self.fetch_i64(&sql, &[]).await? > 0)
     }
 
+    /// Creates the history table when it is missing (it is declared with the other system
+    /// tables, but no migration creates it: it says which migrations ran).
     pub async fn ensure_history(&mut self) -> Result<(), sqlx::Error> {
-        let t = ident(HISTORY_TABLE);
-        let sql = match self {
-            Db::Sqlite(_) => format!(
-                "CREATE TABLE IF NOT EXISTS {t} (\"id\" INTEGER PRIMARY KEY, \"name\" TEXT NOT NULL, \
-                 \"checksum\" TEXT NOT NULL, \"schema\" TEXT NOT NULL, \
-                 \"applied_at\" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
-            ),
-            Db::Postgres(_) => format!(
-                "CREATE TABLE IF NOT EXISTS {t} (\"id\" integer PRIMARY KEY, \"name\" text NOT NULL, \
-                 \"checksum\" text NOT NULL, \"schema\" jsonb NOT NULL, \
-                 \"applied_at\" timestamptz NOT NULL DEFAULT now())"
-            ),
-        };
-        self.execute(&sql).await
+        let table = system::history_table(self.dialect());
+        self.execute(&ddl::create_table(&table, true)).await
     }
 
     pub async fn history(&mut self) -> Result<Vec<HistoryEntry>, sqlx::Error> {

@@ -3,10 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use tessera_schema::Schema;
 use tessera_sql::DialectKind;
 
-use crate::MigrateError;
+use crate::{MigrateError, Snapshot};
 
 /// One migration as written in the folder.
 #[derive(Debug, Clone)]
@@ -17,8 +16,8 @@ pub struct MigrationFiles {
     pub dir: PathBuf,
     pub postgres_sql: String,
     pub sqlite_sql: String,
-    /// The schema after this migration.
-    pub schema: Schema,
+    /// What the database holds after this migration (`schema.json`).
+    pub snapshot: Snapshot,
 }
 
 impl MigrationFiles {
@@ -81,8 +80,8 @@ pub fn read_migrations(dir: &Path) -> Result<Vec<MigrationFiles>, MigrateError> 
             std::fs::read_to_string(&p).map_err(|e| io(&p, e))
         };
         let schema_text = read("schema.json")?;
-        let schema: Schema =
-            serde_json::from_str(&schema_text).map_err(|e| MigrateError::BadMigrationFolder {
+        let snapshot =
+            Snapshot::from_json(&schema_text).map_err(|e| MigrateError::BadMigrationFolder {
                 path: path.clone(),
                 reason: format!("schema.json: {e}"),
             })?;
@@ -92,7 +91,7 @@ pub fn read_migrations(dir: &Path) -> Result<Vec<MigrationFiles>, MigrateError> 
             postgres_sql: read(sql_file_name(DialectKind::Postgres))?,
             sqlite_sql: read(sql_file_name(DialectKind::Sqlite))?,
             dir: path,
-            schema,
+            snapshot,
         });
     }
     out.sort_by_key(|m| m.id);
@@ -119,7 +118,7 @@ pub fn write_migration(
     name: &str,
     postgres_sql: &str,
     sqlite_sql: &str,
-    schema: &Schema,
+    snapshot: &Snapshot,
 ) -> Result<PathBuf, MigrateError> {
     let path = dir.join(name);
     let partial = dir.join(format!(".{name}.partial"));
@@ -128,7 +127,7 @@ pub fn write_migration(
         _ => {}
     }
     std::fs::create_dir_all(&partial).map_err(|e| io(&partial, e))?;
-    let schema_json = serde_json::to_string_pretty(schema).map_err(MigrateError::Snapshot)?;
+    let schema_json = snapshot.to_json_pretty().map_err(MigrateError::Snapshot)?;
     for (file, text) in [
         (sql_file_name(DialectKind::Postgres), postgres_sql),
         (sql_file_name(DialectKind::Sqlite), sqlite_sql),
@@ -161,9 +160,9 @@ fn sync_dir(dir: &Path) {
 mod tests {
     use super::*;
 
-    fn schema() -> Schema {
+    fn schema() -> Snapshot {
         match tessera_schema::check_source("schema.tsr", "model notes {\n  title text\n}\n") {
-            Ok(checked) => checked.schema,
+            Ok(checked) => Snapshot::current(checked.schema),
             Err(diagnostics) => panic!("{}", diagnostics.render(false)),
         }
     }
@@ -183,7 +182,7 @@ mod tests {
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].postgres_sql, "-- pg");
         assert_eq!(read[0].sqlite_sql, "-- lite");
-        assert_eq!(read[0].schema, schema());
+        assert_eq!(read[0].snapshot, schema());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Migrations: from the schema of the last applied migration to the schema in hand.
 //!
-//! 1. Both schemas become SQL-level [`Catalog`]s for the target dialect.
+//! 1. Both schemas become SQL-level [`Catalog`]s for the target dialect, each with the
+//!    engine's system tables its [`Snapshot`] includes (`_tessera_sessions`, …; see
+//!    [`tessera_sql::system`]): a fresh database's first migration creates them, and a
+//!    database migrated by a Tessera that did not migrate them gets them in its next one.
 //! 2. [`diff`] compares them into typed [`Step`]s (renames only where the schema says so
 //!    with `@was` / `@@was`), ordered so that every reference exists when it is used.
 //! 3. [`render`] turns the steps into SQL per dialect (SQLite rebuilds tables it cannot
@@ -25,6 +28,7 @@ mod db;
 pub mod files;
 pub mod render;
 pub mod safety;
+mod snapshot;
 pub mod step;
 
 use std::fmt;
@@ -32,22 +36,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tessera_schema::Schema;
-use tessera_sql::{Catalog, SqlError};
+use tessera_sql::{system, SqlError};
 
-pub use db::{HistoryEntry, HISTORY_TABLE};
+pub use db::HistoryEntry;
 pub use files::{checksum, read_migrations, MigrationFiles};
 pub use render::{render, RenderedStep};
 pub use safety::Destructive;
+pub use snapshot::Snapshot;
 pub use step::{diff, Step};
 pub use tessera_sql::introspect::{introspect, LiveCatalog};
-pub use tessera_sql::DialectKind;
+pub use tessera_sql::system::HISTORY_TABLE;
+pub use tessera_sql::{DialectKind, UnsupportedUrl};
 
 /// Why a migration could not be planned or applied. Whatever the error, the database is as
 /// it was before the run.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://…)")]
-    UnsupportedUrl(String),
+    #[error(transparent)]
+    UnsupportedUrl(#[from] UnsupportedUrl),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -137,8 +143,8 @@ pub struct PendingMigration {
     pub sql: String,
     pub postgres_sql: String,
     pub sqlite_sql: String,
-    /// The schema after this migration.
-    pub schema: Schema,
+    /// What the database holds after this migration.
+    pub snapshot: Snapshot,
     /// Steps that can lose data on this database.
     pub destructive: Vec<Destructive>,
     /// Planned now (not yet in the migrations folder).
@@ -180,17 +186,29 @@ pub struct Report {
     pub written: Option<PathBuf>,
 }
 
-/// The steps and SQL from `old` (none: an empty database) to `new` on `dialect`.
+/// The steps and SQL from a database this Tessera migrated to `old` (none: an empty
+/// database, which also needs the system tables) to `new` on `dialect`.
 pub fn plan_steps(
     old: Option<&Schema>,
     new: &Schema,
     dialect: DialectKind,
 ) -> Result<(Vec<Step>, Vec<RenderedStep>), MigrateError> {
+    let old = old.map(|schema| Snapshot::current(schema.clone()));
+    plan_snapshots(old.as_ref(), &Snapshot::current(new.clone()), dialect)
+}
+
+/// The steps and SQL from a database holding `old` (none: an empty database) to one
+/// holding `new`, system tables included, on `dialect`.
+pub fn plan_snapshots(
+    old: Option<&Snapshot>,
+    new: &Snapshot,
+    dialect: DialectKind,
+) -> Result<(Vec<Step>, Vec<RenderedStep>), MigrateError> {
     let old = match old {
-        Some(schema) => Catalog::from_schema(schema, dialect)?,
-        None => Catalog::empty(dialect),
+        Some(snapshot) => snapshot.catalog(dialect)?,
+        None => tessera_sql::Catalog::empty(dialect),
     };
-    let new = Catalog::from_schema(new, dialect)?;
+    let new = new.catalog(dialect)?;
     let steps = diff(&old, &new);
     let rendered = render(&steps, &old, &new);
     Ok((steps, rendered))
@@ -254,7 +272,7 @@ pub fn plan_offline(
         Some(dir) => read_migrations(dir)?,
         None => Vec::new(),
     };
-    let base = files.last().map(|f| &f.schema);
+    let base = files.last().map(|f| &f.snapshot);
     let next = files.last().map_or(1, |f| f.id + 1);
     let migrations = new_migration(base, schema, dialect, next, name)?
         .into_iter()
@@ -266,16 +284,21 @@ pub fn plan_offline(
 }
 
 fn new_migration(
-    base: Option<&Schema>,
+    base: Option<&Snapshot>,
     schema: &Schema,
     dialect: DialectKind,
     id: u32,
     name: Option<&str>,
 ) -> Result<Option<PendingMigration>, MigrateError> {
-    let (steps, _) = plan_steps(base, schema, dialect)?;
+    let snapshot = Snapshot::current(schema.clone());
+    let (steps, _) = plan_snapshots(base, &snapshot, dialect)?;
     if steps.is_empty() {
         return Ok(None);
     }
+    // Named after the schema's first change; a migration of system tables alone says so.
+    let first_change = steps
+        .iter()
+        .find(|s| !s.table().is_some_and(system::is_system_table));
     let slug = match name {
         Some(name) => name
             .chars()
@@ -288,7 +311,7 @@ fn new_migration(
             })
             .collect(),
         None if base.is_none() => "init".to_owned(),
-        None => steps[0].slug(),
+        None => first_change.map_or_else(|| "tessera_system_tables".to_owned(), Step::slug),
     };
     let full_name = format!("{id:04}_{slug}");
     let mut sql = [String::new(), String::new()];
@@ -296,7 +319,7 @@ fn new_migration(
         .into_iter()
         .enumerate()
     {
-        let (_, rendered) = plan_steps(base, schema, d)?;
+        let (_, rendered) = plan_snapshots(base, &snapshot, d)?;
         sql[slot] = script(&full_name, d, &rendered);
     }
     let [postgres_sql, sqlite_sql] = sql;
@@ -310,7 +333,7 @@ fn new_migration(
         },
         postgres_sql,
         sqlite_sql,
-        schema: schema.clone(),
+        snapshot,
         destructive: Vec::new(),
         is_new: true,
     }))
@@ -370,7 +393,7 @@ async fn plan_on(
     let dialect = db.dialect();
     let history = db.history().await?;
     let mut migrations = Vec::new();
-    let base: Option<Schema>;
+    let base: Option<Snapshot>;
     let next_id: u32;
     let last_applied = history.last().map(|h| h.id).unwrap_or(0);
     if let Some(dir) = &options.migrations_dir {
@@ -388,7 +411,7 @@ async fn plan_on(
                 });
             }
         }
-        let mut previous: Option<&Schema> = None;
+        let mut previous: Option<&Snapshot> = None;
         for file in &files {
             if !history.iter().any(|h| h.id == i64::from(file.id)) {
                 if i64::from(file.id) < last_applied {
@@ -398,7 +421,7 @@ async fn plan_on(
                         last,
                     });
                 }
-                let (steps, _) = plan_steps(previous, &file.schema, dialect)?;
+                let (steps, _) = plan_snapshots(previous, &file.snapshot, dialect)?;
                 migrations.push(PendingMigration {
                     id: file.id,
                     name: file.name.clone(),
@@ -406,18 +429,18 @@ async fn plan_on(
                     sql: file.sql(dialect).to_owned(),
                     postgres_sql: file.postgres_sql.clone(),
                     sqlite_sql: file.sqlite_sql.clone(),
-                    schema: file.schema.clone(),
+                    snapshot: file.snapshot.clone(),
                     destructive: Vec::new(),
                     is_new: false,
                 });
             }
-            previous = Some(&file.schema);
+            previous = Some(&file.snapshot);
         }
-        base = files.last().map(|f| f.schema.clone());
+        base = files.last().map(|f| f.snapshot.clone());
         next_id = files.last().map_or(0, |f| f.id).max(last_applied as u32) + 1;
     } else {
         base = match history.last() {
-            Some(entry) => Some(serde_json::from_str(&entry.schema).map_err(|source| {
+            Some(entry) => Some(Snapshot::from_json(&entry.schema).map_err(|source| {
                 MigrateError::BadHistorySnapshot {
                     name: entry.name.clone(),
                     source,
@@ -486,9 +509,10 @@ async fn apply_on(
                     &migration.name,
                     &migration.postgres_sql,
                     &migration.sqlite_sql,
-                    &migration.schema,
+                    &migration.snapshot,
                 )?;
                 progress(&format!("wrote {}", path.display()));
+                report.written = Some(path.clone());
                 *written = Some(path);
             }
         }
@@ -513,7 +537,10 @@ async fn apply_on(
                 violations,
             });
         }
-        let snapshot = serde_json::to_string(&migration.schema).map_err(MigrateError::Snapshot)?;
+        let snapshot = migration
+            .snapshot
+            .to_json()
+            .map_err(MigrateError::Snapshot)?;
         db.record(
             i64::from(migration.id),
             &migration.name,

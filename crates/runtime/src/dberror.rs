@@ -121,6 +121,16 @@ pub(crate) fn map_db_error(schema: &Schema, model: Option<&Model>, error: DbErro
             "The statement ran past the database's time limit and was cancelled: nothing was changed",
         )
         .with_hint("Ask for fewer rows, or raise statement_timeout"),
+        DbError::MissingTable { table } => {
+            // The table is named in the log only: no database detail reaches a client.
+            tracing::error!(%table, "the database is not migrated: a table is missing");
+            RuntimeError::new(
+                ErrorKind::Unavailable,
+                Code::NotMigrated,
+                "The database is not migrated: a table this request needs is missing",
+            )
+            .with_hint("Run `tessera migrate` on the database (`tessera serve` migrates it at startup)")
+        }
         other => {
             tracing::error!(error = %other, "database error");
             RuntimeError::internal("database error")

@@ -44,6 +44,12 @@ impl Engine {
         self.inner.db.kind()
     }
 
+    /// The engine's pool, for the server's own tables (its settings): every request's
+    /// work goes through the engine's operations.
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
     /// Runs `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> Result<(), RuntimeError> {
         self.inner.db.ping().await.map_err(connect_error)
@@ -178,13 +184,6 @@ impl Engine {
         .await
     }
 
-    /// Creates the sessions and sign-in failure tables when they are missing (idempotent;
-    /// every node may run it).
-    pub async fn prepare_identity(&self) -> Result<(), RuntimeError> {
-        self.detached(|runner| async move { identity::prepare_identity(&runner).await })
-            .await
-    }
-
     /// Self-service sign-up: inserts an account of the identity model from `email`,
     /// `password` (under these names or the model's own) and the fields the model's
     /// `@@auth(signup: ...)` lists; every other field takes its default. Returns the new
@@ -280,7 +279,7 @@ impl Engine {
 /// A failure to reach the database, told without its internals.
 fn connect_error(error: DbError) -> RuntimeError {
     match error {
-        DbError::UnsupportedUrl | DbError::InvalidUrl(_) => {
+        DbError::UnsupportedUrl(_) | DbError::InvalidUrl(_) => {
             RuntimeError::internal("invalid database URL").with_details(error.to_string())
         }
         other => RuntimeError::new(

@@ -114,6 +114,8 @@ pub enum Code {
     PermissionDenied,
     /// `42703`: no such field.
     UnknownColumn,
+    /// `42P01`: a table the engine needs is missing: the database is not migrated.
+    NotMigrated,
     /// `42883`: an operator that does not apply to the field's type.
     OperatorMismatch,
     /// `428C9`: a field the engine maintains (or that cannot change) was written.
@@ -164,6 +166,7 @@ impl Code {
             Code::ValidationFailed => "23514",
             Code::PermissionDenied => "42501",
             Code::UnknownColumn => "42703",
+            Code::NotMigrated => "42P01",
             Code::OperatorMismatch => "42883",
             Code::ReadonlyField => "428C9",
             Code::SerializationFailure => "40001",

@@ -24,11 +24,9 @@ use crate::request::{
 };
 use crate::secrets::random_secret;
 
-/// The table of refresh tokens.
-pub const SESSIONS_TABLE: &str = "_tessera_sessions";
-
-/// The table of recent failed sign-ins per email, for lockout.
-pub const SIGN_IN_FAILURES_TABLE: &str = "_tessera_sign_in_failures";
+/// The engine's tables of refresh tokens and of recent failed sign-ins per email (for
+/// lockout), declared in [`tessera_sql::system`] and created by migrations.
+pub use tessera_sql::system::{SESSIONS_TABLE, SIGN_IN_FAILURES_TABLE};
 
 /// How failed sign-ins lock an email out: after `max_failures` failures within
 /// `window_seconds`, sign-ins with that email are refused for `lock_seconds`, whatever the
@@ -117,43 +115,6 @@ async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
     }
     let hash = hash_password(&random_token()?).await?;
     Ok(HASH.get_or_init(|| hash))
-}
-
-/// Creates the sessions and sign-in failure tables when they are missing (idempotent;
-/// every node may run it).
-pub(crate) async fn prepare_identity(runner: &Runner) -> Result<(), RuntimeError> {
-    let create = format!(
-        "CREATE TABLE IF NOT EXISTS {SESSIONS_TABLE} (\
-         token_hash TEXT PRIMARY KEY, \
-         family TEXT NOT NULL, \
-         user_id TEXT NOT NULL, \
-         created_at BIGINT NOT NULL, \
-         expires_at BIGINT NOT NULL, \
-         revoked_at BIGINT)"
-    );
-    let index = format!(
-        "CREATE INDEX IF NOT EXISTS {SESSIONS_TABLE}_user_idx ON {SESSIONS_TABLE} (user_id)"
-    );
-    let failures = format!(
-        "CREATE TABLE IF NOT EXISTS {SIGN_IN_FAILURES_TABLE} (\
-         email TEXT PRIMARY KEY, \
-         failures BIGINT NOT NULL, \
-         first_at BIGINT NOT NULL, \
-         locked_until BIGINT)"
-    );
-    let failures_index = format!(
-        "CREATE INDEX IF NOT EXISTS {SIGN_IN_FAILURES_TABLE}_first_at_idx ON {SIGN_IN_FAILURES_TABLE} (first_at)"
-    );
-    let script = [create, index, failures, failures_index].join(";\n");
-    // Two nodes starting together may both create the tables; the second attempt finds
-    // them there.
-    let run = |e: tessera_sql::DbError| {
-        RuntimeError::internal("cannot create the identity tables").with_details(e.to_string())
-    };
-    if runner.db.execute_script(&script).await.is_err() {
-        runner.db.execute_script(&script).await.map_err(run)?;
-    }
-    Ok(())
 }
 
 /// Self-service sign-up: inserts an account of the identity model from `email`,

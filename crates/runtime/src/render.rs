@@ -125,6 +125,7 @@ impl<'s> Renderer<'s> {
         match predicate {
             Predicate::Const(true) => Expr::cust("1 = 1"),
             Predicate::Const(false) => Expr::cust("1 = 0"),
+            Predicate::Unknown => Expr::cust("NULL"),
             Predicate::Compare(field, comparison, value) => {
                 self.compare(alias, field, *comparison, value)
             }
@@ -172,6 +173,16 @@ impl<'s> Renderer<'s> {
                     q.and_where(Expr::expr(column(alias, type_field)).eq(model.clone()));
                 }
                 for p in &related.predicates {
+                    q.and_where(self.predicate(&inner, p));
+                }
+                Expr::exists(q)
+            }
+            Predicate::Exists(model, predicates) => {
+                let inner = self.alias();
+                let mut q = Query::select();
+                q.expr(Expr::val(1));
+                q.from_as(Alias::new(&model.table), Alias::new(&inner));
+                for p in predicates {
                     q.and_where(self.predicate(&inner, p));
                 }
                 Expr::exists(q)

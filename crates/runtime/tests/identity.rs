@@ -22,9 +22,7 @@ model users {
 "#;
 
 async fn engine(db: &Database) -> Engine {
-    let engine = engine_with(db, checked("identity.tsr", SCHEMA)).await;
-    engine.prepare_identity().await.expect("sessions table");
-    engine
+    engine_with(db, checked("identity.tsr", SCHEMA)).await
 }
 
 async fn create(engine: &Engine, body: Value) -> Result<Value, RuntimeError> {
@@ -171,7 +169,6 @@ engine_tests! {
     async fn sign_up_takes_email_and_password_under_their_usual_names(db: Database) {
         let schema = checked("accounts.tsr", "model accounts {\n  @@auth(email: login, password: secret)\n  login   text  @unique\n  secret  text  @hash\n}\n");
         let engine = engine_with(&db, schema).await;
-        engine.prepare_identity().await.expect("identity tables");
         let account = engine.sign_up(&json!({"email": "ann@example.com", "password": "pass-word"})).await.expect("sign up");
         assert_eq!(account.email, "ann@example.com");
         engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await.expect("sign in");
@@ -232,6 +229,22 @@ engine_tests! {
         assert_eq!(refused(engine.refresh_session(&session.refresh_token, 3600).await).code, "user_disabled");
         set_disabled(false).await;
         engine.refresh_session(&session.refresh_token, 3600).await.expect("the session goes on");
+    }
+
+    /// On a database that was never migrated, signing in is refused with an error that
+    /// says so (a 503 naming `tessera migrate`), not with the database's own message; the
+    /// engine creates no table of its own.
+    async fn a_database_never_migrated_is_named_as_such(db: Database) {
+        let engine = Engine::connect(checked("identity.tsr", SCHEMA), db.url()).await.expect("connect");
+        let error = refused(engine.sign_in("ann@example.com", "pass-word", &Lockout::default()).await);
+        assert_eq!(error.kind, ErrorKind::Unavailable, "{error:?}");
+        assert_eq!(error.code, "42P01");
+        assert!(error.message.contains("not migrated"), "{}", error.message);
+        assert!(error.hint.as_deref().is_some_and(|h| h.contains("tessera migrate")), "{error:?}");
+        assert!(!format!("{error:?}").contains("no such table"), "{error:?}");
+        assert!(!format!("{error:?}").contains("does not exist"), "{error:?}");
+        let session = engine.refresh_session("some-token", 3600).await;
+        assert_eq!(refused(session).code, "42P01");
     }
 
     /// Expired refresh tokens and tokens of ended sessions are refused.

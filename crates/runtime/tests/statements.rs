@@ -41,6 +41,15 @@ model pages {
   sort     int   = 0
   team     text?
   project  -> projects  @on_delete(cascade)
+  notes    notes[]
+}
+
+/// Read by the author of the page's project, and by the page's team unless it is hidden.
+model notes {
+  @@allow(read, page.project.createdBy == auth || page.team == auth.team && !hidden)
+  body    text
+  hidden  bool  = false
+  page    -> pages  @on_delete(cascade)
 }
 "#;
 
@@ -150,6 +159,14 @@ engine_tests! {
         let (rows, statements) = read(&engine, &ann, "pages", "select=title&sort=eq.1").await;
         assert_eq!(rows.expect("read").len(), 2);
         snapshot("a_rule_over_the_callers_account_is_part_of_the_query", &db, &statements);
+    }
+
+    /// A rule over related rows is an `EXISTS` of the query itself, never a query per row.
+    async fn a_rule_over_related_rows_is_part_of_the_query(db: Database) {
+        let (engine, ann) = world(&db).await;
+        let (rows, statements) = read(&engine, &ann, "notes", "select=body").await;
+        assert!(rows.expect("read").is_empty());
+        snapshot("a_rule_over_related_rows_is_part_of_the_query", &db, &statements);
     }
 
     /// A bulk insert is one statement that returns the written rows.

@@ -207,12 +207,32 @@ pub enum Value {
     },
     List(Vec<Value>, Span),
     Object(Vec<(String, Span, Value)>, Span),
-    /// `provider != "local"`, `createdBy == auth`, `tenant == auth.tenant`: a comparison,
-    /// only as an attribute argument.
+    /// `provider != "local"`, `createdBy == auth`, `level in [owner, editor]`: a
+    /// comparison, only as an attribute argument.
     Compare {
         left: Box<Value>,
         op: CompareOp,
         right: Box<Value>,
+        span: Span,
+    },
+    /// `a && b && c` or `a || b`: conditions joined by one operator, only as an attribute
+    /// argument.
+    Logic {
+        op: LogicOp,
+        operands: Vec<Value>,
+        span: Span,
+    },
+    /// `!condition`.
+    Not(Box<Value>, Span),
+    /// `(condition)`: kept so that the formatter writes the parentheses the author wrote.
+    Group(Box<Value>, Span),
+    /// `members.some(user == auth)`: a condition over the rows a relation path reaches.
+    Quantified {
+        /// The path before the quantifier (`members`, `auth.role.permissions`).
+        path: Vec<Ident>,
+        /// `some`, `every` or `none`, as written.
+        quantifier: Ident,
+        condition: Box<Value>,
         span: Span,
     },
 }
@@ -224,6 +244,16 @@ pub enum CompareOp {
     Equal,
     /// `!=`
     NotEqual,
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+    /// `in` (the right side is a list)
+    In,
 }
 
 impl CompareOp {
@@ -231,6 +261,29 @@ impl CompareOp {
         match self {
             CompareOp::Equal => "==",
             CompareOp::NotEqual => "!=",
+            CompareOp::Less => "<",
+            CompareOp::LessOrEqual => "<=",
+            CompareOp::Greater => ">",
+            CompareOp::GreaterOrEqual => ">=",
+            CompareOp::In => "in",
+        }
+    }
+}
+
+/// The operator of a [`Value::Logic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogicOp {
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+}
+
+impl LogicOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            LogicOp::And => "&&",
+            LogicOp::Or => "||",
         }
     }
 }
@@ -246,7 +299,12 @@ impl Value {
             | Value::Object(_, s)
             | Value::Path(_, s) => *s,
             Value::Ident(i) => i.span,
-            Value::Call { span, .. } | Value::Compare { span, .. } => *span,
+            Value::Call { span, .. }
+            | Value::Compare { span, .. }
+            | Value::Logic { span, .. }
+            | Value::Not(_, span)
+            | Value::Group(_, span)
+            | Value::Quantified { span, .. } => *span,
         }
     }
 
@@ -263,6 +321,8 @@ impl Value {
             Value::List(..) => "a list",
             Value::Object(..) => "an object",
             Value::Compare { .. } => "a comparison",
+            Value::Logic { .. } | Value::Not(..) | Value::Group(..) => "a condition",
+            Value::Quantified { .. } => "a condition over related rows",
         }
     }
 

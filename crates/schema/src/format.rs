@@ -347,5 +347,22 @@ fn inline_value(v: &Value) -> String {
             op.symbol(),
             inline_value(right)
         ),
+        Value::Logic { op, operands, .. } => {
+            let operands: Vec<String> = operands.iter().map(inline_value).collect();
+            operands.join(&format!(" {} ", op.symbol()))
+        }
+        Value::Not(inner, _) => format!("!{}", inline_value(inner)),
+        Value::Group(inner, _) => format!("({})", inline_value(inner)),
+        Value::Quantified {
+            path,
+            quantifier,
+            condition,
+            ..
+        } => format!(
+            "{}.{}({})",
+            Value::path_text(path),
+            quantifier.name,
+            inline_value(condition)
+        ),
     }
 }

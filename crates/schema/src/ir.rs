@@ -4,6 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The prefix of the names Tessera keeps for its own tables (`_tessera_sessions`,
+/// `_tessera_migrations`, …). No model, table or index of a schema may start with it.
+pub const RESERVED_PREFIX: &str = "_tessera_";
+
+/// Whether `name` starts with [`RESERVED_PREFIX`], in any case (SQLite does not tell
+/// `_TESSERA_X` from `_tessera_x`).
+pub fn is_reserved_name(name: &str) -> bool {
+    name.get(..RESERVED_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(RESERVED_PREFIX))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub naming: Naming,
@@ -87,11 +98,11 @@ pub struct Model {
 }
 
 /// One `@@allow(operations, condition)`: callers for whom `condition` holds may run
-/// `operations`; for row conditions only on the rows where it holds.
+/// `operations`, on the rows where it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessRule {
     pub operations: Vec<Operation>,
-    pub condition: AccessCondition,
+    pub condition: Condition,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,28 +133,255 @@ impl Operation {
     }
 }
 
+/// The condition of an access rule, over the row it is about (its fields, and rows related
+/// to it), the caller, and the caller's account. Names of fields and relations are those of
+/// the model the condition is about at that point: the rule's model, or the target of the
+/// enclosing [`Condition::Related`] or [`Condition::Account`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum AccessCondition {
+#[serde(rename_all = "snake_case", tag = "kind", from = "StoredCondition")]
+pub enum Condition {
     /// Anyone, signed in or not (`public`).
     Public,
     /// Any signed-in user (`authenticated`).
     Authenticated,
-    /// Signed-in users, on rows whose `field` holds their own id (`createdBy == auth`,
-    /// `id == auth` on the identity model). `field` is a stored field.
-    Owner { field: String },
-    /// Signed-in users whose account's `account_field` holds `value`
-    /// (`auth.role == "admin"`); `account_field` is a stored field of the `@@auth` model.
+    /// Every condition holds (`a && b`).
+    All { conditions: Vec<Condition> },
+    /// At least one holds (`a || b`).
+    Any { conditions: Vec<Condition> },
+    /// `!condition`.
+    Not { condition: Box<Condition> },
+    /// `left op right`; one side at least reads the row or the caller. A comparison with
+    /// a null on either side holds only as `== null` or `!= null`.
+    Compare {
+        left: Operand,
+        op: RuleOp,
+        right: Operand,
+    },
+    /// `operand in [values]`.
+    In {
+        operand: Operand,
+        values: Vec<DefaultValue>,
+    },
+    /// The rows reached through `relation` (to-one, to-many or many-to-many): some of them
+    /// meet `condition`, or every one does (`members.some(user == auth)`).
+    Related {
+        relation: String,
+        quantifier: Quantifier,
+        condition: Box<Condition>,
+    },
+    /// The signed-in user's own account row meets `condition`
+    /// (`auth.role.permissions.some(name == "READ_USERS")`); never for anonymous callers.
+    Account { condition: Box<Condition> },
+}
+
+/// One side of a [`Condition::Compare`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "operand")]
+pub enum Operand {
+    /// A stored field of the row the condition is about.
+    Field {
+        name: String,
+    },
+    /// The signed-in user's id (`auth`).
+    Auth,
+    /// A stored field of the signed-in user's account (`auth.tenant`).
+    AccountField {
+        name: String,
+    },
+    /// A literal, typed like the field it is compared with.
+    Value {
+        value: DefaultValue,
+    },
+    Null,
+}
+
+/// The operator of a [`Condition::Compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOp {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+impl RuleOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            RuleOp::Equal => "==",
+            RuleOp::NotEqual => "!=",
+            RuleOp::Less => "<",
+            RuleOp::LessOrEqual => "<=",
+            RuleOp::Greater => ">",
+            RuleOp::GreaterOrEqual => ">=",
+        }
+    }
+
+    /// The operator with its sides swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> RuleOp {
+        match self {
+            RuleOp::Less => RuleOp::Greater,
+            RuleOp::LessOrEqual => RuleOp::GreaterOrEqual,
+            RuleOp::Greater => RuleOp::Less,
+            RuleOp::GreaterOrEqual => RuleOp::LessOrEqual,
+            other => other,
+        }
+    }
+
+    /// Whether the operator orders values (rather than testing equality).
+    pub fn orders(self) -> bool {
+        !matches!(self, RuleOp::Equal | RuleOp::NotEqual)
+    }
+}
+
+/// How the rows a relation reaches must meet a [`Condition::Related`]'s condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantifier {
+    /// At least one row (none reached: false).
+    Some,
+    /// Every row (none reached: true).
+    Every,
+}
+
+/// A condition as stored in migration snapshots: today's forms, and the three forms of
+/// earlier versions (read into their equivalent comparisons).
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+enum StoredCondition {
+    Public,
+    Authenticated,
+    All {
+        conditions: Vec<Condition>,
+    },
+    Any {
+        conditions: Vec<Condition>,
+    },
+    Not {
+        condition: Box<Condition>,
+    },
+    Compare {
+        left: Operand,
+        op: RuleOp,
+        right: Operand,
+    },
+    In {
+        operand: Operand,
+        values: Vec<DefaultValue>,
+    },
+    Related {
+        relation: String,
+        quantifier: Quantifier,
+        condition: Box<Condition>,
+    },
+    Account {
+        condition: Box<Condition>,
+    },
+    Owner {
+        field: String,
+    },
     AccountIs {
         account_field: String,
         value: DefaultValue,
     },
-    /// Signed-in users, on rows whose `field` holds the same value as their account's
-    /// `account_field` (`tenant == auth.tenant`); a null on either side matches nothing.
     SameAsAccount {
         field: String,
         account_field: String,
     },
+}
+
+impl From<StoredCondition> for Condition {
+    fn from(stored: StoredCondition) -> Condition {
+        let equal = |left, right| Condition::Compare {
+            left,
+            op: RuleOp::Equal,
+            right,
+        };
+        match stored {
+            StoredCondition::Public => Condition::Public,
+            StoredCondition::Authenticated => Condition::Authenticated,
+            StoredCondition::All { conditions } => Condition::All { conditions },
+            StoredCondition::Any { conditions } => Condition::Any { conditions },
+            StoredCondition::Not { condition } => Condition::Not { condition },
+            StoredCondition::Compare { left, op, right } => Condition::Compare { left, op, right },
+            StoredCondition::In { operand, values } => Condition::In { operand, values },
+            StoredCondition::Related {
+                relation,
+                quantifier,
+                condition,
+            } => Condition::Related {
+                relation,
+                quantifier,
+                condition,
+            },
+            StoredCondition::Account { condition } => Condition::Account { condition },
+            StoredCondition::Owner { field } => {
+                equal(Operand::Field { name: field }, Operand::Auth)
+            }
+            StoredCondition::AccountIs {
+                account_field,
+                value,
+            } => equal(
+                Operand::AccountField {
+                    name: account_field,
+                },
+                Operand::Value { value },
+            ),
+            StoredCondition::SameAsAccount {
+                field,
+                account_field,
+            } => equal(
+                Operand::Field { name: field },
+                Operand::AccountField {
+                    name: account_field,
+                },
+            ),
+        }
+    }
+}
+
+impl Condition {
+    /// Calls `visit` on this condition and every condition inside it.
+    pub fn walk<'c>(&'c self, visit: &mut impl FnMut(&'c Condition)) {
+        visit(self);
+        match self {
+            Condition::All { conditions } | Condition::Any { conditions } => {
+                for c in conditions {
+                    c.walk(visit);
+                }
+            }
+            Condition::Not { condition }
+            | Condition::Related { condition, .. }
+            | Condition::Account { condition } => condition.walk(visit),
+            Condition::Public
+            | Condition::Authenticated
+            | Condition::Compare { .. }
+            | Condition::In { .. } => {}
+        }
+    }
+
+    /// The fields of the caller's account the condition compares (`auth.tenant`), which
+    /// a request reads before its rules can be applied.
+    pub fn account_fields(&self) -> Vec<&str> {
+        let mut fields = Vec::new();
+        self.walk(&mut |c| {
+            let operands: Vec<&Operand> = match c {
+                Condition::Compare { left, right, .. } => vec![left, right],
+                Condition::In { operand, .. } => vec![operand],
+                _ => Vec::new(),
+            };
+            for operand in operands {
+                if let Operand::AccountField { name } = operand {
+                    if !fields.contains(&name.as_str()) {
+                        fields.push(name.as_str());
+                    }
+                }
+            }
+        });
+        fields
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,6 +28,20 @@ pub enum TokenKind {
     EqEq,
     /// `!=`
     NotEq,
+    /// `!` (not, in access conditions)
+    Bang,
+    /// `&&`
+    AndAnd,
+    /// `||`
+    OrOr,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
     Question,
     Pipe,
     Arrow,
@@ -57,6 +71,13 @@ impl TokenKind {
             TokenKind::Eq => "`=`".into(),
             TokenKind::EqEq => "`==`".into(),
             TokenKind::NotEq => "`!=`".into(),
+            TokenKind::Bang => "`!`".into(),
+            TokenKind::AndAnd => "`&&`".into(),
+            TokenKind::OrOr => "`||`".into(),
+            TokenKind::Lt => "`<`".into(),
+            TokenKind::LtEq => "`<=`".into(),
+            TokenKind::Gt => "`>`".into(),
+            TokenKind::GtEq => "`>=`".into(),
             TokenKind::Question => "`?`".into(),
             TokenKind::Pipe => "`|`".into(),
             TokenKind::Arrow => "`->`".into(),
@@ -163,6 +184,30 @@ impl Lexer<'_> {
                     };
                     self.push(kind, start);
                 }
+                '&' if self.peek_second() == Some('&') => {
+                    self.bump();
+                    self.bump();
+                    self.push(TokenKind::AndAnd, start);
+                }
+                '|' if self.peek_second() == Some('|') => {
+                    self.bump();
+                    self.bump();
+                    self.push(TokenKind::OrOr, start);
+                }
+                '<' | '>' => {
+                    self.bump();
+                    let or_equal = self.peek() == Some('=');
+                    if or_equal {
+                        self.bump();
+                    }
+                    let kind = match (c, or_equal) {
+                        ('<', false) => TokenKind::Lt,
+                        ('<', true) => TokenKind::LtEq,
+                        ('>', false) => TokenKind::Gt,
+                        _ => TokenKind::GtEq,
+                    };
+                    self.push(kind, start);
+                }
                 '@' => {
                     self.bump();
                     if self.peek() == Some('@') {
@@ -186,6 +231,7 @@ impl Lexer<'_> {
                         '.' => Some(TokenKind::Dot),
                         '=' => Some(TokenKind::Eq),
                         '?' => Some(TokenKind::Question),
+                        '!' => Some(TokenKind::Bang),
                         '|' => Some(TokenKind::Pipe),
                         _ => None,
                     };

@@ -19,9 +19,9 @@ pub mod span;
 pub use checker::index_name;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use format::format_file;
-pub use ir::Schema;
+pub use ir::{is_reserved_name, Schema, RESERVED_PREFIX};
 pub use parser::parse;
-pub use print::print_schema;
+pub use print::{print_condition, print_schema};
 
 /// Parses and checks schema text. Returns the schema (with any warnings) when there are no
 /// errors, and every diagnostic of the file otherwise.

@@ -633,22 +633,92 @@ impl Parser {
         })
     }
 
-    /// A value, or a comparison of two values (`provider != "local"`, `owner == auth`).
+    /// A value, or a condition over values: `provider != "local"`, `owner == auth`,
+    /// `members.some(user == auth) || auth.role == admin`.
     fn arg_value(&mut self) -> PResult<Value> {
-        let left = self.value()?;
+        self.condition()
+    }
+
+    /// Conditions joined by `||`, which binds loosest, then `&&`, then `!`, then the
+    /// comparisons. A line may break after `&&` or `||`.
+    fn condition(&mut self) -> PResult<Value> {
+        self.logic(LogicOp::Or)
+    }
+
+    fn logic(&mut self, op: LogicOp) -> PResult<Value> {
+        let (token, operand): (TokenKind, fn(&mut Self) -> PResult<Value>) = match op {
+            LogicOp::Or => (TokenKind::OrOr, |p| p.logic(LogicOp::And)),
+            LogicOp::And => (TokenKind::AndAnd, Self::negation),
+        };
+        let first = operand(self)?;
+        if !self.at(&token) {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
+        while self.eat(&token) {
+            self.skip_newlines_in_value();
+            operands.push(operand(self)?);
+        }
+        let span = operands[0]
+            .span()
+            .to(operands.last().map_or(Span::default(), Value::span));
+        Ok(Value::Logic { op, operands, span })
+    }
+
+    /// `!condition`, or a comparison.
+    fn negation(&mut self) -> PResult<Value> {
+        if !self.at(&TokenKind::Bang) {
+            return self.comparison();
+        }
+        let start = self.bump().span;
+        let inner = self.nested(Self::negation)?;
+        let span = start.to(inner.span());
+        Ok(Value::Not(Box::new(inner), span))
+    }
+
+    /// A value, or two compared (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`).
+    fn comparison(&mut self) -> PResult<Value> {
+        let left = self.operand()?;
         let op = match self.peek() {
             TokenKind::EqEq => CompareOp::Equal,
             TokenKind::NotEq => CompareOp::NotEqual,
+            TokenKind::Lt => CompareOp::Less,
+            TokenKind::LtEq => CompareOp::LessOrEqual,
+            TokenKind::Gt => CompareOp::Greater,
+            TokenKind::GtEq => CompareOp::GreaterOrEqual,
+            TokenKind::Ident(word) if word == "in" => CompareOp::In,
             _ => return Ok(left),
         };
         self.bump();
-        let right = self.value()?;
+        let right = self.operand()?;
         Ok(Value::Compare {
             span: left.span().to(right.span()),
             left: Box::new(left),
             op,
             right: Box::new(right),
         })
+    }
+
+    /// A value, or a condition in parentheses.
+    fn operand(&mut self) -> PResult<Value> {
+        if !self.at(&TokenKind::LParen) {
+            return self.value();
+        }
+        let start = self.bump().span;
+        let inner = self.nested(|p| {
+            p.skip_newlines_in_value();
+            let inner = p.condition()?;
+            p.skip_newlines_in_value();
+            p.expect(
+                TokenKind::RParen,
+                Some("close the parenthesis opened before the condition"),
+            )?;
+            Ok(inner)
+        })?;
+        Ok(Value::Group(
+            Box::new(inner),
+            start.to(self.previous_span()),
+        ))
     }
 
     /// Newlines inside brackets carry no meaning; comments there are not kept, so they are refused.
@@ -696,6 +766,11 @@ impl Parser {
     }
 
     fn value(&mut self) -> PResult<Value> {
+        self.nested(Self::value_inner)
+    }
+
+    /// Runs `parse` one level deeper, refusing values nested past [`MAX_VALUE_DEPTH`].
+    fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_VALUE_DEPTH {
             let span = self.span();
             self.diagnostics.push(
@@ -706,18 +781,19 @@ impl Parser {
                 )
                 .with_label("too deeply nested")
                 .with_help(format!(
-                    "lists, objects and calls may nest at most {MAX_VALUE_DEPTH} levels; flatten the value"
+                    "lists, objects, calls and conditions may nest at most {MAX_VALUE_DEPTH} levels; flatten the value"
                 )),
             );
             return Err(Bail);
         }
         self.depth += 1;
-        let value = self.value_inner();
+        let value = parse(self);
         self.depth -= 1;
         value
     }
 
-    /// The rest of a dotted path after its first name: `.role` of `auth.role`.
+    /// The rest of a dotted path after its first name: `.role` of `auth.role`; a path
+    /// ending in a call is a condition over related rows (`members.some(user == auth)`).
     fn path(&mut self, first: Ident) -> PResult<Value> {
         let start = first.span;
         let mut segments = vec![first];
@@ -726,6 +802,26 @@ impl Parser {
                 "a name after `.`",
                 Some("write a name after the dot, e.g. `auth.role`"),
             )?);
+        }
+        if self.at(&TokenKind::LParen) && self.span().start == self.previous_span().end {
+            self.bump();
+            let quantifier = segments.pop().expect("a path has two names or more");
+            let condition = self.nested(|p| {
+                p.skip_newlines_in_value();
+                let condition = p.condition()?;
+                p.skip_newlines_in_value();
+                p.expect(
+                    TokenKind::RParen,
+                    Some("close the condition: `members.some(user == auth)`"),
+                )?;
+                Ok(condition)
+            })?;
+            return Ok(Value::Quantified {
+                path: segments,
+                quantifier,
+                condition: Box::new(condition),
+                span: start.to(self.previous_span()),
+            });
         }
         Ok(Value::Path(segments, start.to(self.previous_span())))
     }

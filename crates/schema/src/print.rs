@@ -5,8 +5,8 @@
 use crate::ast::*;
 use crate::format::format_file;
 use crate::ir::{
-    self, AccessCondition, Comparison, Computed, ComputedPart, DefaultValue, Managed, ModelKind,
-    Naming, Operation, RelationKind, Rule, ScalarType,
+    self, Comparison, Computed, ComputedPart, Condition, DefaultValue, Managed, ModelKind, Naming,
+    Operand, Operation, Quantifier, RelationKind, Rule, RuleOp, ScalarType,
 };
 use crate::span::Span;
 
@@ -811,37 +811,279 @@ fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
                     Span::default(),
                 ),
             };
-            let condition = match &rule.condition {
-                AccessCondition::Public => Value::Ident(ident("public")),
-                AccessCondition::Authenticated => Value::Ident(ident("authenticated")),
-                AccessCondition::Owner { field } => Value::Compare {
-                    left: Box::new(Value::Ident(ident(&reference_name(model, field)))),
-                    op: CompareOp::Equal,
-                    right: Box::new(Value::Ident(ident("auth"))),
-                    span: Span::default(),
-                },
-                AccessCondition::AccountIs {
-                    account_field,
-                    value,
-                } => Value::Compare {
-                    left: Box::new(account_path(account_model, account_field)),
-                    op: CompareOp::Equal,
-                    right: Box::new(default_value(value)),
-                    span: Span::default(),
-                },
-                AccessCondition::SameAsAccount {
-                    field,
-                    account_field,
-                } => Value::Compare {
-                    left: Box::new(Value::Ident(ident(&reference_name(model, field)))),
-                    op: CompareOp::Equal,
-                    right: Box::new(account_path(account_model, account_field)),
-                    span: Span::default(),
-                },
-            };
+            let condition = condition_value(schema, model, account_model, &rule.condition);
             attribute("allow", vec![positional(operations), positional(condition)])
         })
         .collect()
+}
+
+/// An access condition of a rule on `model`, written as the schema writes it
+/// (`members.some(user == auth) || auth.role == admin`).
+pub fn print_condition(schema: &ir::Schema, model: &ir::Model, condition: &Condition) -> String {
+    let account_model = schema.identity_model().map(|(m, _)| m);
+    crate::format::value(
+        &condition_value(schema, model, account_model, condition),
+        "",
+    )
+}
+
+/// An access condition as the schema writes it, parenthesized where `&&`, `||` and `!`
+/// would otherwise bind differently.
+fn condition_value(
+    schema: &ir::Schema,
+    model: &ir::Model,
+    account_model: Option<&ir::Model>,
+    condition: &Condition,
+) -> Value {
+    let nested = |condition: &Condition, at: &ir::Model| {
+        condition_value(schema, at, account_model, condition)
+    };
+    let group = |value: Value| match value {
+        Value::Logic { .. } | Value::Compare { .. } => {
+            Value::Group(Box::new(value), Span::default())
+        }
+        other => other,
+    };
+    let operand = |operand: &Operand, at: &ir::Model| match operand {
+        Operand::Field { name } => Value::Ident(ident(&reference_name(at, name))),
+        Operand::Auth => Value::Ident(ident("auth")),
+        Operand::AccountField { name } => account_path(account_model, name),
+        Operand::Value { value } => default_value(value),
+        Operand::Null => Value::Null(Span::default()),
+    };
+    match condition {
+        Condition::Public => Value::Ident(ident("public")),
+        Condition::Authenticated => Value::Ident(ident("authenticated")),
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            let and = matches!(condition, Condition::All { .. });
+            let operands = conditions
+                .iter()
+                .map(|c| match nested(c, model) {
+                    // `a && (b || c)`; `a || b && c` needs no parentheses, but they help.
+                    v @ Value::Logic { .. } => Value::Group(Box::new(v), Span::default()),
+                    v => v,
+                })
+                .collect();
+            Value::Logic {
+                op: if and { LogicOp::And } else { LogicOp::Or },
+                operands,
+                span: Span::default(),
+            }
+        }
+        Condition::Not { condition } => match condition.as_ref() {
+            // `!x.some(c)` reads as `x.none(c)`.
+            Condition::Related {
+                quantifier: Quantifier::Some,
+                ..
+            } => related_value(schema, model, account_model, condition, "none", Vec::new()),
+            inner => Value::Not(Box::new(group(nested(inner, model))), Span::default()),
+        },
+        Condition::Compare { left, op, right } => Value::Compare {
+            left: Box::new(operand(left, model)),
+            op: match op {
+                RuleOp::Equal => CompareOp::Equal,
+                RuleOp::NotEqual => CompareOp::NotEqual,
+                RuleOp::Less => CompareOp::Less,
+                RuleOp::LessOrEqual => CompareOp::LessOrEqual,
+                RuleOp::Greater => CompareOp::Greater,
+                RuleOp::GreaterOrEqual => CompareOp::GreaterOrEqual,
+            },
+            right: Box::new(operand(right, model)),
+            span: Span::default(),
+        },
+        Condition::In { operand: o, values } => Value::Compare {
+            left: Box::new(operand(o, model)),
+            op: CompareOp::In,
+            right: Box::new(Value::List(
+                values.iter().map(default_value).collect(),
+                Span::default(),
+            )),
+            span: Span::default(),
+        },
+        Condition::Related { quantifier, .. } => {
+            let word = match quantifier {
+                Quantifier::Some => "some",
+                Quantifier::Every => "every",
+            };
+            related_value(schema, model, account_model, condition, word, Vec::new())
+        }
+        Condition::Account { condition } => match (account_model, condition.as_ref()) {
+            (Some(users), Condition::Related { quantifier, .. }) => {
+                let word = match quantifier {
+                    Quantifier::Some => "some",
+                    Quantifier::Every => "every",
+                };
+                related_value(
+                    schema,
+                    users,
+                    account_model,
+                    condition,
+                    word,
+                    vec![ident("auth")],
+                )
+            }
+            (Some(users), Condition::Not { condition: inner })
+                if matches!(
+                    inner.as_ref(),
+                    Condition::Related {
+                        quantifier: Quantifier::Some,
+                        ..
+                    }
+                ) =>
+            {
+                related_value(
+                    schema,
+                    users,
+                    account_model,
+                    inner,
+                    "none",
+                    vec![ident("auth")],
+                )
+            }
+            // The account is one row: a condition on it distributes over `&&` and `||`.
+            (Some(_), Condition::All { conditions }) => condition_value(
+                schema,
+                model,
+                account_model,
+                &Condition::All {
+                    conditions: conditions
+                        .iter()
+                        .map(|c| Condition::Account {
+                            condition: Box::new(c.clone()),
+                        })
+                        .collect(),
+                },
+            ),
+            (Some(_), Condition::Any { conditions }) => condition_value(
+                schema,
+                model,
+                account_model,
+                &Condition::Any {
+                    conditions: conditions
+                        .iter()
+                        .map(|c| Condition::Account {
+                            condition: Box::new(c.clone()),
+                        })
+                        .collect(),
+                },
+            ),
+            (Some(_), inner) => {
+                // Any other condition on the account itself, in `auth.` names.
+                let prefixed = prefix_account_fields(inner);
+                Value::Logic {
+                    op: LogicOp::And,
+                    operands: vec![
+                        Value::Ident(ident("authenticated")),
+                        group(condition_value(schema, model, account_model, &prefixed)),
+                    ],
+                    span: Span::default(),
+                }
+            }
+            (None, _) => Value::Ident(ident("authenticated")),
+        },
+    }
+}
+
+/// A condition on the account row itself written with `auth.` names: its fields become
+/// account fields.
+fn prefix_account_fields(condition: &Condition) -> Condition {
+    let operand = |o: &Operand| match o {
+        Operand::Field { name } => Operand::AccountField { name: name.clone() },
+        other => other.clone(),
+    };
+    match condition {
+        Condition::Compare { left, op, right } => Condition::Compare {
+            left: operand(left),
+            op: *op,
+            right: operand(right),
+        },
+        Condition::In { operand: o, values } => Condition::In {
+            operand: operand(o),
+            values: values.clone(),
+        },
+        Condition::All { conditions } => Condition::All {
+            conditions: conditions.iter().map(prefix_account_fields).collect(),
+        },
+        Condition::Any { conditions } => Condition::Any {
+            conditions: conditions.iter().map(prefix_account_fields).collect(),
+        },
+        Condition::Not { condition } => Condition::Not {
+            condition: Box::new(prefix_account_fields(condition)),
+        },
+        other => other.clone(),
+    }
+}
+
+/// `relation.some(condition)` (through `prefix`, such as `auth`); a to-one relation whose
+/// condition compares one field is written as a path: `project.owner == auth`.
+fn related_value(
+    schema: &ir::Schema,
+    model: &ir::Model,
+    account_model: Option<&ir::Model>,
+    condition: &Condition,
+    word: &str,
+    mut path: Vec<Ident>,
+) -> Value {
+    let Condition::Related {
+        relation,
+        condition: inner,
+        quantifier,
+    } = condition
+    else {
+        return condition_value(schema, model, account_model, condition);
+    };
+    let target = model
+        .relation(relation)
+        .and_then(|r| match &r.kind {
+            RelationKind::ToOne { target, .. }
+            | RelationKind::ToMany { target, .. }
+            | RelationKind::ManyToMany { target, .. } => schema.model(target),
+            RelationKind::Polymorphic { .. } => None,
+        })
+        .unwrap_or(model);
+    let to_one = matches!(
+        model.relation(relation).map(|r| &r.kind),
+        Some(RelationKind::ToOne { .. })
+    );
+    path.push(ident(relation));
+    match inner.as_ref() {
+        // A path through relations of the same quantifier: `a.b.some(c)`.
+        next @ Condition::Related { quantifier: q, .. } if q == quantifier => {
+            related_value(schema, target, account_model, next, word, path)
+        }
+        Condition::Compare {
+            left: Operand::Field { name },
+            op,
+            right,
+        } if to_one && word == "some" && *quantifier == Quantifier::Some => {
+            path.push(ident(&reference_name(target, name)));
+            let compare = condition_value(
+                schema,
+                target,
+                account_model,
+                &Condition::Compare {
+                    left: Operand::Field { name: name.clone() },
+                    op: *op,
+                    right: right.clone(),
+                },
+            );
+            let Value::Compare { op, right, .. } = compare else {
+                unreachable!("a comparison prints as one")
+            };
+            Value::Compare {
+                left: Box::new(Value::Path(path, Span::default())),
+                op,
+                right,
+                span: Span::default(),
+            }
+        }
+        _ => Value::Quantified {
+            path,
+            quantifier: ident(word),
+            condition: Box::new(condition_value(schema, target, account_model, inner)),
+            span: Span::default(),
+        },
+    }
 }
 
 /// `auth.field`, with a foreign key written as its relation like in [`reference_name`].

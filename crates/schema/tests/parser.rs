@@ -358,11 +358,11 @@ fn a_comparison_spans_both_sides() {
 }
 
 #[test]
-fn a_lone_exclamation_mark_is_still_unexpected() {
+fn an_exclamation_mark_between_two_values_is_a_syntax_error() {
     let (_, diagnostics) =
         tessera_schema::parse("model m {\n  a text @default_if(b ! \"x\", \"y\")\n}\n");
     let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["E0001"]);
+    assert_eq!(codes, ["E0010"]);
 }
 
 #[test]

@@ -106,3 +106,16 @@ fn allow_lines(printed: &str) -> Vec<&str> {
         .filter(|l| l.starts_with("@@allow"))
         .collect()
 }
+
+#[test]
+fn access_conditions_over_related_rows_and_the_account_round_trip() {
+    let printed = round_trip("enum Level { owner editor viewer }\nmodel permissions {\n  name text @unique\n}\nmodel roles {\n  name text\n  permissions permissions[] @join_table(\"rolePermissions\")\n}\nmodel users {\n  @@auth(email: email, password: password)\n  email text @unique\n  password text @hash\n  isAdmin bool = false\n  role -> roles?\n}\nmodel projects {\n  @@allow(read, public && !private || members.some(user == auth))\n  @@allow(update, members.some(user == auth && level in [owner, editor]) || auth.isAdmin)\n  @@allow(delete, owner == auth && members.every(level != viewer))\n  @@allow(create, auth.role.permissions.some(name == \"CREATE_PROJECTS\"))\n  @@allow(read, auth.role.name == \"auditor\" && rank >= 2)\n  name text\n  rank int = 0\n  private bool = false\n  owner -> users\n  members members[]\n}\nmodel members {\n  @@allow(read, !project.members.none(user == auth))\n  project -> projects\n  user -> users\n  level Level\n}\n");
+    for expected in [
+        "members.some(user == auth && level in [owner, editor]) || auth.isAdmin == true",
+        "auth.role.permissions.some(name == \"CREATE_PROJECTS\")",
+        "auth.role.name == \"auditor\" && rank >= 2",
+        "members.every(level != viewer)",
+    ] {
+        assert!(printed.contains(expected), "no `{expected}` in:\n{printed}");
+    }
+}

@@ -200,7 +200,8 @@ async fn run(
     concurrency: usize,
     project: &str,
 ) -> Result<(), Error> {
-    let pool = if url.starts_with("sqlite:") {
+    let engine = tessera_sql::DialectKind::from_url(url)?;
+    let pool = if engine == tessera_sql::DialectKind::Sqlite {
         let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
         let options = options
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

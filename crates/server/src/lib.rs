@@ -75,7 +75,6 @@ pub fn state(engine: tessera_runtime::Engine, keys: Keys, config: ServerConfig) 
     AppState {
         engine,
         keys,
-        identity_ready: Arc::new(tokio::sync::OnceCell::new()),
         config: Arc::new(config),
         metrics: Metrics::global(),
         openapi: Arc::new(openapi),

@@ -13,8 +13,6 @@ use crate::telemetry::Metrics;
 pub struct AppState {
     pub engine: Engine,
     pub keys: Keys,
-    /// Set once the sessions table is known to exist.
-    pub identity_ready: Arc<tokio::sync::OnceCell<()>>,
     pub config: Arc<ServerConfig>,
     pub metrics: Metrics,
     /// The OpenAPI document, generated once from the schema.

@@ -834,4 +834,22 @@ engine_tests! {
         let (status, _, body) = send(server.patch(&path).json(&json!({"role": "admin"}))).await;
         assert_eq!(status, 204, "the service key sets roles: {body}");
     }
+
+    /// A server over a database that was never migrated creates no table of its own: a
+    /// sign-in, a renewal and a read are answered 503 saying to run `tessera migrate`,
+    /// with no database message.
+    async fn a_database_never_migrated_is_answered_with_the_fix(db: Database) {
+        let schema = tessera_schema::check_source("schema.tsr", SCHEMA).expect("checks").schema;
+        let server = TestServer::serve_url(db.url(), schema, ServerConfig::default()).await;
+        let (status, body) = sign_in(&server, "ada@example.com", PASSWORD).await;
+        let (refresh_status, refresh_body) = refresh(&server, "some-token").await;
+        let (read_status, _, read_body) = send(server.get("/rest/v1/notes")).await;
+        for (status, body) in [(status, body), (refresh_status, refresh_body), (read_status, read_body)] {
+            assert_eq!((status, code(&body)), (503, "42P01"), "{body}");
+            assert!(body["message"].as_str().unwrap_or("").contains("not migrated"), "{body}");
+            assert!(body["hint"].as_str().unwrap_or("").contains("tessera migrate"), "{body}");
+            let text = body.to_string();
+            assert!(!text.contains("no such table") && !text.contains("does not exist"), "{text}");
+        }
+    }
 }

@@ -81,13 +81,13 @@ impl Database {
     /// Connects to `sqlite://PATH` (created when missing; WAL, foreign keys on, a busy
     /// timeout) or `postgres://…`, with the engine's default pool.
     pub async fn connect(url: &str) -> Result<Database, DbError> {
-        let kind = DialectKind::from_url(url).ok_or(DbError::UnsupportedUrl)?;
+        let kind = DialectKind::from_url(url)?;
         Database::connect_with(url, PoolOptions::for_engine(kind)).await
     }
 
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Database, DbError> {
         let invalid = |error: sqlx::Error| DbError::InvalidUrl(error.to_string());
-        let pool = match DialectKind::from_url(url).ok_or(DbError::UnsupportedUrl)? {
+        let pool = match DialectKind::from_url(url)? {
             DialectKind::Sqlite => {
                 let connect = SqliteConnectOptions::from_str(url)
                     .map_err(invalid)?
@@ -221,16 +221,6 @@ impl Database {
             Pool::Postgres(p) => Conn::Postgres(p.begin().await.map_err(DbError::from_connect)?),
         };
         Ok(Tx::new(conn, true))
-    }
-
-    /// Runs SQL text of one or more statements without parameters, outside a transaction
-    /// (DDL of the engine's own tables).
-    pub async fn execute_script(&self, sql: &str) -> Result<(), DbError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        }
-        .map_err(DbError::from)
     }
 }
 

@@ -63,7 +63,8 @@ pub fn foreign_key_clause(fk: &ForeignKey) -> String {
 }
 
 /// `CREATE TABLE` with columns, primary key and checks; foreign keys inline when
-/// `with_foreign_keys` (otherwise added by [`add_foreign_key`]).
+/// `with_foreign_keys` (otherwise added by [`add_foreign_key`]). A system table
+/// ([`crate::system`]) is created `IF NOT EXISTS`: an older Tessera may have created it.
 pub fn create_table(table: &Table, with_foreign_keys: bool) -> String {
     create_table_named(table, &table.name, with_foreign_keys)
 }
@@ -93,10 +94,20 @@ pub fn create_table_named(table: &Table, name: &str, with_foreign_keys: bool) ->
         lines.extend(table.foreign_keys.iter().map(foreign_key_clause));
     }
     format!(
-        "CREATE TABLE {} (\n  {}\n)",
+        "CREATE TABLE {}{} (\n  {}\n)",
+        if_not_exists(name),
         ident(name),
         lines.join(",\n  ")
     )
+}
+
+/// `IF NOT EXISTS ` before the objects of system tables.
+fn if_not_exists(table: &str) -> &'static str {
+    if crate::system::is_system_table(table) {
+        "IF NOT EXISTS "
+    } else {
+        ""
+    }
 }
 
 pub fn drop_table(name: &str) -> String {
@@ -116,6 +127,7 @@ pub fn rename_column(table: &str, from: &str, to: &str) -> String {
     )
 }
 
+/// `CREATE INDEX`; `IF NOT EXISTS` on a system table, like the table itself.
 pub fn create_index(table: &str, index: &Index) -> String {
     let columns = index
         .columns
@@ -130,8 +142,9 @@ pub fn create_index(table: &str, index: &Index) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let mut out = format!(
-        "CREATE {}INDEX {} ON {} ({columns})",
+        "CREATE {}INDEX {}{} ON {} ({columns})",
         if index.unique { "UNIQUE " } else { "" },
+        if_not_exists(table),
         ident(&index.name),
         ident(table)
     );

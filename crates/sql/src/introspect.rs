@@ -119,28 +119,27 @@ impl LiveTable {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectError {
-    #[error("unsupported database URL `{0}` (expected sqlite://PATH or postgres://…)")]
-    UnsupportedUrl(String),
+    #[error(transparent)]
+    UnsupportedUrl(#[from] crate::dialect::UnsupportedUrl),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
 /// Connects to `database_url` and reads its catalog.
 pub async fn introspect(database_url: &str) -> Result<LiveCatalog, IntrospectError> {
-    match DialectKind::from_url(database_url) {
-        Some(DialectKind::Sqlite) => {
+    match DialectKind::from_url(database_url)? {
+        DialectKind::Sqlite => {
             let mut conn = SqliteConnection::connect(database_url).await?;
             let catalog = introspect_sqlite(&mut conn).await;
             conn.close().await.ok();
             Ok(catalog?)
         }
-        Some(DialectKind::Postgres) => {
+        DialectKind::Postgres => {
             let mut conn = PgConnection::connect(database_url).await?;
             let catalog = introspect_postgres(&mut conn).await;
             conn.close().await.ok();
             Ok(catalog?)
         }
-        None => Err(IntrospectError::UnsupportedUrl(database_url.to_owned())),
     }
 }
 

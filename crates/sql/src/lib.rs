@@ -1,6 +1,6 @@
 //! SQL for Tessera: the dialects (SQLite, PostgreSQL), the type mapping from the schema IR,
-//! the SQL-level [`Catalog`] of a schema, DDL rendering, and introspection of a live
-//! database.
+//! the SQL-level [`Catalog`] of a schema, the engine's own tables ([`system`]), DDL
+//! rendering, and introspection of a live database.
 //!
 //! ```
 //! let schema = tessera_schema::check_source("s.tsr", "model notes {\n  body text\n}\n")
@@ -19,12 +19,13 @@ pub mod ddl;
 pub mod dialect;
 pub mod introspect;
 pub mod quote;
+pub mod system;
 pub mod value;
 
 pub use catalog::Catalog;
 pub use db::{Database, DbError, Tx};
 pub use ddl::schema_ddl;
-pub use dialect::{Dialect, DialectKind};
+pub use dialect::{Dialect, DialectKind, UnsupportedUrl};
 
 /// Why SQL could not be generated for a schema.
 #[derive(Debug, thiserror::Error)]
@@ -47,4 +48,6 @@ pub enum SqlError {
     PartialIndexWithoutSoftDelete(String),
     #[error("invalid default of `{field}`: {reason}")]
     InvalidDefault { field: String, reason: String },
+    #[error("the engine's system tables of version {version} were written by a newer Tessera (this one knows up to version {known}); upgrade Tessera")]
+    UnknownSystemVersion { version: u32, known: u32 },
 }

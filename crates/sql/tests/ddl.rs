@@ -67,3 +67,28 @@ fn a_non_key_serial_column_is_filled_by_a_trigger_on_sqlite() {
         "{pg}"
     );
 }
+
+/// The engine's own tables as each engine creates them (the history table too, which the
+/// migrator creates before anything else): `IF NOT EXISTS`, since an older Tessera may
+/// have created them already.
+fn system_ddl(dialect: DialectKind) -> String {
+    use tessera_sql::{ddl, system};
+    let mut tables = system::tables(dialect, system::VERSION).expect("current version");
+    tables.push(system::history_table(dialect));
+    let catalog = tessera_sql::Catalog {
+        dialect,
+        enums: Vec::new(),
+        tables,
+    };
+    ddl::script(&ddl::create_catalog(&catalog))
+}
+
+#[test]
+fn system_tables_on_postgres() {
+    insta::assert_snapshot!(system_ddl(DialectKind::Postgres));
+}
+
+#[test]
+fn system_tables_on_sqlite() {
+    insta::assert_snapshot!(system_ddl(DialectKind::Sqlite));
+}

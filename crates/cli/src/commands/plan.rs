@@ -65,8 +65,14 @@ pub fn run(args: Args) -> ExitCode {
     let dir = migrations_dir(&args.schema);
     let plan = match &args.database_url {
         Some(url) => {
-            let url_dialect = DialectKind::from_url(url);
-            if let (Some(asked), Some(actual)) = (args.dialect, url_dialect) {
+            let actual = match DialectKind::from_url(url) {
+                Ok(actual) => actual,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(EXIT_FINDINGS);
+                }
+            };
+            if let Some(asked) = args.dialect {
                 if asked != actual {
                     eprintln!("error: --dialect {asked} does not match the {actual} database");
                     return ExitCode::from(EXIT_FINDINGS);

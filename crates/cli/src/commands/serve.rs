@@ -228,12 +228,16 @@ async fn serve(
     use anyhow::Context as _;
 
     migrate(&schema, migrations, &database_url).await?;
+    let has_accounts = schema.identity_model().is_some();
+    let engine = tessera_runtime::Engine::connect(schema, &database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", e.message))?;
 
     let service_key = match std::env::var(SERVICE_KEY_ENV) {
         Ok(key) if !key.trim().is_empty() => ServiceKey::new(key.trim()),
         _ => {
             let (key, created) =
-                tessera_server::settings::load_or_create_service_key(&database_url)
+                tessera_server::settings::load_or_create_service_key(engine.database())
                     .await
                     .context("cannot read or store the service key")?;
             if created {
@@ -249,20 +253,16 @@ async fn serve(
 
     let token_secret = match std::env::var(TOKEN_SECRET_ENV) {
         Ok(secret) if !secret.trim().is_empty() => secret.trim().to_owned(),
-        _ => tessera_server::settings::load_or_create_token_secret(&database_url)
+        _ => tessera_server::settings::load_or_create_token_secret(engine.database())
             .await
             .context("cannot read or store the token signing secret")?,
     };
     let tokens = TokenSigner::new(token_secret.as_bytes())
         .with_context(|| format!("{TOKEN_SECRET_ENV} is not usable"))?;
-    let has_accounts = schema.identity_model().is_some();
     if has_accounts {
         let anon_key = tokens.anon_key().context("cannot sign the anonymous key")?;
         tracing::info!(%anon_key, "accounts are served under /auth/v1; clients that always send a key (such as supabase-js) may send this anonymous key");
     }
-    let engine = tessera_runtime::Engine::connect(schema, &database_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {}", e.message))?;
     let config = ServerConfig {
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),

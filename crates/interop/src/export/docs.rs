@@ -95,7 +95,7 @@ fn reference(schema: &Schema, title: &str) -> String {
     }
     out.push_str("## Models\n\n");
     for model in &schema.models {
-        model_section(&mut out, model);
+        model_section(&mut out, schema, model);
     }
     out
 }
@@ -160,7 +160,7 @@ fn rule_text(rule: &Rule) -> String {
     }
 }
 
-fn model_section(out: &mut String, model: &Model) {
+fn model_section(out: &mut String, schema: &Schema, model: &Model) {
     let _ = writeln!(out, "### {}\n", model.name);
     if let Some(doc) = &model.doc {
         let _ = writeln!(out, "{doc}\n");
@@ -344,7 +344,7 @@ fn model_section(out: &mut String, model: &Model) {
         }
         out.push('\n');
     }
-    access(out, model);
+    access(out, schema, model);
 }
 
 /// The account model's line: what users sign in with and what a sign-up may set.
@@ -370,7 +370,7 @@ fn accounts(out: &mut String, identity: &Identity) {
 }
 
 /// Who besides the service key may run each operation (`@@allow`).
-fn access(out: &mut String, model: &Model) {
+fn access(out: &mut String, schema: &Schema, model: &Model) {
     if model.access.is_empty() {
         out.push_str("Access: service key only (no `@@allow` rules).\n\n");
         return;
@@ -381,7 +381,7 @@ fn access(out: &mut String, model: &Model) {
             out,
             "| {} | {} |",
             operation.keyword(),
-            cell(&super::callers(model, operation).describe())
+            cell(&super::callers(schema, model, operation).describe())
         );
     }
     out.push('\n');

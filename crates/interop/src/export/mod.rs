@@ -8,7 +8,7 @@ pub mod sql;
 pub mod svg;
 
 use tessera_schema::ir::{
-    AccessCondition, DefaultValue, Field, Model, Operation, RelationKind, Schema,
+    Condition, DefaultValue, Field, Model, Operand, Operation, RelationKind, RuleOp, Schema,
 };
 
 /// The to-one relation (name, target, nullable) whose foreign key is `field`.
@@ -77,12 +77,36 @@ pub(crate) enum Grant<'m> {
         field: &'m str,
         account_field: &'m str,
     },
+    /// Any other condition, as the schema writes it; `every_row` when it reads nothing of
+    /// the rows (only the caller and their account).
+    Condition { written: String, every_row: bool },
 }
 
 impl Grant<'_> {
     /// Whether the grant admits its callers on every row.
     fn every_row(&self) -> bool {
-        matches!(self, Grant::AccountIs { .. })
+        match self {
+            Grant::AccountIs { .. } => true,
+            Grant::Condition { every_row, .. } => *every_row,
+            _ => false,
+        }
+    }
+}
+
+/// Whether a condition reads the rows it is about (a field, or related rows), rather than
+/// only the caller and their account.
+fn reads_rows(condition: &Condition) -> bool {
+    match condition {
+        Condition::Public | Condition::Authenticated | Condition::Account { .. } => false,
+        Condition::Related { .. } => true,
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            conditions.iter().any(reads_rows)
+        }
+        Condition::Not { condition } => reads_rows(condition),
+        Condition::Compare { left, right, .. } => {
+            matches!(left, Operand::Field { .. }) || matches!(right, Operand::Field { .. })
+        }
+        Condition::In { operand, .. } => matches!(operand, Operand::Field { .. }),
     }
 }
 
@@ -171,6 +195,14 @@ fn describe_grants(grants: &[Grant]) -> String {
                     "signed-in users, on rows whose `{field}` matches their account's `{account_field}`"
                 ),
             )),
+            Grant::Condition { written, every_row } => clauses.push((
+                None,
+                if *every_row {
+                    format!("callers for whom `{written}` holds")
+                } else {
+                    format!("callers, on rows where `{written}` holds")
+                },
+            )),
         }
     }
     clauses
@@ -195,7 +227,7 @@ fn literal(value: &DefaultValue) -> String {
     format!("`{text}`")
 }
 
-pub(crate) fn callers(model: &Model, operation: Operation) -> Callers<'_> {
+pub(crate) fn callers<'m>(schema: &Schema, model: &'m Model, operation: Operation) -> Callers<'m> {
     let mut grants: Vec<Grant> = Vec::new();
     let mut signed_in = false;
     for rule in model
@@ -203,26 +235,40 @@ pub(crate) fn callers(model: &Model, operation: Operation) -> Callers<'_> {
         .iter()
         .filter(|r| r.operations.contains(&operation))
     {
+        let equal = |op: &RuleOp| *op == RuleOp::Equal;
         let grant = match &rule.condition {
-            AccessCondition::Public => return Callers::Anyone,
-            AccessCondition::Authenticated => {
+            Condition::Public => return Callers::Anyone,
+            Condition::Authenticated => {
                 signed_in = true;
                 continue;
             }
-            AccessCondition::Owner { field } => Grant::Owner(field),
-            AccessCondition::AccountIs {
-                account_field,
-                value,
-            } => Grant::AccountIs {
-                account_field,
+            Condition::Compare {
+                left: Operand::Field { name },
+                op,
+                right: Operand::Auth,
+            } if equal(op) => Grant::Owner(name),
+            Condition::Compare {
+                left: Operand::AccountField { name },
+                op,
+                right: Operand::Value { value },
+            } if equal(op) => Grant::AccountIs {
+                account_field: name,
                 value,
             },
-            AccessCondition::SameAsAccount {
-                field,
+            Condition::Compare {
+                left: Operand::Field { name },
+                op,
+                right:
+                    Operand::AccountField {
+                        name: account_field,
+                    },
+            } if equal(op) => Grant::SameAsAccount {
+                field: name,
                 account_field,
-            } => Grant::SameAsAccount {
-                field,
-                account_field,
+            },
+            other => Grant::Condition {
+                written: tessera_schema::print_condition(schema, model, other),
+                every_row: !reads_rows(other),
             },
         };
         if !grants.contains(&grant) {

@@ -37,11 +37,14 @@ pub fn openapi(schema: &Schema) -> Value {
             tag.insert("description".into(), json!(doc));
         }
         tags.push(Value::Object(tag));
-        paths.insert(format!("/rest/v1/{}", model.name), model_path(model));
+        paths.insert(
+            format!("/rest/v1/{}", model.name),
+            model_path(schema, model),
+        );
         if model.behaviours.soft_delete.is_some() {
             paths.insert(
                 format!("/rest/v1/{}/restore", model.name),
-                restore_path(model),
+                restore_path(schema, model),
             );
         }
         if publishes(schema, model) {
@@ -253,7 +256,7 @@ fn errors(responses: &mut Map<String, Value>, names: &[(&str, &str)]) {
     }
 }
 
-fn model_path(model: &Model) -> Value {
+fn model_path(schema: &Schema, model: &Model) -> Value {
     let name = &model.name;
     let tag = json!([name]);
     let filters = filters(model);
@@ -350,12 +353,12 @@ fn model_path(model: &Model) -> Value {
         format!("Delete `{name}` rows matching the filters.")
     };
 
-    let create = callers(model, Operation::Create);
+    let create = callers(schema, model, Operation::Create);
     let mut create_text = allowed(&create);
     if create != Callers::ServiceKeyOnly {
         // An upsert creates rows and may update any existing one: it needs both, the update
         // on every row.
-        let update = callers(model, Operation::Update).on_every_row();
+        let update = callers(schema, model, Operation::Update).on_every_row();
         create_text.push_str(&format!(
             " Upserts (`Prefer: resolution=merge-duplicates`): {} (they also update, on every row).",
             upserters(&create, &update)
@@ -367,10 +370,10 @@ fn model_path(model: &Model) -> Value {
             "tags": tag,
             "operationId": format!("list_{name}"),
             "summary": format!("Read `{name}` rows."),
-            "description": allowed(&callers(model, Operation::Read)),
+            "description": allowed(&callers(schema, model, Operation::Read)),
             "parameters": with(vec![param_ref("select"), param_ref("order"), param_ref("limit"), param_ref("offset"), param_ref("range"), param_ref("prefer")]),
             "responses": get_responses,
-        }), &callers(model, Operation::Read)),
+        }), &callers(schema, model, Operation::Read)),
         "post": access(json!({
             "tags": tag,
             "operationId": format!("insert_{name}"),
@@ -387,22 +390,22 @@ fn model_path(model: &Model) -> Value {
             "tags": tag,
             "operationId": format!("update_{name}"),
             "summary": format!("Update `{name}` rows matching the filters."),
-            "description": allowed(&callers(model, Operation::Update)),
+            "description": allowed(&callers(schema, model, Operation::Update)),
             "parameters": with(vec![param_ref("select"), param_ref("prefer")]),
             "requestBody": {
                 "required": true,
                 "content": {"application/json": {"schema": {"$ref": format!("{REFS}{name}Update")}}}
             },
             "responses": patch_responses,
-        }), &callers(model, Operation::Update)),
+        }), &callers(schema, model, Operation::Update)),
         "delete": access(json!({
             "tags": tag,
             "operationId": format!("delete_{name}"),
             "summary": delete_summary,
-            "description": allowed(&callers(model, Operation::Delete)),
+            "description": allowed(&callers(schema, model, Operation::Delete)),
             "parameters": with(vec![param_ref("select"), param_ref("prefer")]),
             "responses": delete_responses,
-        }), &callers(model, Operation::Delete)),
+        }), &callers(schema, model, Operation::Delete)),
     })
 }
 
@@ -465,7 +468,7 @@ fn publishes(schema: &Schema, scope: &Model) -> bool {
     })
 }
 
-fn restore_path(model: &Model) -> Value {
+fn restore_path(schema: &Schema, model: &Model) -> Value {
     let name = &model.name;
     let mut params = vec![param_ref("select"), param_ref("prefer")];
     params.extend(filters(model));
@@ -486,7 +489,7 @@ fn restore_path(model: &Model) -> Value {
             ("409", "Conflict"),
         ],
     );
-    let update = callers(model, Operation::Update);
+    let update = callers(schema, model, Operation::Update);
     json!({
         "post": access(json!({
             "tags": [name],
@@ -529,7 +532,7 @@ fn publish_path(schema: &Schema, scope: &Model) -> Value {
             ("422", "Unprocessable"),
         ],
     );
-    let update = callers(scope, Operation::Update);
+    let update = callers(schema, scope, Operation::Update);
     json!({
         "post": access(json!({
             "tags": [name],

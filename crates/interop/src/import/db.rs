@@ -19,9 +19,6 @@ use super::sql::{import_sources_into, Dialect};
 use super::{Construct, Import, Location};
 use crate::InteropError;
 
-/// Tables Tessera keeps for itself (migration history, settings, sessions…).
-const OWN_TABLE_PREFIX: &str = "_tessera_";
-
 /// Connects to `database_url` (`postgres://…` or `sqlite://PATH`), reads its catalog and
 /// imports it.
 pub async fn import_database(database_url: &str) -> Result<Import, InteropError> {
@@ -95,7 +92,8 @@ pub fn import_catalog(name: &str, catalog: &LiveCatalog) -> Result<Import, Inter
     let tables: Vec<&LiveTable> = catalog
         .tables
         .iter()
-        .filter(|t| !t.name.starts_with(OWN_TABLE_PREFIX) && t.partition_of.is_none())
+        // Tessera's own tables (migration history, settings, sessions…) are not the schema's.
+        .filter(|t| !tessera_schema::is_reserved_name(&t.name) && t.partition_of.is_none())
         .collect();
     if tables.is_empty() {
         return Err(InteropError::NothingToImport {

@@ -1,21 +1,26 @@
 //! Access rules (`@@allow`): what a caller other than the service may do, and on which
 //! rows.
 //!
-//! A rule grants operations to a class of callers (anyone, signed-in users, users whose
-//! account holds a value); row rules (`createdBy == auth`, `tenant == auth.tenant`) grant
-//! them only on the rows matching the caller. Row rules become conditions of the statement that
-//! runs the operation (reads, updates, deletes and restores never see other rows) or checks
-//! of the written values (creates, and updates that would hand a row to someone else), so
-//! no row outside the grant is read or changed.
+//! A rule's condition is folded for the caller at hand: what it says of the caller alone
+//! (`authenticated`, `auth.role == admin`) is decided at once, and what it says of rows
+//! (`createdBy == auth`, `tenant == auth.tenant`, `members.some(user == auth)`,
+//! `auth.role.permissions.some(name == "READ_USERS")`) becomes a predicate of the statement
+//! that runs the operation: reads, updates, deletes and restores never see other rows, and
+//! creates and updates check their written rows in the same statement, so no row outside the
+//! grant is read or changed. Nothing is decided row by row in memory.
 
 use serde_json::{Map, Value as Json};
-use tessera_schema::ir::{AccessCondition, DefaultValue, Field, Model, Operation};
+use tessera_schema::ir::{
+    Condition, DefaultValue, Field, Model, Operand, Operation, Quantifier, RuleOp,
+};
 use tessera_schema::Schema;
 
-use super::predicate::{Comparison, Predicate};
+use super::names;
+use super::predicate::{Comparison, Predicate, Related};
 use super::values::coerce;
 use crate::caller::{Caller, Who};
 use crate::error::{Code, ErrorKind, RuntimeError};
+use crate::request::Deleted;
 
 /// A caller as a plan sees it: who they are, and the values of their account that the
 /// schema's rules compare, read when the request runs. Only the engine builds one.
@@ -55,9 +60,8 @@ impl Principal {
 pub(crate) enum Grant<'s> {
     /// Every row.
     AllRows,
-    /// Only rows where one of these fields holds the paired value (the user's id, or a
-    /// value of their account); no pairs means no rows.
-    Rows(Vec<(&'s Field, Json)>),
+    /// Only the rows meeting the predicate.
+    Rows(Predicate<'s>),
 }
 
 impl<'s> Grant<'s> {
@@ -65,37 +69,382 @@ impl<'s> Grant<'s> {
     pub(crate) fn rows(&self) -> Option<Predicate<'s>> {
         match self {
             Grant::AllRows => None,
-            Grant::Rows(pairs) => Some(Predicate::Or(
-                pairs
-                    .iter()
-                    .map(|(f, value)| Predicate::Compare(f, Comparison::Eq, value.clone()))
-                    .collect(),
-            )),
+            Grant::Rows(predicate) => Some(predicate.clone()),
         }
     }
 
     /// The values a create may take for fields it leaves unset, so that the row lands
-    /// inside the grant: the one value a field is paired with (a tenant), when the grant
-    /// pairs it with exactly one.
+    /// inside the grant: the one value every alternative of the grant requires of a field
+    /// (a tenant).
     pub(crate) fn implied_values(&self) -> Vec<(&'s Field, Json)> {
         match self {
             Grant::AllRows => Vec::new(),
-            Grant::Rows(pairs) => pairs
-                .iter()
-                .filter(|(f, _)| pairs.iter().filter(|(g, _)| g.name == f.name).count() == 1)
-                .map(|(f, value)| (*f, value.clone()))
-                .collect(),
+            Grant::Rows(predicate) => required_values(predicate),
         }
     }
 }
 
-/// Whether an account value equals a rule's literal.
-fn literal_is(json: &Json, literal: &DefaultValue) -> bool {
-    match (literal, json) {
-        (DefaultValue::String(a) | DefaultValue::EnumValue(a), Json::String(b)) => a == b,
-        (DefaultValue::Bool(a), Json::Bool(b)) => a == b,
-        (DefaultValue::Number(a), Json::Number(b)) => a.parse::<f64>().ok() == b.as_f64(),
-        _ => false,
+/// The (field, value) pairs a row must hold to meet `predicate`, where it says so plainly.
+fn required_values<'s>(predicate: &Predicate<'s>) -> Vec<(&'s Field, Json)> {
+    match predicate {
+        Predicate::Compare(field, Comparison::Eq, value) => vec![(*field, value.clone())],
+        Predicate::And(list) => list.iter().flat_map(required_values).collect(),
+        Predicate::Or(list) => {
+            let mut alternatives = list.iter().map(required_values);
+            let Some(first) = alternatives.next() else {
+                return Vec::new();
+            };
+            alternatives.fold(first, |common, other| {
+                common
+                    .into_iter()
+                    .filter(|(f, v)| other.iter().any(|(g, w)| g.name == f.name && w == v))
+                    .collect()
+            })
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A rule's condition for one caller: it holds for every row, for none, on the rows
+/// meeting a predicate, or it is unknown: a comparison with the id or the account of an
+/// anonymous caller, which (like SQL's null) stays unknown under `!` and admits nobody.
+enum Folded<'s> {
+    Always,
+    Never,
+    Unknown,
+    Rows(Predicate<'s>),
+}
+
+impl<'s> Folded<'s> {
+    fn rows(predicate: Predicate<'s>) -> Folded<'s> {
+        Folded::Rows(predicate)
+    }
+}
+
+/// A value on one side of a rule's comparison, for one caller.
+enum Side<'s> {
+    Field(&'s Field),
+    /// A value known when the request is planned: a literal, the caller's id or a value of
+    /// their account; `literal` when written in the schema (a null there means `null`, a
+    /// null read from the account matches nothing).
+    Known {
+        value: Json,
+        literal: bool,
+    },
+}
+
+/// Folds the schema's rule conditions for one caller into predicates on rows.
+struct Folder<'s, 'p> {
+    schema: &'s Schema,
+    principal: &'p Principal,
+}
+
+impl<'s> Folder<'s, '_> {
+    fn user(&self) -> Option<&str> {
+        match self.principal.caller.who() {
+            Who::User(id) => Some(id.as_str()),
+            _ => None,
+        }
+    }
+
+    fn fold(&self, model: &'s Model, condition: &'s Condition) -> Folded<'s> {
+        match condition {
+            Condition::Public => Folded::Always,
+            Condition::Authenticated if self.user().is_some() => Folded::Always,
+            Condition::Authenticated => Folded::Never,
+            Condition::All { conditions } => {
+                let mut rows = Vec::new();
+                let mut unknown = false;
+                for c in conditions {
+                    match self.fold(model, c) {
+                        Folded::Always => {}
+                        Folded::Never => return Folded::Never,
+                        Folded::Unknown => unknown = true,
+                        Folded::Rows(p) => rows.push(p),
+                    }
+                }
+                match (rows.is_empty(), unknown) {
+                    (true, false) => Folded::Always,
+                    (true, true) => Folded::Unknown,
+                    (false, unknown) => {
+                        rows.extend(unknown.then_some(Predicate::Unknown));
+                        Folded::rows(Predicate::And(rows))
+                    }
+                }
+            }
+            Condition::Any { conditions } => {
+                let mut rows = Vec::new();
+                let mut unknown = false;
+                for c in conditions {
+                    match self.fold(model, c) {
+                        Folded::Always => return Folded::Always,
+                        Folded::Never => {}
+                        Folded::Unknown => unknown = true,
+                        Folded::Rows(p) => rows.push(p),
+                    }
+                }
+                match (rows.is_empty(), unknown) {
+                    (true, false) => Folded::Never,
+                    (true, true) => Folded::Unknown,
+                    (false, unknown) => {
+                        rows.extend(unknown.then_some(Predicate::Unknown));
+                        Folded::rows(Predicate::Or(rows))
+                    }
+                }
+            }
+            Condition::Not { condition } => match self.fold(model, condition) {
+                Folded::Always => Folded::Never,
+                Folded::Never => Folded::Always,
+                Folded::Unknown => Folded::Unknown,
+                Folded::Rows(p) => Folded::rows(Predicate::Not(Box::new(p))),
+            },
+            Condition::Compare { left, op, right } => {
+                let (Some(left), Some(right)) = (self.side(model, left), self.side(model, right))
+                else {
+                    // The id or the account of an anonymous caller.
+                    return Folded::Unknown;
+                };
+                self.compare(left, *op, right)
+            }
+            Condition::In { operand, values } => {
+                let Some(side) = self.side(model, operand) else {
+                    return Folded::Unknown;
+                };
+                let values: Vec<Json> = values.iter().map(literal_json).collect();
+                match side {
+                    Side::Field(field) => Folded::rows(Predicate::In(
+                        field,
+                        values
+                            .iter()
+                            .filter_map(|v| coerce(self.schema, field, v).ok())
+                            .collect(),
+                    )),
+                    Side::Known { value, .. } => {
+                        if values.iter().any(|v| same(&value, v)) {
+                            Folded::Always
+                        } else {
+                            Folded::Never
+                        }
+                    }
+                }
+            }
+            Condition::Related {
+                relation,
+                quantifier,
+                condition,
+            } => self.related(model, relation, *quantifier, condition),
+            Condition::Account { condition } => {
+                let Some(user) = self.user() else {
+                    return Folded::Unknown;
+                };
+                let Some((account, _)) = self.schema.identity_model() else {
+                    return Folded::Never;
+                };
+                let Some(key) = account.primary_key_fields().next() else {
+                    return Folded::Never;
+                };
+                let Ok(id) = coerce(self.schema, key, &Json::String(user.to_owned())) else {
+                    return Folded::Never;
+                };
+                match self.fold(account, condition) {
+                    Folded::Always => Folded::Always,
+                    Folded::Never | Folded::Unknown => Folded::Never,
+                    Folded::Rows(p) => {
+                        let mut predicates = vec![Predicate::Compare(key, Comparison::Eq, id), p];
+                        predicates.extend(Predicate::live(account, Deleted::Exclude));
+                        Folded::rows(Predicate::Exists(account, predicates))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows reached through `relation` meet `condition`: some of them, or each.
+    fn related(
+        &self,
+        model: &'s Model,
+        relation: &str,
+        quantifier: Quantifier,
+        condition: &'s Condition,
+    ) -> Folded<'s> {
+        let link = model.relation(relation).and_then(|r| {
+            names::relation_link(self.schema, model, &r.kind)
+                .ok()
+                .flatten()
+        });
+        let Some((link, _)) = link else {
+            return Folded::Never;
+        };
+        let target = link.target;
+        let reached = |mut predicates: Vec<Predicate<'s>>| {
+            // Soft-deleted rows grant nothing: a removed membership is no membership.
+            predicates.extend(Predicate::live(target, Deleted::Exclude));
+            Predicate::Related(Box::new(Related {
+                model: target,
+                link: link.clone(),
+                predicates,
+                parent_type: None,
+            }))
+        };
+        let inner = self.fold(target, condition);
+        // An unknown condition holds for no related row (`EXISTS` is never unknown).
+        let inner = match inner {
+            Folded::Unknown => Folded::Never,
+            other => other,
+        };
+        match (quantifier, inner) {
+            (Quantifier::Some, Folded::Never | Folded::Unknown) => Folded::Never,
+            (Quantifier::Some, Folded::Always) => Folded::rows(reached(Vec::new())),
+            (Quantifier::Some, Folded::Rows(p)) => Folded::rows(reached(vec![p])),
+            (Quantifier::Every, Folded::Always) => Folded::Always,
+            (Quantifier::Every, Folded::Never | Folded::Unknown) => {
+                Folded::rows(Predicate::Not(Box::new(reached(Vec::new()))))
+            }
+            (Quantifier::Every, Folded::Rows(p)) => Folded::rows(Predicate::Not(Box::new(
+                reached(vec![Predicate::Not(Box::new(p))]),
+            ))),
+        }
+    }
+
+    /// One side of a comparison; `None` for the caller's id or account of an anonymous
+    /// caller.
+    fn side(&self, model: &'s Model, operand: &Operand) -> Option<Side<'s>> {
+        Some(match operand {
+            Operand::Field { name } => match model.field(name) {
+                Some(field) => Side::Field(field),
+                None => Side::Known {
+                    value: Json::Null,
+                    literal: false,
+                },
+            },
+            Operand::Auth => Side::Known {
+                value: Json::String(self.user()?.to_owned()),
+                literal: false,
+            },
+            Operand::AccountField { name } => {
+                self.user()?;
+                Side::Known {
+                    value: self.principal.account_value(name).clone(),
+                    literal: false,
+                }
+            }
+            Operand::Value { value } => Side::Known {
+                value: literal_json(value),
+                literal: true,
+            },
+            Operand::Null => Side::Known {
+                value: Json::Null,
+                literal: true,
+            },
+        })
+    }
+
+    fn compare(&self, left: Side<'s>, op: RuleOp, right: Side<'s>) -> Folded<'s> {
+        let (field, value, literal, op) = match (left, right) {
+            (Side::Field(field), Side::Known { value, literal }) => (field, value, literal, op),
+            (Side::Known { value, literal }, Side::Field(field)) => {
+                (field, value, literal, op.flipped())
+            }
+            (
+                Side::Known {
+                    value: a,
+                    literal: a_literal,
+                },
+                Side::Known {
+                    value: b,
+                    literal: b_literal,
+                },
+            ) => {
+                return if known_holds(&a, a_literal, op, &b, b_literal) {
+                    Folded::Always
+                } else {
+                    Folded::Never
+                };
+            }
+            // The checker admits no comparison of two fields.
+            (Side::Field(_), Side::Field(_)) => return Folded::Never,
+        };
+        if value.is_null() {
+            return Folded::rows(match (literal, op) {
+                (true, RuleOp::Equal) => Predicate::IsNull(field),
+                (true, RuleOp::NotEqual) => Predicate::Not(Box::new(Predicate::IsNull(field))),
+                // A missing account value matches no row.
+                _ => Predicate::Const(false),
+            });
+        }
+        // A value the field cannot hold (an id of another shape) matches no row.
+        let Ok(value) = coerce(self.schema, field, &value) else {
+            return Folded::rows(Predicate::Const(false));
+        };
+        let comparison = match op {
+            RuleOp::Equal => Comparison::Eq,
+            RuleOp::NotEqual => Comparison::Neq,
+            RuleOp::Less => Comparison::Lt,
+            RuleOp::LessOrEqual => Comparison::Lte,
+            RuleOp::Greater => Comparison::Gt,
+            RuleOp::GreaterOrEqual => Comparison::Gte,
+        };
+        Folded::rows(Predicate::Compare(field, comparison, value))
+    }
+}
+
+/// A literal of a rule as JSON.
+fn literal_json(value: &DefaultValue) -> Json {
+    match value {
+        DefaultValue::String(s) | DefaultValue::EnumValue(s) => Json::String(s.clone()),
+        DefaultValue::Number(n) => serde_json::from_str(n).unwrap_or(Json::Null),
+        DefaultValue::Bool(b) => Json::Bool(*b),
+        DefaultValue::Json(json) => json.clone(),
+        DefaultValue::Now | DefaultValue::GeneratedUuid | DefaultValue::RandomSecret => Json::Null,
+    }
+}
+
+/// Whether two known values are equal (numbers by value, UUIDs in any case).
+fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+        (Json::String(x), Json::String(y)) => x == y || x.eq_ignore_ascii_case(y) && is_uuid(x),
+        _ => a == b,
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok()
+}
+
+/// A comparison of two values known when the request is planned (`auth.role == "admin"`).
+fn known_holds(a: &Json, a_literal: bool, op: RuleOp, b: &Json, b_literal: bool) -> bool {
+    if a.is_null() || b.is_null() {
+        // Only a `null` written in the schema tests for a missing value.
+        let null_test = (a.is_null() && a_literal) || (b.is_null() && b_literal);
+        return null_test
+            && match op {
+                RuleOp::Equal => a.is_null() && b.is_null(),
+                RuleOp::NotEqual => !(a.is_null() && b.is_null()),
+                _ => false,
+            };
+    }
+    let order = match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()),
+        (Json::String(x), Json::String(y)) => Some(x.cmp(y)),
+        (Json::Bool(x), Json::Bool(y)) => Some(x.cmp(y)),
+        _ => None,
+    };
+    match op {
+        RuleOp::Equal => same(a, b),
+        RuleOp::NotEqual => !same(a, b),
+        RuleOp::Less => order == Some(std::cmp::Ordering::Less),
+        RuleOp::LessOrEqual => matches!(
+            order,
+            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+        ),
+        RuleOp::Greater => order == Some(std::cmp::Ordering::Greater),
+        RuleOp::GreaterOrEqual => {
+            matches!(
+                order,
+                Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+            )
+        }
     }
 }
 
@@ -103,13 +452,10 @@ fn literal_is(json: &Json, literal: &DefaultValue) -> bool {
 pub(crate) fn account_fields(schema: &Schema) -> Vec<String> {
     let mut fields: Vec<String> = Vec::new();
     for rule in schema.models.iter().flat_map(|m| &m.access) {
-        let field = match &rule.condition {
-            AccessCondition::AccountIs { account_field, .. }
-            | AccessCondition::SameAsAccount { account_field, .. } => account_field,
-            _ => continue,
-        };
-        if !fields.contains(field) {
-            fields.push(field.clone());
+        for field in rule.condition.account_fields() {
+            if !fields.iter().any(|f| f == field) {
+                fields.push(field.to_owned());
+            }
         }
     }
     fields
@@ -123,60 +469,29 @@ pub(crate) fn grant<'s>(
     model: &'s Model,
     operation: Operation,
 ) -> Result<Option<Grant<'s>>, RuntimeError> {
-    let user = match principal.caller.who() {
+    let anonymous = match principal.caller.who() {
         Who::Service => return Ok(None),
-        Who::Anonymous => None,
-        Who::User(id) => Some(id.as_str()),
+        Who::Anonymous => true,
+        Who::User(_) => false,
     };
-    let mut pairs: Vec<(&Field, Json)> = Vec::new();
-    let mut row_rules = false;
+    let folder = Folder { schema, principal };
+    let mut rows = Vec::new();
     for rule in model
         .access
         .iter()
         .filter(|r| r.operations.contains(&operation))
     {
-        let Some(user) = user else {
-            if rule.condition == AccessCondition::Public {
-                return Ok(Some(Grant::AllRows));
-            }
-            continue;
-        };
-        let (field, value) = match &rule.condition {
-            AccessCondition::Public | AccessCondition::Authenticated => {
-                return Ok(Some(Grant::AllRows))
-            }
-            AccessCondition::AccountIs {
-                account_field,
-                value,
-            } => {
-                if literal_is(principal.account_value(account_field), value) {
-                    return Ok(Some(Grant::AllRows));
-                }
-                continue;
-            }
-            AccessCondition::Owner { field } => (field, Json::String(user.to_owned())),
-            AccessCondition::SameAsAccount {
-                field,
-                account_field,
-            } => (field, principal.account_value(account_field).clone()),
-        };
-        row_rules = true;
-        let Some(f) = model.field(field) else {
-            continue;
-        };
-        // A value the field cannot hold (a null account value, an id of another shape)
-        // matches no row.
-        let Ok(value) = coerce(schema, f, &value) else {
-            continue;
-        };
-        if !value.is_null() && !pairs.iter().any(|(g, v)| g.name == f.name && *v == value) {
-            pairs.push((f, value));
+        match folder.fold(model, &rule.condition) {
+            Folded::Always => return Ok(Some(Grant::AllRows)),
+            Folded::Never | Folded::Unknown => {}
+            Folded::Rows(p) => rows.push(p),
         }
     }
-    match user {
-        Some(_) if row_rules => Ok(Some(Grant::Rows(pairs))),
-        Some(_) => Err(denied(ErrorKind::Forbidden, model, operation)),
-        None => Err(denied(ErrorKind::Unauthorized, model, operation)),
+    match rows.len() {
+        0 if anonymous => Err(denied(ErrorKind::Unauthorized, model, operation)),
+        0 => Err(denied(ErrorKind::Forbidden, model, operation)),
+        1 => Ok(Some(Grant::Rows(rows.remove(0)))),
+        _ => Ok(Some(Grant::Rows(Predicate::Or(rows)))),
     }
 }
 

@@ -93,7 +93,7 @@ struct Candidate<'s> {
 }
 
 /// The link of a relation declared in `model`.
-fn relation_link<'s>(
+pub(crate) fn relation_link<'s>(
     schema: &'s Schema,
     model: &'s Model,
     kind: &'s RelationKind,

@@ -32,6 +32,9 @@ impl Comparison {
 #[derive(Debug, Clone)]
 pub(crate) enum Predicate<'s> {
     Const(bool),
+    /// SQL's unknown (`NULL`): a rule's comparison with an anonymous caller's id, which
+    /// holds for no row, even negated.
+    Unknown,
     Compare(&'s Field, Comparison, Json),
     In(&'s Field, Vec<Json>),
     IsNull(&'s Field),
@@ -49,6 +52,9 @@ pub(crate) enum Predicate<'s> {
     ContainedIn(&'s Field, Json),
     /// Some row related through `link` matches `predicates` (an `!inner` embed).
     Related(Box<Related<'s>>),
+    /// Some row of a model, unrelated to the outer row, matches the predicates (the
+    /// caller's own account, for a rule over it).
+    Exists(&'s Model, Vec<Predicate<'s>>),
     And(Vec<Predicate<'s>>),
     Or(Vec<Predicate<'s>>),
     Not(Box<Predicate<'s>>),

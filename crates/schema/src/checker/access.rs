@@ -4,7 +4,7 @@
 //! of every model.
 
 use super::Checker;
-use crate::ast::{Attribute, CompareOp, Ident, Value};
+use crate::ast::{Attribute, Ident, Value};
 use crate::diagnostic::Diagnostic;
 use crate::ir::*;
 use crate::span::Span;
@@ -30,26 +30,10 @@ const OPERATION_ALIASES: &[(&str, &str)] = &[
     ("destroy", "delete"),
 ];
 
-/// The condition words of `@@allow`, for "did you mean" hints.
-const CONDITIONS: &[&str] = &["public", "authenticated"];
-
-/// Every form of an access condition, for hints.
-const CONDITION_FORMS: &str = "`public`, `authenticated`, `field == auth` (the rows of the signed-in user), `auth.field == value` (users whose account holds a value) or `field == auth.field` (the rows matching their account)";
-
-/// One side of a comparison in an access condition.
-enum Side<'v> {
-    /// `auth`: the signed-in user's id.
-    Auth(Span),
-    /// `auth.field`: the field's name and the span of the whole path.
-    Account(&'v Ident, Span),
-    /// Anything else: a field of the model or a value.
-    Other(&'v Value),
-}
-
 impl Checker<'_> {
     /// The model declaring the first `@@auth`, valid or not: the model whose ids `auth` is
     /// compared with.
-    fn identity_model(&self) -> Option<usize> {
+    pub(super) fn identity_model(&self) -> Option<usize> {
         self.models
             .iter()
             .position(|m| m.decl.attributes().any(|a| a.name.name == "auth"))
@@ -371,7 +355,7 @@ impl Checker<'_> {
         let decl = self.models[index].decl;
         let identity = self.identity_model();
         for attribute in decl.attributes().filter(|a| a.name.name == "allow") {
-            if let Some(rule) = self.access_rule(index, identity, attribute) {
+            if let Some(rule) = self.access_rule(index, attribute) {
                 self.warn_self_chosen_account_value(identity, attribute, &rule);
                 self.models[index].model.access.push(rule);
             }
@@ -386,21 +370,18 @@ impl Checker<'_> {
         attribute: &Attribute,
         rule: &AccessRule,
     ) {
-        let account_field = match &rule.condition {
-            AccessCondition::AccountIs { account_field, .. }
-            | AccessCondition::SameAsAccount { account_field, .. } => account_field,
-            _ => return,
-        };
         let Some(identity) = identity else {
             return;
         };
         let model = &self.models[identity].model;
-        let chosen = model
-            .behaviours
-            .identity
-            .as_ref()
-            .is_some_and(|i| i.signup_fields.contains(account_field));
-        if chosen {
+        let chosen = rule.condition.account_fields().into_iter().find(|field| {
+            model
+                .behaviours
+                .identity
+                .as_ref()
+                .is_some_and(|i| i.signup_fields.iter().any(|s| s == field))
+        });
+        if let Some(account_field) = chosen {
             // Named as the schema writes it: a relation rather than its foreign key.
             let account_field = model
                 .relations
@@ -411,7 +392,7 @@ impl Checker<'_> {
                     }
                     _ => None,
                 })
-                .unwrap_or_else(|| account_field.clone());
+                .unwrap_or_else(|| account_field.to_string());
             let message = format!(
                 "sign-up may set `{account_field}`, which this rule compares: anyone can sign up with the value it grants"
             );
@@ -427,12 +408,7 @@ impl Checker<'_> {
         }
     }
 
-    fn access_rule(
-        &mut self,
-        index: usize,
-        identity: Option<usize>,
-        attribute: &Attribute,
-    ) -> Option<AccessRule> {
+    fn access_rule(&mut self, index: usize, attribute: &Attribute) -> Option<AccessRule> {
         self.only_named(attribute, &[], ALLOW_USAGE);
         let positional: Vec<&Value> = attribute.positional().collect();
         let [operations, condition] = positional.as_slice() else {
@@ -440,7 +416,7 @@ impl Checker<'_> {
             return None;
         };
         let operations = self.operations(attribute, operations);
-        let condition = self.access_condition(index, identity, attribute, condition);
+        let condition = self.access_condition(index, condition);
         Some(AccessRule {
             operations: operations?,
             condition: condition?,
@@ -542,318 +518,5 @@ impl Checker<'_> {
             .with_help(help),
         );
         None
-    }
-
-    fn access_condition(
-        &mut self,
-        index: usize,
-        identity: Option<usize>,
-        attribute: &Attribute,
-        value: &Value,
-    ) -> Option<AccessCondition> {
-        match value {
-            Value::Ident(ident) => match ident.name.as_str() {
-                "public" => Some(AccessCondition::Public),
-                "authenticated" => Some(AccessCondition::Authenticated),
-                word => {
-                    let model = &self.models[index].model;
-                    let help = if word == "auth" {
-                        "write `authenticated` for any signed-in user, or `field == auth` for the rows of the signed-in user".to_string()
-                    } else if let Some(similar) = Checker::suggest(word, CONDITIONS.iter().copied())
-                    {
-                        format!("did you mean `{similar}`?")
-                    } else if model.field(word).is_some() || model.relation(word).is_some() {
-                        format!("to open the rows whose `{word}` is the signed-in user, write `{word} == auth`")
-                    } else {
-                        format!("a condition is {CONDITION_FORMS}")
-                    };
-                    let message = if word == "auth" {
-                        "`auth` alone is not an access condition".to_string()
-                    } else {
-                        format!("unknown access condition `{word}`")
-                    };
-                    self.report(
-                        Diagnostic::error("E0222", message, ident.span)
-                            .with_label("not a condition")
-                            .with_help(help),
-                    );
-                    None
-                }
-            },
-            Value::Path(segments, span) => {
-                if let Some(Side::Account(field, _)) = self.side(value) {
-                    let path = Value::path_text(segments);
-                    self.report(
-                        Diagnostic::error(
-                            "E0222",
-                            format!("`{path}` alone is not an access condition"),
-                            *span,
-                        )
-                        .with_label("a field of the account, compared with nothing")
-                        .with_help(format!(
-                            "compare it: `{path} == \"value\"` for users whose account holds a value, or `field == {path}` for the rows matching their account's `{}`",
-                            field.name
-                        )),
-                    );
-                }
-                None
-            }
-            Value::Compare {
-                left,
-                op,
-                right,
-                span,
-            } => {
-                let (left, right) = (self.side(left), self.side(right));
-                let (left, right) = (left?, right?);
-                let reads_account =
-                    matches!(left, Side::Account(..)) || matches!(right, Side::Account(..));
-                if *op == CompareOp::NotEqual {
-                    let help = if reads_account {
-                        "write the rule for the values that are allowed, e.g. `auth.role == \"admin\"`; rules add up, so one rule per allowed value"
-                    } else {
-                        "write `field == auth` for the rows of the signed-in user"
-                    };
-                    self.report(
-                        Diagnostic::error("E0222", "`!=` in an access condition", *span)
-                            .with_label("access conditions compare with `==` only")
-                            .with_help(help),
-                    );
-                    return None;
-                }
-                match (left, right) {
-                    (Side::Auth(_), Side::Account(field, _))
-                    | (Side::Account(field, _), Side::Auth(_)) => {
-                        let path = format!("auth.{}", field.name);
-                        self.report(
-                            Diagnostic::error(
-                                "E0222",
-                                "an access condition compares `auth` with a field of the account",
-                                *span,
-                            )
-                            .with_label("both sides are the signed-in user")
-                            .with_help(format!("write `field == auth` for the rows of the signed-in user, or compare `{path}` with a value (`{path} == value`) or with a field of this model (`field == {path}`)")),
-                        );
-                        None
-                    }
-                    (Side::Account(..), Side::Account(..)) => {
-                        self.report(
-                            Diagnostic::error(
-                                "E0222",
-                                "an access condition compares two fields of the account",
-                                *span,
-                            )
-                            .with_label("both sides read the signed-in user's account")
-                            .with_help("compare a field of the account with a value (`auth.role == \"admin\"`) or with a field of this model (`tenant == auth.tenant`)"),
-                        );
-                        None
-                    }
-                    (Side::Account(field, path_span), Side::Other(other))
-                    | (Side::Other(other), Side::Account(field, path_span)) => {
-                        self.account_condition(index, identity, attribute, field, path_span, other)
-                    }
-                    (Side::Auth(auth_span), Side::Other(owner))
-                    | (Side::Other(owner), Side::Auth(auth_span)) => {
-                        let Value::Ident(owner) = owner else {
-                            self.wrong_argument(
-                                owner,
-                                attribute,
-                                "a field or relation name compared with `auth`",
-                                ALLOW_USAGE,
-                            );
-                            return None;
-                        };
-                        self.owner_condition(index, identity, owner, auth_span)
-                    }
-                    (Side::Auth(_), Side::Auth(_)) | (Side::Other(_), Side::Other(_)) => {
-                        self.report(
-                            Diagnostic::error(
-                                "E0222",
-                                "an access condition compares a field with `auth`",
-                                *span,
-                            )
-                            .with_label("expected `field == auth`")
-                            .with_help(format!("write {CONDITION_FORMS}")),
-                        );
-                        None
-                    }
-                }
-            }
-            other => {
-                self.wrong_argument(
-                    other,
-                    attribute,
-                    "`public`, `authenticated` or a comparison with `auth`",
-                    ALLOW_USAGE,
-                );
-                None
-            }
-        }
-    }
-
-    /// What one side of a comparison in an access condition names; `None` for a dotted name
-    /// other than `auth.field` (reported).
-    fn side<'v>(&mut self, value: &'v Value) -> Option<Side<'v>> {
-        let (segments, span) = match value {
-            Value::Ident(ident) if ident.name == "auth" => return Some(Side::Auth(ident.span)),
-            Value::Path(segments, span) => (segments, *span),
-            other => return Some(Side::Other(other)),
-        };
-        let path = Value::path_text(segments);
-        match segments.as_slice() {
-            [auth, field] if auth.name == "auth" => Some(Side::Account(field, span)),
-            [auth, field, ..] if auth.name == "auth" => {
-                self.report(
-                    Diagnostic::error(
-                        "E0222",
-                        format!("`{path}` reaches past the account"),
-                        span,
-                    )
-                    .with_label("access conditions read the fields of the account row itself")
-                    .with_help(format!(
-                        "compare the relation itself, `auth.{}`: it holds the key of the related row",
-                        field.name
-                    )),
-                );
-                None
-            }
-            _ => {
-                self.report(
-                    Diagnostic::error(
-                        "E0222",
-                        format!("unknown name `{path}` in an access condition"),
-                        span,
-                    )
-                    .with_label("only `auth.` names a field of the signed-in user's account")
-                    .with_help(format!(
-                        "write `auth.{}` for a field of the signed-in user's account, or a field of this model without a dot",
-                        segments.last().map_or("field", |s| s.name.as_str())
-                    )),
-                );
-                None
-            }
-        }
-    }
-
-    /// `owner == auth`: `owner` is a to-one relation to the identity model, or a stored field
-    /// holding an identity's id.
-    fn owner_condition(
-        &mut self,
-        index: usize,
-        identity: Option<usize>,
-        owner: &Ident,
-        auth_span: Span,
-    ) -> Option<AccessCondition> {
-        let model = &self.models[index].model;
-        let Some(identity) = identity else {
-            let target = model.relation(&owner.name).and_then(|r| match &r.kind {
-                RelationKind::ToOne { target, .. } => Some(target.clone()),
-                _ => None,
-            });
-            self.no_identity_model(auth_span, target.as_deref());
-            return None;
-        };
-        let users = &self.models[identity].model;
-        let users_name = users.name.clone();
-        let users_key = (users.primary_key.len() == 1).then(|| users.primary_key[0].clone());
-        let holds_user_id = |kind: &RelationKind| match kind {
-            RelationKind::ToOne {
-                target, references, ..
-            } => *target == users_name && Some(references) == users_key.as_ref(),
-            _ => false,
-        };
-        if let Some(relation) = model.relation(&owner.name) {
-            if let RelationKind::ToOne { field, .. } = &relation.kind {
-                if holds_user_id(&relation.kind) {
-                    return Some(AccessCondition::Owner {
-                        field: field.clone(),
-                    });
-                }
-            }
-            let label = match &relation.kind {
-                RelationKind::ToOne {
-                    target, references, ..
-                } if *target == users_name => {
-                    format!("references `{references}` of `{users_name}`, not its key")
-                }
-                RelationKind::ToOne { target, .. } => format!("a relation to `{target}`"),
-                _ => "not a to-one relation".to_string(),
-            };
-            self.not_an_owner(owner, &users_name, label);
-            return None;
-        }
-        if let Some(field) = model.field(&owner.name) {
-            let is_user_key = index == identity && Some(&field.name) == users_key.as_ref();
-            let is_user_reference = model.relations.iter().any(|r| {
-                holds_user_id(&r.kind)
-                    && matches!(&r.kind, RelationKind::ToOne { field: fk, .. } if *fk == field.name)
-            });
-            if field.is_stored() && (is_user_key || is_user_reference) {
-                return Some(AccessCondition::Owner {
-                    field: field.name.clone(),
-                });
-            }
-            let label = format!("`{}` is `{}`", field.name, field.ty);
-            self.not_an_owner(owner, &users_name, label);
-            return None;
-        }
-        let candidates: Vec<&str> = model
-            .relations
-            .iter()
-            .filter(|r| matches!(r.kind, RelationKind::ToOne { .. }))
-            .map(|r| r.name.as_str())
-            .chain(model.stored_fields().map(|f| f.name.as_str()))
-            .collect();
-        let help = match Checker::suggest(&owner.name, candidates) {
-            Some(similar) => format!("did you mean `{similar}`?"),
-            None => format!(
-                "name a relation of model `{}` to `{users_name}`, or a field holding a `{users_name}` id",
-                model.name
-            ),
-        };
-        let label = format!(
-            "model `{}` has no field or relation with this name",
-            model.name
-        );
-        self.report(
-            Diagnostic::error(
-                "E0224",
-                format!("unknown field `{}` in an access condition", owner.name),
-                owner.span,
-            )
-            .with_label(label)
-            .with_help(help),
-        );
-        None
-    }
-
-    /// E0223: `auth` (or `auth.field`) in a schema where no model holds the accounts;
-    /// `users` is the model that probably should, when the condition names a relation to it.
-    pub(super) fn no_identity_model(&mut self, auth_span: Span, users: Option<&str>) {
-        let help = match users {
-            Some(users) => format!(
-                "add `@@auth(email: ..., password: ...)` to model `{users}`, the model holding your users"
-            ),
-            None => "add `@@auth(email: ..., password: ...)` to the model holding your users".into(),
-        };
-        self.report(
-            Diagnostic::error("E0223", "`auth` needs a model with `@@auth`", auth_span)
-                .with_label("no model of this schema holds the accounts users sign in with")
-                .with_help(help),
-        );
-    }
-
-    fn not_an_owner(&mut self, owner: &Ident, users: &str, label: String) {
-        self.report(
-            Diagnostic::error(
-                "E0225",
-                format!("`{}` does not hold the id of a `{users}` row", owner.name),
-                owner.span,
-            )
-            .with_label(label)
-            .with_help(format!(
-                "compare `auth` with a to-one relation to `{users}` (such as `createdBy` of `@@actors({users})`), with a foreign key of one, or with the key of `{users}` itself"
-            )),
-        );
     }
 }

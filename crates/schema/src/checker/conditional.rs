@@ -101,7 +101,10 @@ impl Checker<'_> {
         annotated: &Field,
     ) -> Option<FieldCondition> {
         let Value::Compare {
-            left, op, right, ..
+            left,
+            op: op @ (CompareOp::Equal | CompareOp::NotEqual),
+            right,
+            ..
         } = condition
         else {
             self.wrong_argument(
@@ -231,8 +234,8 @@ impl Checker<'_> {
         Some(FieldCondition {
             field: compared.name,
             comparison: match op {
-                CompareOp::Equal => Comparison::Equal,
                 CompareOp::NotEqual => Comparison::NotEqual,
+                _ => Comparison::Equal,
             },
             value,
         })

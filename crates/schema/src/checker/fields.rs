@@ -986,9 +986,14 @@ pub(crate) fn json_value(value: &Value) -> Result<serde_json::Value, &Value> {
             }
             serde_json::Value::Object(map)
         }
-        Value::Ident(_) | Value::Path(..) | Value::Call { .. } | Value::Compare { .. } => {
-            return Err(value)
-        }
+        Value::Ident(_)
+        | Value::Path(..)
+        | Value::Call { .. }
+        | Value::Compare { .. }
+        | Value::Logic { .. }
+        | Value::Not(..)
+        | Value::Group(..)
+        | Value::Quantified { .. } => return Err(value),
     })
 }
 

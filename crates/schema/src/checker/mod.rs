@@ -17,9 +17,9 @@
 //!    relation of the schema.
 
 mod access;
-mod account;
 mod args;
 pub use model::index_name;
+mod condition;
 mod conditional;
 mod fields;
 mod model;
@@ -32,6 +32,14 @@ use crate::ast::{self, Item, ModelDecl, SchemaFile};
 use crate::diagnostic::Diagnostic;
 use crate::ir::*;
 use crate::span::Span;
+
+/// Where the string argument of an attribute such as `@@map("name")` is, or the attribute.
+pub(crate) fn string_span(attribute: &ast::Attribute) -> Span {
+    attribute
+        .positional()
+        .next()
+        .map_or(attribute.span, ast::Value::span)
+}
 
 /// Checks a parsed file. The schema is returned even when there are errors (then it holds
 /// what could be resolved); callers must look at the diagnostics first.
@@ -115,6 +123,25 @@ impl<'a> Checker<'a> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Refuses a name that starts with the prefix of the engine's own tables (E0108): a
+    /// model, table, join table, index or enum type named so could collide with them.
+    pub(crate) fn refuse_reserved(&mut self, name: &str, span: Span, what: &str) {
+        if !is_reserved_name(name) {
+            return;
+        }
+        self.report(
+            Diagnostic::error(
+                "E0108",
+                format!("{what} `{name}` starts with `{RESERVED_PREFIX}`, which Tessera keeps for its own tables"),
+                span,
+            )
+            .with_label("reserved prefix")
+            .with_help(format!(
+                "choose another name; names starting with `{RESERVED_PREFIX}` (in any case) belong to tables such as `_tessera_sessions` and `_tessera_migrations`"
+            )),
+        );
+    }
+
     fn settings(&mut self) {
         let mut seen = false;
         for item in &self.file.items {
@@ -185,6 +212,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             first_seen.insert(&name.name, (name.span, kind));
+            self.refuse_reserved(&name.name, name.span, &format!("{kind} name"));
             if let Item::Model(decl) = item {
                 self.model_index
                     .insert(name.name.clone(), self.models.len());
@@ -243,6 +271,7 @@ impl<'a> Checker<'a> {
                 match attribute.name.name.as_str() {
                     "map" => {
                         if let Some(name) = self.single_string(attribute) {
+                            self.refuse_reserved(&name, string_span(attribute), "type name");
                             db_name = name;
                         }
                     }

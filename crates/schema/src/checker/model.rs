@@ -99,6 +99,7 @@ impl Checker<'_> {
             match attribute.name.name.as_str() {
                 "map" => {
                     if let Some(table) = self.single_string(attribute) {
+                        self.refuse_reserved(&table, super::string_span(attribute), "table name");
                         self.models[index].model.table = table;
                     }
                 }
@@ -604,6 +605,7 @@ impl Checker<'_> {
             }
             let name = match attribute.named("name").map(|a| &a.value) {
                 Some(Value::String(name, span)) => {
+                    self.refuse_reserved(name, *span, "index name");
                     if name.len() > MAX_IDENTIFIER {
                         self.report(
                             Diagnostic::error(

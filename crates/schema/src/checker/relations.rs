@@ -862,7 +862,10 @@ impl<'a> Checker<'a> {
             format!("{}_{}", sides[0], sides[1])
         } else {
             match self.single_string(attribute) {
-                Some(name) => name,
+                Some(name) => {
+                    self.refuse_reserved(&name, super::string_span(attribute), "join table name");
+                    name
+                }
                 None => return,
             }
         };

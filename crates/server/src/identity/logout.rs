@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::ready;
 use super::user::signed_in_user;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,7 +14,6 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = signed_in_user(&state, &headers)?;
-    ready(&state).await?;
     state.engine.end_sessions(&id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -32,15 +32,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Makes sure the sessions table exists (once per process; idempotent across nodes).
-async fn ready(state: &AppState) -> Result<(), ApiError> {
-    state
-        .identity_ready
-        .get_or_try_init(|| state.engine.prepare_identity())
-        .await?;
-    Ok(())
-}
-
 /// The answer to a successful sign-up, sign-in or renewal.
 async fn session_body(state: &AppState, session: Session) -> Result<Value, ApiError> {
     let lifetime = i64::try_from(state.config.access_token_lifetime.as_secs()).unwrap_or(i64::MAX);

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{account_fields, ready, refresh_lifetime, session_body};
+use super::{account_fields, refresh_lifetime, session_body};
 use crate::error::ApiError;
 use crate::extract::json_request_body;
 use crate::state::AppState;
@@ -27,7 +27,6 @@ pub async fn signup(
         )
         .with_hint("Ask an administrator to create the account"));
     }
-    ready(&state).await?;
     let body = json_request_body(&state, &headers, body)?;
     let row = account_fields(body)?;
     let created = state.engine.sign_up(&row).await?;

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::{ready, refresh_lifetime, session_body, text_member};
+use super::{refresh_lifetime, session_body, text_member};
 use crate::error::ApiError;
 use crate::extract::{json_request_body, query_params, take_param};
 use crate::state::AppState;
@@ -21,7 +21,6 @@ pub async fn token(
 ) -> Result<Response, ApiError> {
     let mut params = query_params(&uri)?;
     let grant = take_param(&mut params, "grant_type");
-    ready(&state).await?;
     let body = json_request_body(&state, &headers, body)?;
     let session = match grant.as_deref() {
         Some("password") => {

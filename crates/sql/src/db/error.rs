@@ -51,10 +51,14 @@ pub enum DbError {
     /// The statement ran past the database's time limit and was cancelled (57014).
     #[error("the statement ran past the database's time limit")]
     StatementTimeout,
-    #[error("unsupported database URL: expected sqlite:… or postgres:…")]
-    UnsupportedUrl,
+    #[error(transparent)]
+    UnsupportedUrl(#[from] crate::dialect::UnsupportedUrl),
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// A statement names a table the database does not have: the database was not migrated
+    /// (or not to this schema).
+    #[error("the database has no table {table}: it is not migrated; run `tessera migrate`")]
+    MissingTable { table: String },
     #[error("a value read from the database cannot be decoded: {0}")]
     Decode(String),
     #[error("database error: {0}")]
@@ -118,6 +122,9 @@ impl From<sqlx::Error> for DbError {
                 message: message.clone(),
             }
         };
+        if let Some(table) = missing_table(&code, &message) {
+            return DbError::MissingTable { table };
+        }
         match db.kind() {
             ErrorKind::UniqueViolation => DbError::UniqueViolation(violation()),
             ErrorKind::ForeignKeyViolation => DbError::ForeignKeyViolation(violation()),
@@ -139,6 +146,22 @@ impl From<sqlx::Error> for DbError {
             _ => DbError::Other(error),
         }
     }
+}
+
+/// The table a "no such table" error names: PostgreSQL's 42P01 `relation "t" does not
+/// exist`, SQLite's `no such table: t` (of its generic error code 1; the name may be
+/// schema-qualified, `main.t`).
+fn missing_table(code: &str, message: &str) -> Option<String> {
+    if code == "42P01" {
+        let name = message
+            .split_once("relation \"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map_or("", |(name, _)| name);
+        return Some(name.to_owned());
+    }
+    let name = message.strip_prefix("no such table: ")?;
+    let name = name.rsplit_once('.').map_or(name, |(_, table)| table);
+    Some(name.trim().to_owned())
 }
 
 /// The table and columns an engine's message names: SQLite's `UNIQUE constraint failed:
@@ -181,6 +204,23 @@ mod tests {
             described("UNIQUE constraint failed: users.email, users.name"),
             (Some("users".into()), vec!["email".into(), "name".into()])
         );
+    }
+
+    #[test]
+    fn missing_tables_are_named_on_both_engines() {
+        assert_eq!(
+            missing_table("1", "no such table: _tessera_sessions").as_deref(),
+            Some("_tessera_sessions")
+        );
+        assert_eq!(
+            missing_table("1", "no such table: main.pages").as_deref(),
+            Some("pages")
+        );
+        assert_eq!(
+            missing_table("42P01", "relation \"_tessera_settings\" does not exist").as_deref(),
+            Some("_tessera_settings")
+        );
+        assert_eq!(missing_table("1", "near \"x\": syntax error"), None);
     }
 
     #[test]

@@ -43,15 +43,50 @@ impl DialectKind {
         }
     }
 
-    /// The engine a database URL names: `sqlite:…` or `postgres:…`/`postgresql:…`.
-    pub fn from_url(url: &str) -> Option<DialectKind> {
-        if url.starts_with("sqlite:") {
-            Some(DialectKind::Sqlite)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Some(DialectKind::Postgres)
-        } else {
-            None
+    /// The engine a database URL names: `sqlite:…` (`sqlite://PATH`) or
+    /// `postgres:…`/`postgresql:…`. This is the one place a database URL's scheme is read.
+    pub fn from_url(url: &str) -> Result<DialectKind, UnsupportedUrl> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme {
+            "sqlite" => Ok(DialectKind::Sqlite),
+            "postgres" | "postgresql" => Ok(DialectKind::Postgres),
+            _ => Err(UnsupportedUrl::of(url)),
         }
+    }
+}
+
+/// A database URL whose scheme names no engine Tessera talks to. It names the scheme only,
+/// never the whole URL (which may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", describe_unsupported(.scheme.as_deref()))]
+pub struct UnsupportedUrl {
+    /// The URL's scheme (`mysql`), or `None` when the URL has none.
+    pub scheme: Option<String>,
+}
+
+impl UnsupportedUrl {
+    fn of(url: &str) -> UnsupportedUrl {
+        let scheme = url
+            .split_once(':')
+            .map(|(scheme, _)| scheme)
+            .filter(|scheme| {
+                let mut chars = scheme.chars();
+                chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            });
+        UnsupportedUrl {
+            scheme: scheme.map(str::to_owned),
+        }
+    }
+}
+
+fn describe_unsupported(scheme: Option<&str>) -> String {
+    let accepted = "sqlite: (sqlite://PATH), postgres: or postgresql: (postgres://USER@HOST/DB)";
+    match scheme {
+        Some(scheme) => {
+            format!("unsupported database URL scheme `{scheme}:`; Tessera accepts {accepted}")
+        }
+        None => format!("the database URL has no scheme; Tessera accepts {accepted}"),
     }
 }
 
@@ -146,4 +181,48 @@ pub trait Dialect: Send + Sync {
     fn json_contains(&self, column: SimpleExpr, ty: &FieldType, doc: &Json) -> SimpleExpr;
     /// PostgreSQL's `<@`: the JSON document or array column is contained in `doc`.
     fn json_contained(&self, column: SimpleExpr, ty: &FieldType, doc: &Json) -> SimpleExpr;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_names_its_engine_or_is_refused_by_scheme() {
+        assert_eq!(
+            DialectKind::from_url("sqlite://app.db?mode=rwc"),
+            Ok(DialectKind::Sqlite)
+        );
+        assert_eq!(
+            DialectKind::from_url("sqlite::memory:"),
+            Ok(DialectKind::Sqlite)
+        );
+        for url in [
+            "postgres://app@db/tours",
+            "postgresql://app:secret@db:5432/tours",
+        ] {
+            assert_eq!(
+                DialectKind::from_url(url),
+                Ok(DialectKind::Postgres),
+                "{url}"
+            );
+        }
+        let error =
+            DialectKind::from_url("mysql://root:hunter2@localhost/db").expect_err("refused");
+        assert_eq!(error.scheme.as_deref(), Some("mysql"));
+        let message = error.to_string();
+        assert!(message.contains("`mysql:`"), "{message}");
+        for accepted in ["sqlite:", "postgres:", "postgresql:"] {
+            assert!(message.contains(accepted), "{message}");
+        }
+        assert!(
+            !message.contains("hunter2"),
+            "the URL's password is never repeated: {message}"
+        );
+        let error = DialectKind::from_url("app.db").expect_err("no scheme");
+        assert_eq!(error.scheme, None);
+        assert!(error.to_string().contains("has no scheme"), "{error}");
+        // Schemes are compared as sqlx reads them: `SQLite:` is not `sqlite:`.
+        assert!(DialectKind::from_url("Postgres://db").is_err());
+    }
 }

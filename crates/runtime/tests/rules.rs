@@ -1,0 +1,418 @@
+//! Access conditions over related rows and over the caller's account: memberships with
+//! access levels, permissions held through a role, `&&`, `||`, `!`, `in`, `some`, `every`
+//! and `none` — all applied in the database, on both engines.
+
+mod common;
+
+use common::{checked, engine_with, insert_as, pairs};
+use serde_json::{json, Value};
+use tessera_runtime::{
+    parse_read, parse_write_query, Caller, DeleteRequest, Engine, ErrorKind, RuntimeError,
+    UpdateRequest,
+};
+use tessera_testkit::{engine_tests, Database};
+
+const SCHEMA: &str = r#"
+enum Level { owner editor reviewer viewer }
+
+model permissions {
+  name  text  @unique
+}
+
+model roles {
+  name         text
+  permissions  permissions[]  @join_table("rolePermissions")
+}
+
+model users {
+  @@auth(email: email, password: password)
+  @@allow(read, id == auth)
+  email     text  @unique
+  password  text  @hash
+  role      -> roles?
+}
+
+/// Public projects are open to everyone; private ones to their members and to holders of
+/// the READ_ALL permission.
+model projects {
+  @@allow(read, !private || members.some(user == auth) || auth.role.permissions.some(name == "READ_ALL"))
+  @@allow(create, authenticated)
+  @@allow(update, members.some(user == auth && level in [owner, editor]))
+  @@allow(delete, owner == auth && members.none(level == viewer))
+  name     text
+  private  bool  = true
+  owner    -> users
+  members  members[]
+  pages    pages[]
+}
+
+/// Removed memberships are kept in the trash, and grant nothing.
+model members {
+  @@soft_delete
+  @@allow(read, user == auth)
+  project  -> projects  @on_delete(cascade)
+  user     -> users
+  level    Level
+}
+
+/// Pages are read by every member of their project and written by its owners and editors.
+model pages {
+  @@allow(read, project.members.some(user == auth))
+  @@allow([create, update], project.members.some(user == auth && level in [owner, editor]))
+  title    text
+  project  -> projects
+}
+"#;
+
+async fn engine(db: &Database) -> Engine {
+    engine_with(db, checked("rules.tsr", SCHEMA)).await
+}
+
+async fn read_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    query: &str,
+) -> Result<Vec<Value>, RuntimeError> {
+    let req = parse_read(model, &pairs(query))?;
+    Ok(engine.read(caller, &req).await?.rows)
+}
+
+async fn update_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    filter: &str,
+    body: Value,
+) -> Result<Vec<Value>, RuntimeError> {
+    let filter = parse_write_query(&pairs(filter))?.filter;
+    engine
+        .update(
+            caller,
+            &UpdateRequest {
+                model: model.into(),
+                filter,
+                body,
+                ..UpdateRequest::default()
+            },
+        )
+        .await
+}
+
+async fn delete_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    filter: &str,
+) -> Result<Vec<Value>, RuntimeError> {
+    let filter = parse_write_query(&pairs(filter))?.filter;
+    engine
+        .delete(
+            caller,
+            &DeleteRequest {
+                model: model.into(),
+                filter,
+                ..DeleteRequest::default()
+            },
+        )
+        .await
+}
+
+fn id(row: &Value) -> String {
+    row["id"].as_str().expect("id").to_owned()
+}
+
+fn names(rows: &[Value], field: &str) -> Vec<String> {
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|r| r[field].as_str().expect("text").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Ann owns the private project "atlas" (Bob edits it, Cat views it) with one page; Dan
+/// holds an auditor role with READ_ALL; "open" is a public project of Ann's.
+struct World {
+    ann: Caller,
+    bob: Caller,
+    cat: Caller,
+    dan: Caller,
+    eve: Caller,
+    atlas: String,
+    page: String,
+    cat_membership: String,
+}
+
+async fn world(engine: &Engine) -> World {
+    let service = Caller::service();
+    let read_all = insert_as(engine, &service, "permissions", json!({"name": "READ_ALL"}))
+        .await
+        .expect("permission");
+    let auditor = insert_as(engine, &service, "roles", json!({"name": "auditor"}))
+        .await
+        .expect("role");
+    insert_as(
+        engine,
+        &service,
+        "rolePermissions",
+        json!({"roleId": id(&auditor[0]), "permissionId": id(&read_all[0])}),
+    )
+    .await
+    .expect("the auditor role holds READ_ALL");
+    let users = insert_as(
+        engine,
+        &service,
+        "users",
+        json!([
+            {"email": "ann@example.com", "password": "ann-password"},
+            {"email": "bob@example.com", "password": "bob-password"},
+            {"email": "cat@example.com", "password": "cat-password"},
+            {"email": "dan@example.com", "password": "dan-password", "roleId": id(&auditor[0])},
+            {"email": "eve@example.com", "password": "eve-password"}
+        ]),
+    )
+    .await
+    .expect("users");
+    let ids: Vec<String> = users.iter().map(id).collect();
+    let projects = insert_as(
+        engine,
+        &service,
+        "projects",
+        json!([
+            {"name": "atlas", "ownerId": ids[0]},
+            {"name": "open", "ownerId": ids[0], "private": false}
+        ]),
+    )
+    .await
+    .expect("projects");
+    let atlas = id(&projects[0]);
+    let members = insert_as(
+        engine,
+        &service,
+        "members",
+        json!([
+            {"projectId": atlas, "userId": ids[0], "level": "owner"},
+            {"projectId": atlas, "userId": ids[1], "level": "editor"},
+            {"projectId": atlas, "userId": ids[2], "level": "viewer"}
+        ]),
+    )
+    .await
+    .expect("members");
+    let page = insert_as(
+        engine,
+        &service,
+        "pages",
+        json!({"title": "intro", "projectId": atlas}),
+    )
+    .await
+    .expect("page");
+    World {
+        ann: Caller::user(&ids[0]),
+        bob: Caller::user(&ids[1]),
+        cat: Caller::user(&ids[2]),
+        dan: Caller::user(&ids[3]),
+        eve: Caller::user(&ids[4]),
+        atlas,
+        page: id(&page[0]),
+        cat_membership: id(&members[2]),
+    }
+}
+
+fn refusal(result: Result<Vec<Value>, RuntimeError>) -> ErrorKind {
+    match result {
+        Ok(rows) => panic!("expected a refusal, got {rows:?}"),
+        Err(e) => e.kind,
+    }
+}
+
+engine_tests! {
+    async fn members_read_their_private_projects_and_others_only_public_ones(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        for member in [&w.ann, &w.bob, &w.cat] {
+            let rows = read_as(&engine, member, "projects", "select=name").await.expect("read");
+            assert_eq!(names(&rows, "name"), ["atlas", "open"]);
+        }
+        let rows = read_as(&engine, &w.eve, "projects", "select=name").await.expect("read");
+        assert_eq!(names(&rows, "name"), ["open"]);
+        let rows = read_as(&engine, &Caller::anonymous(), "projects", "select=name")
+            .await
+            .expect("anonymous callers read public projects");
+        assert_eq!(names(&rows, "name"), ["open"]);
+    }
+
+    async fn a_permission_held_through_the_callers_role_opens_every_project(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let rows = read_as(&engine, &w.dan, "projects", "select=name").await.expect("read");
+        assert_eq!(names(&rows, "name"), ["atlas", "open"]);
+    }
+
+    async fn rules_over_related_rows_apply_to_embeds_and_counts(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let rows = read_as(&engine, &w.cat, "projects", "select=name,pages(title)&name=eq.atlas")
+            .await
+            .expect("read");
+        assert_eq!(rows[0]["pages"], json!([{"title": "intro"}]));
+        // Dan reads the project through his permission, but its pages only to members.
+        let rows = read_as(&engine, &w.dan, "projects", "select=name,pages(title)&name=eq.atlas")
+            .await
+            .expect("read");
+        assert_eq!(rows[0]["pages"], json!([]));
+        let rows = read_as(&engine, &w.eve, "pages", "select=title").await.expect("read");
+        assert!(rows.is_empty(), "{rows:?}");
+    }
+
+    async fn editors_update_pages_and_viewers_change_nothing(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let filter = format!("id=eq.{}", w.page);
+        let changed = update_as(&engine, &w.bob, "pages", &filter, json!({"title": "by bob"}))
+            .await
+            .expect("an editor updates");
+        assert_eq!(changed.len(), 1);
+        let changed = update_as(&engine, &w.cat, "pages", &filter, json!({"title": "by cat"}))
+            .await
+            .expect("a viewer's update matches no row");
+        assert!(changed.is_empty(), "{changed:?}");
+        let rows = read_as(&engine, &Caller::service(), "pages", &filter).await.expect("read");
+        assert_eq!(rows[0]["title"], "by bob");
+    }
+
+    async fn a_page_is_created_only_in_a_project_the_caller_edits(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        insert_as(&engine, &w.bob, "pages", json!({"title": "new", "projectId": w.atlas}))
+            .await
+            .expect("an editor creates a page");
+        let kind = refusal(
+            insert_as(&engine, &w.cat, "pages", json!({"title": "sneaky", "projectId": w.atlas}))
+                .await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden);
+        let rows = read_as(&engine, &Caller::service(), "pages", "title=eq.sneaky")
+            .await
+            .expect("read");
+        assert!(rows.is_empty(), "a refused create stores nothing: {rows:?}");
+    }
+
+    async fn a_page_cannot_be_moved_into_a_project_the_caller_does_not_edit(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let rows = read_as(&engine, &Caller::service(), "users", "email=eq.eve@example.com")
+            .await
+            .expect("eve");
+        let eve_project = insert_as(
+            &engine,
+            &Caller::service(),
+            "projects",
+            json!({"name": "eve's", "ownerId": id(&rows[0])}),
+        )
+        .await
+        .expect("a project Bob is not a member of");
+        let kind = refusal(
+            update_as(
+                &engine,
+                &w.bob,
+                "pages",
+                &format!("id=eq.{}", w.page),
+                json!({"projectId": id(&eve_project[0])}),
+            )
+            .await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden);
+        let rows = read_as(&engine, &Caller::service(), "pages", &format!("id=eq.{}", w.page))
+            .await
+            .expect("read");
+        assert_eq!(rows[0]["projectId"], json!(w.atlas), "the page stays where it was");
+    }
+
+    async fn a_removed_membership_grants_nothing(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        delete_as(&engine, &Caller::service(), "members", &format!("id=eq.{}", w.cat_membership))
+            .await
+            .expect("Cat's membership goes to the trash");
+        let rows = read_as(&engine, &w.cat, "projects", "select=name").await.expect("read");
+        assert_eq!(names(&rows, "name"), ["open"]);
+    }
+
+    async fn none_and_every_quantify_all_the_related_rows(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let filter = format!("id=eq.{}", w.atlas);
+        // Atlas has a viewer: its owner may not delete it.
+        let deleted = delete_as(&engine, &w.ann, "projects", &filter).await.expect("delete");
+        assert!(deleted.is_empty(), "{deleted:?}");
+        delete_as(&engine, &Caller::service(), "members", &format!("id=eq.{}", w.cat_membership))
+            .await
+            .expect("the viewer leaves");
+        delete_as(&engine, &Caller::service(), "pages", &format!("id=eq.{}", w.page))
+            .await
+            .expect("the page goes");
+        let deleted = delete_as(&engine, &w.bob, "projects", &filter).await.expect("delete");
+        assert!(deleted.is_empty(), "only the owner deletes: {deleted:?}");
+        let deleted = delete_as(&engine, &w.ann, "projects", &filter).await.expect("delete");
+        assert_eq!(deleted.len(), 1);
+    }
+
+    async fn anonymous_callers_are_refused_rules_that_need_a_user(db: Database) {
+        let engine = engine(&db).await;
+        world(&engine).await;
+        let kind = refusal(read_as(&engine, &Caller::anonymous(), "pages", "select=title").await);
+        assert_eq!(kind, ErrorKind::Unauthorized);
+    }
+}
+
+const NEGATIONS: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+/// Everyone but its owner reads a gift; only signed-out visitors read a teaser.
+model gifts {
+  @@allow(read, !(owner == auth))
+  @@allow(update, !authenticated)
+  name   text
+  owner  -> users
+}
+"#;
+
+engine_tests! {
+    /// A comparison with the id of an anonymous caller is unknown, and `!` keeps it so:
+    /// a rule written for users never opens rows to anonymous callers by negation.
+    async fn negating_a_comparison_with_auth_admits_no_anonymous_caller(db: Database) {
+        let engine = engine_with(&db, checked("negations.tsr", NEGATIONS)).await;
+        let users = insert_as(
+            &engine,
+            &Caller::service(),
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await
+        .expect("users");
+        insert_as(&engine, &Caller::service(), "gifts", json!({"name": "book", "ownerId": id(&users[0])}))
+            .await
+            .expect("gift");
+        let kind = refusal(read_as(&engine, &Caller::anonymous(), "gifts", "select=name").await);
+        assert_eq!(kind, ErrorKind::Unauthorized);
+        let ann = Caller::user(id(&users[0]));
+        let bob = Caller::user(id(&users[1]));
+        assert!(read_as(&engine, &ann, "gifts", "select=name").await.expect("read").is_empty());
+        assert_eq!(read_as(&engine, &bob, "gifts", "select=name").await.expect("read").len(), 1);
+        // `!authenticated` is about the caller alone: it admits exactly the anonymous ones.
+        let changed = update_as(&engine, &Caller::anonymous(), "gifts", "name=eq.book", json!({"name": "novel"}))
+            .await
+            .expect("anonymous callers may update");
+        assert_eq!(changed.len(), 1);
+        let kind = refusal(update_as(&engine, &bob, "gifts", "name=eq.novel", json!({"name": "x"})).await);
+        assert_eq!(kind, ErrorKind::Forbidden);
+    }
+}
