@@ -63,6 +63,9 @@ impl ErrorKind {
 pub enum Code {
     /// `PGRST100`: a malformed query parameter.
     QueryGrammar,
+    /// `PGRST100`: a query parameter over one of the server's limits (nesting, list
+    /// lengths; see [`crate::QueryLimits`]), refused before anything is planned.
+    QueryLimit,
     /// `PGRST102`: a malformed or unusable request body.
     InvalidBody,
     /// `PGRST108`: a parameter names an embedded resource the `select` does not have.
@@ -138,7 +141,7 @@ pub enum Code {
 impl Code {
     pub fn as_str(&self) -> &str {
         match self {
-            Code::QueryGrammar => "PGRST100",
+            Code::QueryGrammar | Code::QueryLimit => "PGRST100",
             Code::InvalidBody => "PGRST102",
             Code::NotAnEmbed => "PGRST108",
             Code::NotOneRow => "PGRST116",

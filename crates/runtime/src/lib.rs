@@ -59,9 +59,10 @@ pub use exec::passwords::{
 pub use identity::{Account, Lockout, Session, SESSIONS_TABLE, SIGN_IN_FAILURES_TABLE};
 pub use plan::write::is_bcrypt_hash;
 pub use request::{
-    parse_read, parse_select, parse_write_query, Condition, DeleteRequest, Deleted, Embed, Filter,
-    FilterValue, InsertRequest, Operator, OrderTerm, PublishRequest, ReadRequest, ReadResult,
-    Resolution, RestoreRequest, Returning, ScopeRow, SelectItem, UpdateRequest, WriteQuery,
+    parse_read, parse_read_within, parse_select, parse_write_query, parse_write_query_within,
+    Condition, DeleteRequest, Deleted, Embed, Filter, FilterValue, InsertRequest, Operator,
+    OrderTerm, PublishRequest, QueryLimits, ReadRequest, ReadResult, Resolution, RestoreRequest,
+    Returning, ScopeRow, SelectItem, UpdateRequest, WriteQuery,
 };
 pub use secrets::random_secret;
 pub use tessera_schema::Schema;

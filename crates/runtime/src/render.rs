@@ -327,13 +327,13 @@ impl<'s> Renderer<'s> {
 
     fn window(&self, q: &mut SelectStatement, limit: Option<u64>, offset: Option<u64>) {
         if let Some(limit) = limit {
-            q.limit(limit);
+            q.limit(row_count(limit));
         }
         if let Some(offset) = offset {
             if limit.is_none() && self.dialect.requires_limit_with_offset() {
-                q.limit(i64::MAX as u64);
+                q.limit(row_count(u64::MAX));
             }
-            q.offset(offset);
+            q.offset(row_count(offset));
         }
     }
 
@@ -422,10 +422,10 @@ impl<'s> Renderer<'s> {
         outer.column((Alias::new(&numbered), Alias::new(LINK_COLUMN)));
         outer.from_subquery(q, Alias::new(&numbered));
         let row = Expr::col((Alias::new(&numbered), Alias::new(ROW_NUMBER_COLUMN)));
-        let offset = level.offset.unwrap_or(0);
+        let offset = row_count(level.offset.unwrap_or(0));
         outer.and_where(row.clone().gt(offset));
         if let Some(limit) = level.limit {
-            outer.and_where(row.clone().lte(offset.saturating_add(limit)));
+            outer.and_where(row.clone().lte(row_count(offset.saturating_add(limit))));
         }
         outer.order_by_expr(row.into(), Order::Asc);
         outer
@@ -559,4 +559,11 @@ impl<'s> Renderer<'s> {
         }
         q
     }
+}
+
+/// A count of rows (a limit, an offset, a row number) as both engines bind it: a signed
+/// 64-bit integer. A larger count means the same as the largest one (no table has that
+/// many rows), so it is capped rather than refused.
+fn row_count(n: u64) -> u64 {
+    n.min(i64::MAX as u64)
 }

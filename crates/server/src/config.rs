@@ -7,6 +7,27 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// Largest request body accepted, in bytes (default 1 MiB); larger ones get 413.
     pub body_limit: usize,
+    /// Longest request target (path and query string) accepted, in bytes (default
+    /// 32 KiB); longer ones get 414.
+    pub max_url_length: usize,
+    /// Most header fields in a request (default 100); more get 431. Beyond twice this
+    /// number the HTTP parser itself refuses the request, with 431 and no body.
+    pub max_header_count: usize,
+    /// Largest total size of a request's header names and values, in bytes (default
+    /// 32 KiB); larger get 431. A request head (target and headers) beyond twice the URL
+    /// and header limits together is refused by the HTTP parser itself (431 or 414, no
+    /// body): that bounds what one connection can make the server hold.
+    pub max_header_bytes: usize,
+    /// Deepest nesting of arrays and objects in a JSON body (default 64); deeper bodies
+    /// get 400 before they are parsed.
+    pub max_json_depth: usize,
+    /// Most rows in one JSON array body (default 10,000); more get 413.
+    pub max_body_rows: usize,
+    /// Most members in one row object of a JSON body (default 1,000); more get 400.
+    pub max_body_keys: usize,
+    /// The bounds on a query string's grammar (nesting, list lengths), checked while it
+    /// is parsed: a request over one gets 400 before anything is planned.
+    pub query_limits: tessera_runtime::QueryLimits,
     /// Longest time a request may take, from its headers to its answer, before it is
     /// answered with 504 (default 30 s). A write cut off this way still ends as one whole
     /// (committed or rolled back, never half-written).
@@ -40,10 +61,34 @@ pub struct ServerConfig {
     pub sign_in_lockout: tessera_runtime::Lockout,
 }
 
+impl ServerConfig {
+    /// The largest request head (request line and headers) the HTTP parser buffers:
+    /// twice the URL and header limits together, so that every request within them
+    /// reaches the server's own checks (which answer in PostgREST's body shape).
+    pub fn head_buffer_limit(&self) -> usize {
+        self.max_url_length
+            .saturating_add(self.max_header_bytes)
+            .saturating_mul(2)
+            .max(16 * 1024)
+    }
+
+    /// The most header fields the HTTP parser accepts: twice `max_header_count`.
+    pub fn header_count_parser_limit(&self) -> usize {
+        self.max_header_count.saturating_mul(2).max(16)
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             body_limit: 1024 * 1024,
+            max_url_length: 32 * 1024,
+            max_header_count: 100,
+            max_header_bytes: 32 * 1024,
+            max_json_depth: 64,
+            max_body_rows: 10_000,
+            max_body_keys: 1_000,
+            query_limits: tessera_runtime::QueryLimits::default(),
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),

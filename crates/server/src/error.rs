@@ -41,6 +41,15 @@ pub enum ApiError {
     /// The request body is larger than the configured limit.
     #[error("request body too large")]
     PayloadTooLarge { limit: usize },
+    /// The request body has more rows than the configured limit (413).
+    #[error("too many rows in the request body")]
+    TooManyRows { limit: usize },
+    /// The request target (path and query string) is longer than the limit (414).
+    #[error("request target too long")]
+    UriTooLong { length: usize, limit: usize },
+    /// The request has more header fields, or larger ones, than the limits (431).
+    #[error("{message}")]
+    HeadersTooLarge { message: String },
     /// The request body is not of a supported media type.
     #[error("unsupported content type")]
     UnsupportedMediaType { content_type: String },
@@ -113,7 +122,11 @@ impl ApiError {
             ApiError::MissingKey | ApiError::InvalidKey => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::Client(error) => error.status,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyRows { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -161,6 +174,24 @@ impl ApiError {
                     format!("The request body is larger than the limit of {limit} bytes"),
                     None,
                     Some("Send fewer rows per request".into()),
+                ),
+                ApiError::TooManyRows { limit } => (
+                    "PGRST413",
+                    format!("The request body has more rows than the limit of {limit}"),
+                    None,
+                    Some("Send fewer rows per request".into()),
+                ),
+                ApiError::UriTooLong { length, limit } => (
+                    "PGRST414",
+                    format!("The request's URL is {length} bytes long, over the limit of {limit} bytes"),
+                    None,
+                    Some("Shorten the query string: split long in.(...) lists or select lists over several requests".into()),
+                ),
+                ApiError::HeadersTooLarge { message } => (
+                    "PGRST431",
+                    message.clone(),
+                    None,
+                    Some("Send fewer or smaller headers".into()),
                 ),
                 ApiError::UnsupportedMediaType { content_type } => (
                     "PGRST107",

@@ -51,12 +51,13 @@ pub fn take_param(params: &mut Vec<(String, String)>, name: &str) -> Option<Stri
     found
 }
 
-/// The JSON request body, read within the configured limit.
+/// The JSON request body, read within the configured limits (size, nesting, rows and
+/// members).
 pub fn json_request_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let bytes = body_bytes(body, state.config.body_limit)?;
-    media::json_body(headers, &bytes)
+    media::json_body(headers, &bytes, &media::JsonLimits::new(&state.config))
 }

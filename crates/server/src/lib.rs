@@ -22,7 +22,8 @@
 //! | `GET /metrics` | Prometheus metrics |
 //!
 //! Layers, outermost first: request id, tracing span, panic catcher (a 500 with a generic
-//! body), CORS, metrics, load shedding (503 beyond `max_concurrent_requests`), request
+//! body), CORS, metrics, the request head's limits (414 for a long URL, 431 for too many
+//! or too large headers), load shedding (503 beyond `max_concurrent_requests`), request
 //! timeout (504), body deadline (408). The connection loop ([`serve`]) adds the deadline
 //! for a request's headers. The REST routes resolve the caller (service key, a user's
 //! token, or anonymous; see [`auth`]) and the runtime applies the schema's access rules.
@@ -38,7 +39,7 @@ pub mod identity;
 pub mod keys;
 pub mod limits;
 mod listen;
-mod media;
+pub mod media;
 pub mod migrate;
 mod rest;
 pub mod settings;
@@ -101,7 +102,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `router` in the server's layers: request id, tracing span, panic catcher, CORS,
-/// metrics, load shedding, request timeout and body deadline. The handlers find the
+/// metrics, the request head's limits, load shedding, request timeout and body deadline. The handlers find the
 /// server's [`Load`] as a request extension.
 pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
     let load = Arc::new(Load::new(config));
@@ -117,6 +118,10 @@ pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             load.clone(),
             limits::shed_load,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::HeadLimits::new(config),
+            limits::request_head,
         ))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(Extension(load))

@@ -128,6 +128,80 @@ pub async fn shed_load(State(load): State<Arc<Load>>, request: Request, next: Ne
     response
 }
 
+/// The bounds on a request's head that the server checks itself (the HTTP parser's own,
+/// looser bounds are set in `listen.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct HeadLimits {
+    pub url: usize,
+    pub header_count: usize,
+    pub header_bytes: usize,
+}
+
+impl HeadLimits {
+    pub fn new(config: &ServerConfig) -> HeadLimits {
+        HeadLimits {
+            url: config.max_url_length,
+            header_count: config.max_header_count,
+            header_bytes: config.max_header_bytes,
+        }
+    }
+
+    /// The error for a request head over a limit, if it is.
+    pub fn check(&self, request: &Request) -> Option<ApiError> {
+        let length = request
+            .uri()
+            .path_and_query()
+            .map_or(0, |target| target.as_str().len());
+        if length > self.url {
+            return Some(ApiError::UriTooLong {
+                length,
+                limit: self.url,
+            });
+        }
+        // The request id is left out: the server sets it when the client sent none.
+        let sent = || {
+            request
+                .headers()
+                .iter()
+                .filter(|(name, _)| *name != crate::telemetry::REQUEST_ID_HEADER)
+        };
+        let count = sent().count();
+        if count > self.header_count {
+            return Some(ApiError::HeadersTooLarge {
+                message: format!(
+                    "The request has {count} header fields, over the limit of {}",
+                    self.header_count
+                ),
+            });
+        }
+        let bytes: usize = sent()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        if bytes > self.header_bytes {
+            return Some(ApiError::HeadersTooLarge {
+                message: format!(
+                    "The request's headers take {bytes} bytes, over the limit of {} bytes",
+                    self.header_bytes
+                ),
+            });
+        }
+        None
+    }
+}
+
+/// Middleware: answers 414 for a request target longer than the limit and 431 for too
+/// many or too large headers, before the request takes a slot or reaches a handler.
+pub async fn request_head(
+    State(limits): State<HeadLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match limits.check(&request) {
+        Some(error) => error.into_response(),
+        None => next.run(request).await,
+    }
+}
+
 /// Middleware: answers 504 when the request takes longer than `limit`. The handler is
 /// dropped; an operation of the runtime it started runs to its end on its own task, so
 /// a write is committed or rolled back as a whole, never left half-done.

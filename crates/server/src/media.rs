@@ -50,9 +50,42 @@ pub fn accept(headers: &HeaderMap) -> Result<Accept, ApiError> {
     })
 }
 
-/// Checks the body's `Content-Type` and parses it as JSON. A missing content type is
-/// taken as JSON (as PostgREST does).
-pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+/// The bounds on the shape of a JSON body (its size is bounded before it is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonLimits {
+    /// Deepest nesting of arrays and objects.
+    pub max_depth: usize,
+    /// Most rows (elements of a top-level array).
+    pub max_rows: usize,
+    /// Most members of one row object (the top-level object, or an element of the
+    /// top-level array).
+    pub max_keys: usize,
+}
+
+impl JsonLimits {
+    pub fn new(config: &crate::ServerConfig) -> JsonLimits {
+        JsonLimits {
+            max_depth: config.max_json_depth,
+            max_rows: config.max_body_rows,
+            max_keys: config.max_body_keys,
+        }
+    }
+}
+
+impl Default for JsonLimits {
+    fn default() -> Self {
+        JsonLimits::new(&crate::ServerConfig::default())
+    }
+}
+
+/// Checks the body's `Content-Type` and parses it as JSON within `limits`: a body nested
+/// too deep, with too many rows or a row with too many members is refused before it is
+/// parsed. A missing content type is taken as JSON (as PostgREST does).
+pub fn json_body(
+    headers: &HeaderMap,
+    body: &Bytes,
+    limits: &JsonLimits,
+) -> Result<Value, ApiError> {
     if let Some(value) = headers.get(header::CONTENT_TYPE) {
         let text = value.to_str().unwrap_or("(not valid header text)");
         let essence = text
@@ -67,11 +100,93 @@ pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
             });
         }
     }
+    shape(body, limits)?;
     serde_json::from_slice(body).map_err(|error| {
         ApiError::bad_request("PGRST102", "Empty or invalid json")
             .with_details(format!("{error}"))
             .with_hint("Send a JSON object or an array of objects")
     })
+}
+
+/// Checks a JSON text's shape against `limits` in one pass over its bytes, without
+/// parsing it (brackets and commas inside strings do not count): the nesting of arrays
+/// and objects, the rows of a top-level array (its elements) and the members of each row
+/// object (the top-level object, or an object element of the top-level array). A text
+/// that is not JSON passes, for the parser to refuse.
+fn shape(body: &[u8], limits: &JsonLimits) -> Result<(), ApiError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    // The kinds of the containers at depths 1 and 2 (the top level and its elements).
+    let mut kinds = [0u8; 2];
+    // Commas seen directly in the top-level array, and in the current row object.
+    let mut row_commas = 0usize;
+    let mut member_commas = 0usize;
+    for (offset, &byte) in body.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(ApiError::bad_request(
+                        "PGRST102",
+                        "The JSON body is nested too deep",
+                    )
+                    .with_details(format!(
+                        "arrays and objects nested deeper than {} levels (at byte {offset})",
+                        limits.max_depth
+                    ))
+                    .with_hint("Send a JSON object or an array of objects"));
+                }
+                if depth <= 2 {
+                    kinds[depth - 1] = byte;
+                }
+                let opens_row = byte == b'{' && (depth == 1 || (depth == 2 && kinds[0] == b'['));
+                if opens_row {
+                    member_commas = 0;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => {
+                let in_rows = depth == 1 && kinds[0] == b'[';
+                let in_row = (depth == 1 && kinds[0] == b'{')
+                    || (depth == 2 && kinds[0] == b'[' && kinds[1] == b'{');
+                if in_rows {
+                    row_commas += 1;
+                    if row_commas >= limits.max_rows {
+                        return Err(ApiError::TooManyRows {
+                            limit: limits.max_rows,
+                        });
+                    }
+                } else if in_row {
+                    member_commas += 1;
+                    if member_commas >= limits.max_keys {
+                        return Err(ApiError::bad_request(
+                            "PGRST102",
+                            "A row of the JSON body has too many members",
+                        )
+                        .with_details(format!(
+                            "row {row_commas} has more than {} members",
+                            limits.max_keys
+                        ))
+                        .with_hint("Send only the fields of the model"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -102,16 +217,279 @@ mod tests {
     #[test]
     fn bodies_must_be_json() {
         let body = Bytes::from_static(b"{\"a\":1}");
-        assert!(json_body(&HeaderMap::new(), &body).is_ok());
+        let limits = JsonLimits::default();
+        assert!(json_body(&HeaderMap::new(), &body, &limits).is_ok());
         assert!(json_body(
             &with(header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            &body
+            &body,
+            &limits
         )
         .is_ok());
         assert!(matches!(
-            json_body(&with(header::CONTENT_TYPE, "text/csv"), &body),
+            json_body(&with(header::CONTENT_TYPE, "text/csv"), &body, &limits),
             Err(ApiError::UnsupportedMediaType { .. })
         ));
-        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(b"{")).is_err());
+        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(b"{"), &limits).is_err());
+    }
+
+    fn body_of(text: String) -> Bytes {
+        Bytes::from(text)
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    fn code(result: Result<Value, ApiError>) -> (u16, String) {
+        let error = result.expect_err("refused");
+        let body = error.body();
+        (
+            error.status().as_u16(),
+            body["code"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    #[test]
+    fn bodies_nested_to_the_limit_are_read_and_deeper_ones_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        assert!(json_body(&headers, &body_of(nested(64)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(nested(65)), &limits)),
+            (400, "PGRST102".into())
+        );
+        // A million brackets are refused at the 65th, without recursion.
+        assert_eq!(
+            code(json_body(
+                &headers,
+                &body_of("[".repeat(1_000_000)),
+                &limits
+            )),
+            (400, "PGRST102".into())
+        );
+        // Brackets inside strings, escaped quotes included, are text.
+        let text = format!("{{\"a\": \"\\\"{}\"}}", "[".repeat(100));
+        assert!(json_body(&headers, &body_of(text), &limits).is_ok());
+    }
+
+    #[test]
+    fn bodies_with_rows_to_the_limit_are_read_and_more_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        let rows = |n: usize| format!("[{}]", vec!["{}"; n].join(","));
+        assert!(json_body(&headers, &body_of(rows(10_000)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(rows(10_001)), &limits)),
+            (413, "PGRST413".into())
+        );
+    }
+
+    #[test]
+    fn rows_with_members_to_the_limit_are_read_and_more_refused() {
+        let limits = JsonLimits::default();
+        let headers = HeaderMap::new();
+        let row = |n: usize| {
+            format!(
+                "{{{}}}",
+                (0..n)
+                    .map(|i| format!("\"k{i}\":1"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        };
+        assert!(json_body(&headers, &body_of(row(1000)), &limits).is_ok());
+        assert_eq!(
+            code(json_body(&headers, &body_of(row(1001)), &limits)),
+            (400, "PGRST102".into())
+        );
+        assert_eq!(
+            code(json_body(
+                &headers,
+                &body_of(format!("[{{}},{}]", row(1001))),
+                &limits
+            )),
+            (400, "PGRST102".into())
+        );
+        // Members of a row are counted across the objects nested in it.
+        let members = row(1000);
+        let nested = format!(
+            "{{\"x\":{{\"y\":1,\"z\":2}},{}}}",
+            &members[1..members.len() - 1]
+        );
+        assert_eq!(
+            code(json_body(&headers, &body_of(nested), &limits)),
+            (400, "PGRST102".into())
+        );
+    }
+}
+
+/// The short form of the `json_body` fuzz target under `fuzz/`: arbitrary and generated
+/// bodies are read or refused with a client error, never a panic; what is read is within
+/// the limits; and the depth check agrees with the JSON parser.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn check(bytes: &[u8], limits: &JsonLimits) {
+        match json_body(&HeaderMap::new(), &Bytes::copy_from_slice(bytes), limits) {
+            Ok(value) => {
+                assert!(depth(&value) <= limits.max_depth);
+                if let Value::Array(rows) = &value {
+                    assert!(rows.len() <= limits.max_rows);
+                }
+            }
+            Err(error) => {
+                let status = error.status().as_u16();
+                assert!((400..500).contains(&status), "{error:?}");
+                assert!(error.body()["code"].is_string());
+                // Text the parser reads within the limits is never refused.
+                if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
+                    let rows = value.as_array().map_or(1, Vec::len);
+                    assert!(
+                        depth(&value) > limits.max_depth
+                            || rows > limits.max_rows
+                            || written_members(bytes).is_some_and(|m| m > limits.max_keys),
+                        "refused a body within the limits: {error:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The most members written in one row object of a JSON text (the top-level object, or
+    /// an object element of the top-level array), a repeated key counted each time, as the
+    /// parser reads them; `None` when the text is not JSON.
+    fn written_members(bytes: &[u8]) -> Option<usize> {
+        use serde::de::{Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use std::fmt;
+
+        /// Counts the members of a map; `top`: counts those of the rows of an array too.
+        struct Members {
+            top: bool,
+        }
+
+        impl<'de> Visitor<'de> for Members {
+            type Value = usize;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                let mut members = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    members += 1;
+                }
+                Ok(members)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+                let mut most = 0;
+                if self.top {
+                    while let Some(Row(members)) = seq.next_element::<Row>()? {
+                        most = most.max(members);
+                    }
+                } else {
+                    while seq.next_element::<IgnoredAny>()?.is_some() {}
+                }
+                Ok(most)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_i64<E>(self, _: i64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_u64<E>(self, _: u64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_f64<E>(self, _: f64) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_str<E>(self, _: &str) -> Result<usize, E> {
+                Ok(0)
+            }
+
+            fn visit_unit<E>(self) -> Result<usize, E> {
+                Ok(0)
+            }
+        }
+
+        struct Row(usize);
+
+        impl<'de> serde::Deserialize<'de> for Row {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Row, D::Error> {
+                d.deserialize_any(Members { top: false }).map(Row)
+            }
+        }
+
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let members = (&mut deserializer)
+            .deserialize_any(Members { top: true })
+            .ok()?;
+        deserializer.end().ok()?;
+        Some(members)
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[ -~\\\\\"\\[\\]{}]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(12, 128, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(("[a-z\\[\"]{0,3}", inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Regression: a row object repeating its keys is counted as written, with more
+    /// members than its parsed value keeps (found by the `json_body` fuzz target).
+    #[test]
+    fn repeated_keys_count_as_written() {
+        let limits = JsonLimits {
+            max_depth: 8,
+            max_rows: 16,
+            max_keys: 2,
+        };
+        let text = br#"{"a":1,"a":2,"a":3}"#;
+        check(text, &limits);
+        assert_eq!(written_members(text), Some(3));
+        assert!(json_body(&HeaderMap::new(), &Bytes::from_static(text), &limits).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            check(&bytes, &JsonLimits::default());
+        }
+
+        #[test]
+        fn generated_json_is_read_within_small_limits_or_refused(value in json()) {
+            let limits = JsonLimits { max_depth: 4, max_rows: 3, max_keys: 3 };
+            let text = serde_json::to_vec(&value).unwrap_or_default();
+            check(&text, &limits);
+            check(&text, &JsonLimits::default());
+        }
     }
 }

@@ -43,6 +43,30 @@ pub struct Args {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     body_limit: usize,
+    /// Longest URL (path and query string) accepted, in bytes (answered 414 beyond).
+    #[arg(long, default_value_t = 32 * 1024)]
+    max_url_length: usize,
+    /// Most header fields in a request (answered 431 beyond).
+    #[arg(long, default_value_t = 100)]
+    max_header_count: usize,
+    /// Largest total size of a request's headers, in bytes (answered 431 beyond).
+    #[arg(long, default_value_t = 32 * 1024)]
+    max_header_bytes: usize,
+    /// Deepest nesting of arrays and objects in a JSON body (answered 400 beyond).
+    #[arg(long, default_value_t = 64)]
+    max_json_depth: usize,
+    /// Most rows in one JSON array body (answered 413 beyond).
+    #[arg(long, default_value_t = 10_000)]
+    max_body_rows: usize,
+    /// Most values in one `in.(...)` list of a query string (answered 400 beyond).
+    #[arg(long, default_value_t = 1000)]
+    max_in_items: usize,
+    /// Deepest nesting of `or(...)`/`and(...)` in a query string (answered 400 beyond).
+    #[arg(long, default_value_t = 16)]
+    max_logic_depth: usize,
+    /// Deepest nesting of embedded resources in `select=` (answered 400 beyond).
+    #[arg(long, default_value_t = 8)]
+    max_embed_depth: usize,
     /// Longest time a request may take, in seconds (answered 504 after it).
     #[arg(long, default_value_t = 30)]
     request_timeout: u64,
@@ -249,6 +273,17 @@ async fn serve(
         cors_origins: (!args.cors_origins.is_empty()).then_some(args.cors_origins),
         access_token_lifetime: Duration::from_secs(args.access_token_lifetime.max(1)),
         signup: !args.disable_signup,
+        max_url_length: args.max_url_length.max(1024),
+        max_header_count: args.max_header_count.max(16),
+        max_header_bytes: args.max_header_bytes.max(1024),
+        max_json_depth: args.max_json_depth.max(2),
+        max_body_rows: args.max_body_rows.max(1),
+        query_limits: tessera_runtime::QueryLimits {
+            max_in_items: args.max_in_items.max(1),
+            max_logic_depth: args.max_logic_depth.max(1),
+            max_embed_depth: args.max_embed_depth.max(1),
+            ..tessera_runtime::QueryLimits::default()
+        },
         ..ServerConfig::default()
     };
     let keys = Keys {

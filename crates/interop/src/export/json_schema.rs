@@ -201,6 +201,13 @@ fn nullable(schema: Value) -> Value {
     }
 }
 
+/// A time of day without a time zone, as written and as answered.
+const TIME_PATTERN: &str = "^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?$";
+
+/// A date and time without a time zone (an offset, when written, is converted to UTC).
+const TIMESTAMP_PATTERN: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$";
+
 fn scalar_schema(scalar: &ScalarType, refs: &str) -> Value {
     match scalar {
         ScalarType::Uuid => json!({"type": "string", "format": "uuid"}),
@@ -217,10 +224,13 @@ fn scalar_schema(scalar: &ScalarType, refs: &str) -> Value {
         ScalarType::Decimal(_) => json!({"type": "number"}),
         ScalarType::Float => json!({"type": "number", "format": "double"}),
         ScalarType::Date => json!({"type": "string", "format": "date"}),
-        ScalarType::Time => json!({"type": "string", "format": "time"}),
-        ScalarType::Timestamp | ScalarType::Timestamptz => {
-            json!({"type": "string", "format": "date-time"})
-        }
+        // JSON Schema's `time` and `date-time` formats require a UTC offset; values of
+        // `time` and `timestamp` have none (`08:30:00.000`, `2026-01-31T08:30:00.000`),
+        // so their shape is a pattern. A timestamp written with an offset is converted to
+        // UTC.
+        ScalarType::Time => json!({"type": "string", "pattern": TIME_PATTERN}),
+        ScalarType::Timestamp => json!({"type": "string", "pattern": TIMESTAMP_PATTERN}),
+        ScalarType::Timestamptz => json!({"type": "string", "format": "date-time"}),
         ScalarType::Json | ScalarType::Jsonb => json!({}),
         ScalarType::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
         ScalarType::Enum(name) => json!({"$ref": format!("{refs}{name}")}),

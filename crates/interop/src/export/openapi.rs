@@ -131,7 +131,7 @@ fn error_responses() -> Value {
     for (name, description) in [
         (
             "BadRequest",
-            "The request is malformed (unknown column, bad filter).",
+            "The request is malformed: a query parameter that does not parse or is over the server's limits (`PGRST100`), a body that is not JSON, nested too deep or not of the model's shape (`PGRST102`, `PGRST204`), a filter value of the wrong type (`22P02`).",
         ),
         (
             "Unauthorized",
@@ -141,7 +141,26 @@ fn error_responses() -> Value {
             "Forbidden",
             "The signed-in user may not run this operation, or no one may (a hard delete without `@@hard_delete`); code `42501`.",
         ),
-        ("NotFound", "No such resource."),
+        (
+            "NotFound",
+            "A name the schema does not have: model (`PGRST205`), field (`42703`) or relationship (`PGRST200`).",
+        ),
+        (
+            "NotAcceptable",
+            "The `Accept` header names no media type the server produces, or asks for one object (`application/vnd.pgrst.object+json`) and not exactly one row matched (`PGRST116`).",
+        ),
+        (
+            "PayloadTooLarge",
+            "The body is larger than the server's limit in bytes, or has more rows than its limit (`PGRST413`).",
+        ),
+        (
+            "UnsupportedMediaType",
+            "The body's `Content-Type` is not JSON (`PGRST107`).",
+        ),
+        (
+            "RangeNotSatisfiable",
+            "The requested offset is past the last row (`PGRST103`).",
+        ),
         (
             "Conflict",
             "A unique or foreign-key constraint would be violated.",
@@ -261,14 +280,19 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("406", "NotAcceptable"),
+            ("416", "RangeNotSatisfiable"),
         ],
     );
 
     let insert = json!({"$ref": format!("{REFS}{name}Insert")});
     let mut post_responses = Map::new();
+    // As PostgREST answers it: an empty body unless `Prefer: return=representation`
+    // asks for the rows, so the response documents no content of its own.
     post_responses.insert(
         "201".into(),
-        json!({"description": "Created; the rows when `Prefer: return=representation`.", "content": {"application/json": {"schema": rows(model)}}}),
+        json!({"description": format!("Created. The body is empty, unless `Prefer: return=representation` asks for the rows: then it is an array of `{name}` rows, as `GET` answers them.")}),
     );
     errors(
         &mut post_responses,
@@ -276,7 +300,11 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("406", "NotAcceptable"),
             ("409", "Conflict"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
             ("422", "Unprocessable"),
         ],
     );
@@ -293,7 +321,11 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("406", "NotAcceptable"),
             ("409", "Conflict"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
             ("422", "Unprocessable"),
         ],
     );
@@ -310,6 +342,8 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("406", "NotAcceptable"),
             ("409", "Conflict"),
         ],
     );
@@ -450,6 +484,8 @@ fn restore_path(schema: &Schema, model: &Model) -> Value {
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("406", "NotAcceptable"),
             ("409", "Conflict"),
         ],
     );
@@ -491,6 +527,8 @@ fn publish_path(schema: &Schema, scope: &Model) -> Value {
             ("403", "Forbidden"),
             ("404", "NotFound"),
             ("409", "Conflict"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
             ("422", "Unprocessable"),
         ],
     );
@@ -555,6 +593,14 @@ fn error_response(description: &str) -> Value {
         "description": description,
         "content": {"application/json": {"schema": schema_ref("Error")}}
     })
+}
+
+/// The answers to a body the server does not read: too large, or not JSON.
+fn body_errors(responses: &mut Map<String, Value>) {
+    errors(
+        responses,
+        &[("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")],
+    );
 }
 
 fn session_response(names: &AuthSchemas, description: &str) -> Value {
@@ -694,6 +740,7 @@ fn signup_path(names: &AuthSchemas) -> Value {
         "422".into(),
         error_response("A value fails a validation; the field and rule are named."),
     );
+    body_errors(&mut responses);
     json!({
         "post": {
             "tags": [AUTH_TAG],
@@ -728,6 +775,7 @@ fn token_path(names: &AuthSchemas) -> Value {
         "429".into(),
         error_response("Too many failed sign-ins with this email: it is locked out for a while (`too_many_attempts`)."),
     );
+    body_errors(&mut responses);
     json!({
         "post": {
             "tags": [AUTH_TAG],
@@ -790,6 +838,7 @@ fn user_path(account: &Model, identity: &Identity) -> Value {
         "422".into(),
         error_response("A value breaks the account model's validations."),
     );
+    body_errors(&mut update_responses);
     json!({
         "get": {
             "tags": [AUTH_TAG],

@@ -3,8 +3,11 @@
 //! and `_hard=`.
 //!
 //! Parsing never panics: every malformed input is a `PGRST100` error naming the
-//! parameter and the position of the offending token.
+//! parameter and the position of the offending token. Parsing is bounded: nesting and
+//! list lengths are checked against [`QueryLimits`] as they are read, so a request over
+//! a limit is refused before it costs more than reading its text.
 
+use super::limits::{Budget, QueryLimits};
 use super::*;
 use crate::error::{Code, RuntimeError};
 
@@ -14,19 +17,30 @@ use crate::error::{Code, RuntimeError};
 /// Malformed parameters are `BadRequest` (`PGRST100`) errors naming the parameter and the
 /// position.
 pub fn parse_read(model: &str, query: &[(String, String)]) -> Result<ReadRequest, RuntimeError> {
+    parse_read_within(model, query, &QueryLimits::default())
+}
+
+/// [`parse_read`] within `limits` instead of the default ones; a request over one is
+/// refused with [`Code::QueryLimit`].
+pub fn parse_read_within(
+    model: &str,
+    query: &[(String, String)],
+    limits: &QueryLimits,
+) -> Result<ReadRequest, RuntimeError> {
+    let mut budget = Budget::new(limits);
     let mut req = ReadRequest {
         model: model.to_owned(),
         ..ReadRequest::default()
     };
     if let Some((_, value)) = query.iter().find(|(k, _)| k == "select") {
-        req.select = parse_select(value)?;
+        req.select = select_within(value, &mut budget)?;
     }
     for (key, value) in query {
         match key.as_str() {
             "select" => {}
             "limit" => req.limit = Some(parse_u64("limit", value)?),
             "offset" => req.offset = Some(parse_u64("offset", value)?),
-            "order" => req.order = parse_order("order", value)?,
+            "order" => req.order = parse_order("order", value, &budget)?,
             "_deleted" => {
                 req.deleted = match value.as_str() {
                     "exclude" => Deleted::Exclude,
@@ -43,7 +57,7 @@ pub fn parse_read(model: &str, query: &[(String, String)]) -> Result<ReadRequest
             "count" => req.count = parse_bool_flag("count", value, &["exact"])?,
             // Parameters of other requests or of the transport, never filters.
             "columns" | "on_conflict" | "_hard" => {}
-            _ => apply_param(&mut req.filter, &mut req.select, key, value)?,
+            _ => apply_param(&mut budget, &mut req.filter, &mut req.select, key, value)?,
         }
     }
     Ok(req)
@@ -52,9 +66,19 @@ pub fn parse_read(model: &str, query: &[(String, String)]) -> Result<ReadRequest
 /// Parses the query string of a write (`PATCH`, `DELETE`, `POST`, restore, publish):
 /// filters, `select=` (the returned representation), `on_conflict=` and `_hard=`.
 pub fn parse_write_query(query: &[(String, String)]) -> Result<WriteQuery, RuntimeError> {
+    parse_write_query_within(query, &QueryLimits::default())
+}
+
+/// [`parse_write_query`] within `limits` instead of the default ones; a request over one
+/// is refused with [`Code::QueryLimit`].
+pub fn parse_write_query_within(
+    query: &[(String, String)],
+    limits: &QueryLimits,
+) -> Result<WriteQuery, RuntimeError> {
+    let mut budget = Budget::new(limits);
     let mut out = WriteQuery::default();
     if let Some((_, value)) = query.iter().find(|(k, _)| k == "select") {
-        out.select = parse_select(value)?;
+        out.select = select_within(value, &mut budget)?;
     }
     for (key, value) in query {
         match key.as_str() {
@@ -70,7 +94,7 @@ pub fn parse_write_query(query: &[(String, String)]) -> Result<WriteQuery, Runti
                 out.on_conflict = Some(fields);
             }
             "_hard" => out.hard = parse_bool_flag("_hard", value, &["true"])?,
-            _ => apply_param(&mut out.filter, &mut out.select, key, value)?,
+            _ => apply_param(&mut budget, &mut out.filter, &mut out.select, key, value)?,
         }
     }
     Ok(out)
@@ -97,6 +121,7 @@ fn parse_bool_flag(param: &str, value: &str, truthy: &[&str]) -> Result<bool, Ru
 
 /// A filter, logic or embed parameter (`col`, `embed.col`, `or`, `embed.order`, ...).
 fn apply_param(
+    budget: &mut Budget,
     filter: &mut Vec<Condition>,
     select: &mut [SelectItem],
     key: &str,
@@ -116,7 +141,7 @@ fn apply_param(
         (&parts[..parts.len() - 1], parts[parts.len() - 1], false)
     };
     if path.is_empty() {
-        let cond = param_condition(key, last, negated_logic, value)?;
+        let cond = param_condition(budget, key, last, negated_logic, value)?;
         filter.push(cond);
         return Ok(());
     }
@@ -134,11 +159,11 @@ fn apply_param(
         ))
     })?;
     match last {
-        "order" if !negated_logic => embed.order = parse_order(key, value)?,
+        "order" if !negated_logic => embed.order = parse_order(key, value, budget)?,
         "limit" if !negated_logic => embed.limit = Some(parse_u64(key, value)?),
         "offset" if !negated_logic => embed.offset = Some(parse_u64(key, value)?),
         _ => {
-            let cond = param_condition(key, last, negated_logic, value)?;
+            let cond = param_condition(budget, key, last, negated_logic, value)?;
             embed.filter.push(cond);
         }
     }
@@ -159,15 +184,17 @@ fn find_embed<'a>(items: &'a mut [SelectItem], path: &[&str]) -> Option<&'a mut 
 }
 
 fn param_condition(
+    budget: &mut Budget,
     param: &str,
     name: &str,
     negated_logic: bool,
     value: &str,
 ) -> Result<Condition, RuntimeError> {
+    budget.condition(param, 0)?;
     match name {
         "or" | "and" => {
-            let mut p = Cursor::new(param, value);
-            let list = p.logic_list()?;
+            let mut p = Cursor::new(param, value, budget);
+            let list = p.logic_list(1)?;
             p.expect_end()?;
             let cond = if name == "or" {
                 Condition::Or(list)
@@ -180,12 +207,13 @@ fn param_condition(
                 cond
             })
         }
-        field => parse_filter_value(param, field, value, false),
+        field => parse_filter_value(budget, param, field, value, false),
     }
 }
 
 /// `[not.]op.value` for `field`. In logic trees (`quoted`), values may be double-quoted.
 fn parse_filter_value(
+    budget: &Budget,
     param: &str,
     field: &str,
     value: &str,
@@ -236,7 +264,7 @@ fn parse_filter_value(
                         format!("expecting a list in parentheses at position {operand_pos}, e.g. in.(1,2,3)"),
                     )
                 })?;
-            FilterValue::List(split_list(param, inner, operand_pos + 1)?)
+            FilterValue::List(split_list(param, inner, operand_pos + 1, Some(budget))?)
         }
         _ => FilterValue::Text(if quoted { unquote(operand) } else { operand.to_owned() }),
     };
@@ -274,8 +302,14 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Splits `a,"b,c",d` into items; double quotes protect commas, `\` escapes.
-fn split_list(param: &str, s: &str, offset: usize) -> Result<Vec<String>, RuntimeError> {
+/// Splits `a,"b,c",d` into items; double quotes protect commas, `\` escapes. Within a
+/// `budget`, a list longer than its `max_in_items` is refused as soon as it is.
+fn split_list(
+    param: &str,
+    s: &str,
+    offset: usize,
+    budget: Option<&Budget>,
+) -> Result<Vec<String>, RuntimeError> {
     let mut items = Vec::new();
     if s.trim().is_empty() {
         return Ok(items);
@@ -304,6 +338,9 @@ fn split_list(param: &str, s: &str, offset: usize) -> Result<Vec<String>, Runtim
                 ))
             }
             ',' if !in_quotes => {
+                if let Some(budget) = budget {
+                    budget.in_items(param, items.len() + 2, offset + i)?;
+                }
                 items.push(if was_quoted {
                     std::mem::take(&mut current)
                 } else {
@@ -330,14 +367,15 @@ fn split_list(param: &str, s: &str, offset: usize) -> Result<Vec<String>, Runtim
 
 /// Splits the items of an array literal's body (`a,"b,c"`).
 pub(crate) fn split_array_literal(s: &str) -> Result<Vec<String>, RuntimeError> {
-    split_list("filter", s, 0)
+    split_list("filter", s, 0, None)
 }
 
 /// Parses an `order=` value: `a,b.desc,c.asc.nullsfirst`.
-fn parse_order(param: &str, value: &str) -> Result<Vec<OrderTerm>, RuntimeError> {
+fn parse_order(param: &str, value: &str, budget: &Budget) -> Result<Vec<OrderTerm>, RuntimeError> {
     let mut terms = Vec::new();
     let mut pos = 0;
-    for part in value.split(',') {
+    for (n, part) in value.split(',').enumerate() {
+        budget.order_terms(param, n + 1)?;
         let mut pieces = part.trim().split('.');
         let field = pieces.next().unwrap_or_default().trim();
         if field.is_empty() || !field.chars().all(is_name_char) {
@@ -380,22 +418,32 @@ fn is_name_char(c: char) -> bool {
 /// Parses a `select=` value into items: `*`, `field`, `alias:field`,
 /// `alias:relation!hint!inner(items)`.
 pub fn parse_select(value: &str) -> Result<Vec<SelectItem>, RuntimeError> {
-    let mut p = Cursor::new("select", value);
-    let items = p.select_list()?;
+    select_within(value, &mut Budget::new(&QueryLimits::default()))
+}
+
+fn select_within(value: &str, budget: &mut Budget) -> Result<Vec<SelectItem>, RuntimeError> {
+    let mut p = Cursor::new("select", value, budget);
+    let items = p.select_list(0)?;
     p.expect_end()?;
     Ok(items)
 }
 
-/// A position in a parameter's value.
-struct Cursor<'a> {
+/// A position in a parameter's value, and the request's budget it spends.
+struct Cursor<'a, 'b> {
     param: &'a str,
     src: &'a str,
     pos: usize,
+    budget: &'b mut Budget,
 }
 
-impl<'a> Cursor<'a> {
-    fn new(param: &'a str, src: &'a str) -> Self {
-        Cursor { param, src, pos: 0 }
+impl<'a, 'b> Cursor<'a, 'b> {
+    fn new(param: &'a str, src: &'a str, budget: &'b mut Budget) -> Self {
+        Cursor {
+            param,
+            src,
+            pos: 0,
+            budget,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -481,14 +529,16 @@ impl<'a> Cursor<'a> {
         Ok(self.src[start..self.pos].to_owned())
     }
 
-    fn select_list(&mut self) -> Result<Vec<SelectItem>, RuntimeError> {
+    /// The items of a select list at embed depth `depth` (0: the top level).
+    fn select_list(&mut self, depth: usize) -> Result<Vec<SelectItem>, RuntimeError> {
         let mut items = Vec::new();
         self.skip_ws();
         if self.peek().is_none() || self.peek() == Some(')') {
             return Ok(items);
         }
         loop {
-            items.push(self.select_item()?);
+            self.budget.select_item(self.pos)?;
+            items.push(self.select_item(depth)?);
             if !self.eat(',') {
                 break;
             }
@@ -496,7 +546,7 @@ impl<'a> Cursor<'a> {
         Ok(items)
     }
 
-    fn select_item(&mut self) -> Result<SelectItem, RuntimeError> {
+    fn select_item(&mut self, depth: usize) -> Result<SelectItem, RuntimeError> {
         if self.eat('*') {
             return Ok(SelectItem::Star);
         }
@@ -535,7 +585,8 @@ impl<'a> Cursor<'a> {
             }
         }
         if self.eat('(') {
-            let select = self.select_list()?;
+            self.budget.embed(depth + 1, self.pos)?;
+            let select = self.select_list(depth + 1)?;
             if !self.eat(')') {
                 return Err(self.error("',' or ')'"));
             }
@@ -554,14 +605,17 @@ impl<'a> Cursor<'a> {
         Ok(SelectItem::Field { name, alias })
     }
 
-    /// `(cond,cond,...)` of a logic parameter.
-    fn logic_list(&mut self) -> Result<Vec<Condition>, RuntimeError> {
+    /// `(cond,cond,...)` of a logic parameter, nested at `depth` (1: the parameter's
+    /// own list).
+    fn logic_list(&mut self, depth: usize) -> Result<Vec<Condition>, RuntimeError> {
         if !self.eat('(') {
             return Err(self.error("'(' starting a list of conditions"));
         }
+        self.budget.logic_depth(self.param, depth, self.pos)?;
         let mut list = Vec::new();
         loop {
-            list.push(self.logic_item()?);
+            self.budget.condition(self.param, self.pos)?;
+            list.push(self.logic_item(depth)?);
             if self.eat(',') {
                 continue;
             }
@@ -573,7 +627,7 @@ impl<'a> Cursor<'a> {
         Ok(list)
     }
 
-    fn logic_item(&mut self) -> Result<Condition, RuntimeError> {
+    fn logic_item(&mut self, depth: usize) -> Result<Condition, RuntimeError> {
         self.skip_ws();
         let mut negate = false;
         if self.rest().starts_with("not.") {
@@ -583,7 +637,7 @@ impl<'a> Cursor<'a> {
         for (word, is_or) in [("or(", true), ("and(", false)] {
             if self.rest().starts_with(word) {
                 self.pos += word.len() - 1;
-                let list = self.logic_list()?;
+                let list = self.logic_list(depth + 1)?;
                 let cond = if is_or {
                     Condition::Or(list)
                 } else {
@@ -621,12 +675,13 @@ impl<'a> Cursor<'a> {
             return Err(self.error("a closing '\"'"));
         }
         let text = &self.src[start..self.pos];
-        let cond = parse_filter_value(self.param, &field, text, true).map_err(|mut e| {
-            if let Some(d) = e.details.as_mut() {
-                *d = format!("{d} (in the condition starting at position {start})");
-            }
-            e
-        })?;
+        let cond =
+            parse_filter_value(self.budget, self.param, &field, text, true).map_err(|mut e| {
+                if let Some(d) = e.details.as_mut() {
+                    *d = format!("{d} (in the condition starting at position {start})");
+                }
+                e
+            })?;
         Ok(if negate {
             Condition::Not(Box::new(cond))
         } else {
@@ -662,6 +717,7 @@ mod tests {
     #[test]
     fn logic_trees_nest() {
         let cond = param_condition(
+            &mut Budget::new(&QueryLimits::default()),
             "or",
             "or",
             false,

@@ -6,11 +6,15 @@
 //! when it plans the request, before anything runs.
 
 mod grammar;
+mod limits;
 
 use serde::Serialize;
 
 pub(crate) use grammar::split_array_literal;
-pub use grammar::{parse_read, parse_select, parse_write_query};
+pub use grammar::{
+    parse_read, parse_read_within, parse_select, parse_write_query, parse_write_query_within,
+};
+pub use limits::QueryLimits;
 
 /// Which rows a read sees with respect to soft delete (`_deleted=` in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

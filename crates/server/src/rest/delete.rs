@@ -22,7 +22,7 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let query = filtered_write_query(&uri, "DELETE")?;
+    let query = filtered_write_query(&state, &uri, "DELETE")?;
     let request = DeleteRequest {
         model,
         filter: query.filter,

@@ -29,7 +29,7 @@ pub async fn insert(
     let prefer = Prefer::from_headers(&headers);
     let mut params = query_params(&uri)?;
     let columns = take_param(&mut params, "columns").map(|c| parse_columns(&c));
-    let query = tessera_runtime::parse_write_query(&params)?;
+    let query = tessera_runtime::parse_write_query_within(&params, &state.config.query_limits)?;
     let mut body = json_request_body(&state, &headers, body)?;
     if let Some(columns) = &columns {
         keep_columns(&mut body, columns);

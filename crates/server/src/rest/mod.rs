@@ -108,11 +108,12 @@ pub fn filter_required(method: &str) -> ApiError {
 /// The query parameters of a write that must be filtered (`PATCH`, `DELETE`, restore,
 /// publish), refused without a filter (`method` names the operation in the error).
 pub fn filtered_write_query(
+    state: &AppState,
     uri: &Uri,
     method: &str,
 ) -> Result<tessera_runtime::WriteQuery, ApiError> {
     let params = query_params(uri)?;
-    let query = tessera_runtime::parse_write_query(&params)?;
+    let query = tessera_runtime::parse_write_query_within(&params, &state.config.query_limits)?;
     if query.filter.is_empty() {
         return Err(filter_required(method));
     }

@@ -26,7 +26,7 @@ pub async fn publish(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     media::accept(&headers)?;
-    let query = filtered_write_query(&uri, "publish")?;
+    let query = filtered_write_query(&state, &uri, "publish")?;
     let body = json_request_body(&state, &headers, body)?;
     let from = environment(&body, "from")?;
     let to = environment(&body, "to")?;

@@ -37,7 +37,8 @@ pub fn requested(headers: &HeaderMap) -> Option<RowRange> {
     }
     Some(RowRange {
         offset,
-        limit: Some(last - offset + 1),
+        // `0-18446744073709551615` asks for every row: no overflow.
+        limit: Some((last - offset).saturating_add(1)),
     })
 }
 
@@ -68,7 +69,10 @@ pub fn content_range(offset: u64, rows: usize, total: Option<u64>) -> String {
     if rows == 0 {
         format!("*/{total}")
     } else {
-        format!("{offset}-{}/{total}", offset + rows as u64 - 1)
+        format!(
+            "{offset}-{}/{total}",
+            offset.saturating_add(rows as u64 - 1)
+        )
     }
 }
 
@@ -102,6 +106,21 @@ mod tests {
         assert_eq!(requested(&headers("5-1")), None);
         assert_eq!(requested(&headers("x-y")), None);
         assert_eq!(requested(&headers("bytes=0-1")), None);
+    }
+
+    #[test]
+    fn ranges_to_the_largest_number_do_not_overflow() {
+        assert_eq!(
+            requested(&headers("0-18446744073709551615")),
+            Some(RowRange {
+                offset: 0,
+                limit: Some(u64::MAX)
+            })
+        );
+        assert_eq!(
+            content_range(u64::MAX, 2, None),
+            format!("{}-{}/*", u64::MAX, u64::MAX)
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub async fn read(
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
     let params = query_params(&uri)?;
-    let mut request = tessera_runtime::parse_read(&model, &params)?;
+    let mut request =
+        tessera_runtime::parse_read_within(&model, &params, &state.config.query_limits)?;
     let rows_wanted = range::combine(range::requested(&headers), request.offset, request.limit);
     request.offset = (rows_wanted.offset > 0).then_some(rows_wanted.offset);
     request.limit = rows_wanted.limit;
@@ -47,7 +48,7 @@ pub async fn read(
     }
     let partial = result
         .total
-        .is_some_and(|total| offset > 0 || offset + (returned as u64) < total);
+        .is_some_and(|total| offset > 0 || offset.saturating_add(returned as u64) < total);
     let status = if partial && accept == Accept::Json {
         StatusCode::PARTIAL_CONTENT
     } else {

@@ -22,7 +22,7 @@ pub async fn restore(
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let query = filtered_write_query(&uri, "restore")?;
+    let query = filtered_write_query(&state, &uri, "restore")?;
     let request = RestoreRequest {
         model,
         filter: query.filter,

@@ -25,7 +25,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let accept = media::accept(&headers)?;
     let prefer = Prefer::from_headers(&headers);
-    let query = filtered_write_query(&uri, "PATCH")?;
+    let query = filtered_write_query(&state, &uri, "PATCH")?;
     let body = json_request_body(&state, &headers, body)?;
     let request = UpdateRequest {
         model,
