@@ -33,6 +33,7 @@ trap cleanup EXIT
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+ensure_wrk
 
 base_commit=$(git rev-parse --short "$BASE_REV^{commit}")
 head_commit=$(git rev-parse --short HEAD)
@@ -70,9 +71,10 @@ compare_engine() { # ENGINE BASE_URL HEAD_URL
         if [ $version = base ]; then port=$base_port project=$base_project; else port=$head_port project=$head_project; fi
         define_workloads "$project"
         echo "bench: $engine $w $version (round $round)" >&2
-        local script
+        local script result
         script=$(lua "$engine-$w-$version" "${METHOD[$w]}" "${URL_PATH[$w]}" "${BODY[$w]}")
-        echo -e "$engine\t$w\t$version\t$(run_wrk "$script" "http://127.0.0.1:$port")" >>"$RESULTS"
+        result=$(run_wrk "$script" "http://127.0.0.1:$port")
+        echo -e "$engine\t$w\t$version\t$result" >>"$RESULTS"
       done
     done
   done

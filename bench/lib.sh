@@ -2,6 +2,15 @@
 # workloads' Lua scripts and their requests. Expects WORK, KEY, CONNECTIONS and
 # SECONDS_PER_RUN to be set by the sourcing script.
 
+# Installs wrk with apt-get when it is missing.
+ensure_wrk() {
+  if ! command -v wrk >/dev/null; then
+    echo "bench: installing wrk" >&2
+    (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
+  fi
+  command -v wrk >/dev/null || { echo "bench: wrk is missing and could not be installed" >&2; exit 1; }
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_http() { # URL
@@ -16,7 +25,8 @@ wait_http() { # URL
 # wrk LUA_SCRIPT URL -> "rps p50_ms p99_ms non2xx"
 run_wrk() {
   local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$1" "$2")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$1" "$2") ||
+    { echo "bench: wrk failed against $2" >&2; return 1; }
   echo "$out" >>"$WORK/wrk.log"
   local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')

@@ -28,11 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v wrk >/dev/null; then
-  echo "bench: installing wrk" >&2
-  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null
-fi
-
 echo "bench: building (release)" >&2
 cargo build --release -q -p tessera-cli
 cargo build --release -q -p tessera-server --example bench_driver --example bare_axum
@@ -41,6 +36,7 @@ DRIVER=$BIN/examples/bench_driver
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+ensure_wrk
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
