@@ -290,9 +290,12 @@ impl<'s> Folder<'s, '_> {
             }))
         };
         let inner = self.fold(target, condition);
-        // An unknown condition holds for no related row (`EXISTS` is never unknown).
+        // An unknown condition holds for no related row (`EXISTS` is never unknown), nor
+        // does one that is unknown wherever it is not false (`user == auth && active` for
+        // an anonymous caller).
         let inner = match inner {
             Folded::Unknown => Folded::Never,
+            Folded::Rows(p) if quantifier == Quantifier::Some && never_true(&p) => Folded::Never,
             other => other,
         };
         match (quantifier, inner) {
@@ -391,6 +394,17 @@ impl<'s> Folder<'s, '_> {
     }
 }
 
+/// Whether `predicate` holds for no row, whatever the row holds: it is unknown (a
+/// comparison with an anonymous caller's id or account) wherever it is not false.
+fn never_true(predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::Unknown => true,
+        Predicate::And(list) => list.iter().any(never_true),
+        Predicate::Or(list) => !list.is_empty() && list.iter().all(never_true),
+        _ => false,
+    }
+}
+
 /// A literal of a rule as JSON.
 fn literal_json(value: &DefaultValue) -> Json {
     match value {
@@ -483,6 +497,9 @@ pub(crate) fn grant<'s>(
         match folder.fold(model, &rule.condition) {
             Folded::Always => return Ok(Some(Grant::AllRows)),
             Folded::Never | Folded::Unknown => {}
+            // A rule that holds for no row admits nobody: an anonymous caller is refused
+            // `owner == auth && shared`, as they are `owner == auth`.
+            Folded::Rows(p) if never_true(&p) => {}
             Folded::Rows(p) => rows.push(p),
         }
     }
