@@ -31,22 +31,39 @@ use crate::request::Deleted;
 pub(crate) struct Principal {
     caller: Caller,
     account: Map<String, Json>,
+    /// The user the engine writes for, when it acts on a user's behalf.
+    on_behalf_of: Option<String>,
 }
 
 impl Principal {
     /// `caller` with the account values the rules compare (`auth.tenant`), as stored now.
     pub(crate) fn new(caller: Caller, account: Map<String, Json>) -> Principal {
-        Principal { caller, account }
+        Principal {
+            caller,
+            account,
+            on_behalf_of: None,
+        }
     }
 
-    /// The engine acting on its own (publish logs, identity tables): no rule applies.
+    /// The engine acting on its own (identity tables): no rule applies.
     pub(crate) fn engine() -> Principal {
         Principal::new(Caller::service(), Map::new())
     }
 
+    /// The engine writing what an operation of this caller entails (the log row of a
+    /// publish run): no rule applies, and the caller is recorded as the actor.
+    pub(crate) fn engine_for(&self) -> Principal {
+        Principal {
+            on_behalf_of: self.actor().map(str::to_owned),
+            ..Principal::engine()
+        }
+    }
+
     /// The id written to actor columns (`createdById`): the signed-in user's.
     pub(crate) fn actor(&self) -> Option<&str> {
-        self.caller.user_id()
+        self.on_behalf_of
+            .as_deref()
+            .or_else(|| self.caller.user_id())
     }
 
     pub(crate) fn is_service(&self) -> bool {
