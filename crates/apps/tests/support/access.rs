@@ -464,6 +464,12 @@ pub async fn check_deletes<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
                     let path = format!("/rest/v1/{model_name}?{}", rows_with_keys(model, &keys));
                     let response =
                         send(server.request_as(token.as_deref(), Method::DELETE, &path)).await;
+                    // What the caller left goes too, so that the next caller's fresh rows
+                    // find their unique values free.
+                    server
+                        .delete(&path)
+                        .await
+                        .expect(200, "the service removes the rest");
                     compare(model, &response, &candidates, |l| (phrase.holds)(caller, l))
                 }
             }

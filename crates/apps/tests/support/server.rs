@@ -191,6 +191,20 @@ impl AppServer {
         signer.issue(&account, 3600).expect("a token").0
     }
 
+    /// Signs up `email` with a password and the sign-up fields `data`; answers the access
+    /// token and the account row.
+    pub async fn signed_up_with(&self, email: &str, data: Value) -> (String, Value) {
+        let session = self
+            .sign_up(serde_json::json!({ "email": email, "password": "s3cret-pass", "data": data }))
+            .await
+            .expect(200, "sign up");
+        let token = session.body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned();
+        (token, session.body["user"].clone())
+    }
+
     /// A request carrying a user's access token (or no credential with `None`) instead of
     /// the service key.
     pub fn request_as(
