@@ -3,12 +3,28 @@
 
 mod support;
 
+#[path = "access/securecam.rs"]
+mod access_world;
+
+use access_world::CamWorld;
+use reqwest::Method;
 use serde_json::{json, Value};
+use support::access::{
+    assert_none, assert_readme_shows, check_creates, check_deletes, check_reads, check_updates,
+};
 use support::walk::assert_every_model_round_trips;
-use support::AppServer;
+use support::{send, AppServer};
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "securecam";
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../apps/securecam/README.md"
+    ))
+    .expect("the app's README")
+}
 
 fn id(row: &Value) -> &str {
     row["id"].as_str().expect("an id")
@@ -306,5 +322,66 @@ engine_tests! {
         let after = updated.row()["updated_at"].as_str().unwrap_or_default();
         assert!(after > h.phone["updated_at"].as_str().unwrap_or_default(), "{}", updated.body);
         assert_eq!(updated.row()["created_at"], h.phone["created_at"]);
+    }
+
+    /// Each user reads exactly the rows the README's access table gives them: their own,
+    /// through the whole chain of devices, streams and events; the table covers every model.
+    async fn every_read_cell_of_the_access_table_holds(db: Database) {
+        let world = CamWorld::build(AppServer::start(APP, &db).await).await;
+        let matrix = access_world::matrix();
+        matrix.assert_complete(&world.server);
+        assert_none(check_reads(&world, &matrix).await);
+        assert_readme_shows(&readme(), &matrix);
+    }
+
+    /// Users create rows of their own that point at their own devices only.
+    async fn every_create_cell_of_the_access_table_holds(db: Database) {
+        let world = CamWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_creates(&world, &access_world::matrix()).await);
+    }
+
+    /// An update of every row changes exactly the caller's own.
+    async fn every_update_cell_of_the_access_table_holds(db: Database) {
+        let world = CamWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_updates(&world, &access_world::matrix()).await);
+    }
+
+    /// A delete of fresh rows removes exactly the caller's own.
+    async fn every_delete_cell_of_the_access_table_holds(db: Database) {
+        let world = CamWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_deletes(&world, &access_world::matrix()).await);
+    }
+
+    /// A user signs up with their name, registers a camera without naming its owner (the
+    /// rule fills it in), and nobody else sees it.
+    async fn a_new_user_registers_a_camera_only_they_see(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let nameless = server.sign_up(json!({ "email": "cat@example.com", "password": "s3cret-pass" })).await;
+        assert_eq!(nameless.status, 422, "{}", nameless.body);
+        let session = server
+            .sign_up(json!({ "email": "Cat@Example.com ", "password": "s3cret-pass", "data": { "name": "Cat" } }))
+            .await
+            .expect(200, "sign up");
+        let token = session.body["access_token"].as_str().expect("a token").to_owned();
+        let cat = session.body["user"]["id"].clone();
+        let camera = send(
+            server
+                .request_as(Some(&token), Method::POST, "/rest/v1/devices")
+                .json(&json!({ "name": "Hall", "role": "camera", "is_camera": true })),
+        )
+        .await
+        .expect(201, "a camera of Cat's");
+        assert_eq!(camera.row()["user_id"], cat);
+        let (dan, _) = server.signed_up_with("dan@example.com", json!({ "name": "Dan" })).await;
+        let theirs = send(server.request_as(Some(&dan), Method::GET, "/rest/v1/devices")).await.expect(200, "Dan's devices");
+        assert!(theirs.rows().is_empty(), "{}", theirs.body);
+        let signed_in = send(
+            server
+                .client
+                .post(server.url("/auth/v1/token?grant_type=password"))
+                .json(&json!({ "email": "cat@example.com", "password": "s3cret-pass" })),
+        )
+        .await;
+        assert_eq!(signed_in.status, 200, "{}", signed_in.body);
     }
 }

@@ -3,13 +3,29 @@
 
 mod support;
 
+#[path = "access/tour_builder.rs"]
+mod access_world;
+
+use access_world::{Proj, TourWorld};
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::access::{
+    assert_none, assert_readme_shows, check_creates, check_deletes, check_reads, check_updates,
+    World,
+};
 use support::walk::assert_every_model_round_trips;
 use support::{send, AppServer};
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "tour-builder";
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../apps/tour-builder/README.md"
+    ))
+    .expect("the app's README")
+}
 
 async fn project(server: &AppServer, slug: &str) -> Value {
     server
@@ -163,15 +179,22 @@ engine_tests! {
         let server = AppServer::start(APP, &db).await;
         let (ann_token, ann) = server.signed_up("ann@example.com").await;
         let (bob_token, bob) = server.signed_up("bob@example.com").await;
+        let create_projects = server.create("permissions", json!({ "name": "CREATE_PROJECTS" })).await;
+        server
+            .create("usersCustom_permissionsPermissions", json!({ "userId": ann["id"], "permissionId": create_projects["id"] }))
+            .await;
         let created = send(server.request_as(Some(&ann_token), Method::POST, "/rest/v1/projects").json(&json!({ "name": "Tour", "slug": "tour" })))
             .await
             .expect(201, "Ann creates a project");
         let project = created.row();
         assert_eq!((&project["createdById"], &project["updatedById"]), (&ann["id"], &ann["id"]));
+        server
+            .create("project_memberships", json!({ "projectId": project["id"], "userId": bob["id"], "access_level": "editor", "is_active": true }))
+            .await;
         let path = format!("/rest/v1/projects?id=eq.{}", id(project));
         let updated = send(server.request_as(Some(&bob_token), Method::PATCH, &path).json(&json!({ "description": "Bob was here" })))
             .await
-            .expect(200, "Bob updates it");
+            .expect(200, "Bob, an editor, updates it");
         assert_eq!((&updated.row()["createdById"], &updated.row()["updatedById"]), (&ann["id"], &bob["id"]));
     }
 
@@ -221,30 +244,118 @@ engine_tests! {
         assert_eq!((&row["app_roleId"], &row["emailVerified"]), (&Value::Null, &json!(false)));
     }
 
-    /// Tour content is closed to anonymous callers.
-    async fn anonymous_callers_cannot_read_or_write_tours(db: Database) {
-        let server = AppServer::start(APP, &db).await;
-        let read = send(server.request_as(None, Method::GET, "/rest/v1/projects")).await;
-        assert_eq!(read.status, 401, "{}", read.body);
-        let write = send(server.request_as(None, Method::POST, "/rest/v1/tour_pages").json(&json!({ "name": "P", "slug": "p" }))).await;
-        assert_eq!(write.status, 401, "{}", write.body);
+    /// Each caller reads exactly the rows the README's access table gives them, and that
+    /// table covers every model and every kind of caller.
+    async fn every_read_cell_of_the_access_table_holds(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let matrix = access_world::matrix();
+        matrix.assert_complete(&world.server);
+        assert_readme_shows(&readme(), &matrix);
+        assert_none(check_reads(&world, &matrix).await);
     }
 
-    /// Any signed-in user works on projects, but only the creator deletes one.
-    async fn only_a_projects_creator_may_delete_it(db: Database) {
-        let server = AppServer::start(APP, &db).await;
-        let (ann_token, _) = server.signed_up("ann@example.com").await;
-        let (bob_token, _) = server.signed_up("bob@example.com").await;
-        let created = send(server.request_as(Some(&ann_token), Method::POST, "/rest/v1/projects").json(&json!({ "name": "Tour", "slug": "tour" })))
+    /// Each caller creates exactly the rows the access table allows, and is refused the
+    /// others with 401 (anonymous) or 403.
+    async fn every_create_cell_of_the_access_table_holds(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_creates(&world, &access_world::matrix()).await);
+    }
+
+    /// An update of every row changes exactly the rows the access table gives the caller.
+    async fn every_update_cell_of_the_access_table_holds(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_updates(&world, &access_world::matrix()).await);
+    }
+
+    /// A delete of fresh rows removes exactly those the access table gives the caller.
+    async fn every_delete_cell_of_the_access_table_holds(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_deletes(&world, &access_world::matrix()).await);
+    }
+
+    /// Publishing changes a project's content: its editors, owners and holders of
+    /// UPDATE_PROJECTS publish it; other members and outsiders find no such project.
+    async fn only_editors_owners_and_permission_holders_publish_a_project(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let team = &world.projects[&Proj::Team];
+        let path = format!("/rest/v1/projects/publish?id=eq.{team}");
+        for (caller, status) in [
+            ("anonymous", 401),
+            ("outsider", 404),
+            ("invitee", 404),
+            ("customer", 404),
+            ("viewer", 404),
+            ("reviewer", 404),
+            ("editor", 200),
+            ("owner", 200),
+            ("creator", 200),
+            ("admin", 200),
+            ("custom", 200),
+        ] {
+            let token = world.token(caller);
+            let run = send(world.server.request_as(token.as_deref(), Method::POST, &path).json(&json!({ "from": "dev", "to": "stage" }))).await;
+            assert_eq!(run.status, status, "{caller} publishes: {}", run.body);
+        }
+        let log = world.server.get(&format!("/rest/v1/publish_events?projectId=eq.{team}&status=eq.success")).await;
+        assert_eq!(log.rows().len(), 5, "{}", log.body);
+    }
+
+    /// Embedded content is read under the same rules as the content itself: a viewer sees
+    /// the production pages of the team's project only, and an outsider sees the public
+    /// presentation without its drafts.
+    async fn embedded_content_follows_the_access_rules(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let path = "/rest/v1/projects?select=slug,tour_pages_project(environment),project_memberships_project(access_level)&order=slug";
+        let viewer = send(world.server.request_as(world.token("viewer").as_deref(), Method::GET, path)).await.expect(200, "viewer");
+        assert_eq!(
+            viewer.body,
+            json!([
+                { "slug": "public", "tour_pages_project": [{ "environment": "production" }], "project_memberships_project": [] },
+                { "slug": "team", "tour_pages_project": [{ "environment": "production" }], "project_memberships_project": [{ "access_level": "viewer" }] },
+            ])
+        );
+        let outsider = send(world.server.request_as(world.token("outsider").as_deref(), Method::GET, path)).await.expect(200, "outsider");
+        assert_eq!(
+            outsider.body,
+            json!([{ "slug": "public", "tour_pages_project": [{ "environment": "production" }], "project_memberships_project": [] }])
+        );
+    }
+
+    /// A write is checked on the row it leaves: an editor cannot move a page into a project
+    /// they do not edit, nor turn a draft into production content.
+    async fn an_editor_cannot_move_content_out_of_their_reach(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let editor = world.token("editor");
+        let page = send(
+            world
+                .server
+                .request_as(editor.as_deref(), Method::POST, "/rest/v1/tour_pages")
+                .json(&json!({ "name": "Draft", "slug": "draft", "projectId": world.projects[&Proj::Team] })),
+        )
+        .await
+        .expect(201, "the editor drafts a page");
+        let path = format!("/rest/v1/tour_pages?id=eq.{}", page.row()["id"].as_str().expect("a page"));
+        for change in [json!({ "projectId": world.projects[&Proj::Other] }), json!({ "environment": "production" })] {
+            let moved = send(world.server.request_as(editor.as_deref(), Method::PATCH, &path).json(&change)).await;
+            assert_eq!(moved.status, 403, "{change}: {}", moved.body);
+        }
+        let after = world.server.get(&path).await;
+        assert_eq!((&after.row()["projectId"], &after.row()["environment"]), (&json!(world.projects[&Proj::Team]), &json!("dev")));
+    }
+
+    /// Users edit their own profile; the fields that grant rights stay with the service key,
+    /// even for holders of UPDATE_USERS.
+    async fn users_edit_their_own_profile_but_not_their_role(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let me = format!("/rest/v1/users?id=eq.{}", world.users["viewer"]);
+        let renamed = send(world.server.request_as(world.token("viewer").as_deref(), Method::PATCH, &me).json(&json!({ "lastName": "Viewer" })))
             .await
-            .expect(201, "create");
-        let path = format!("/rest/v1/projects?id=eq.{}", id(created.row()));
-        let by_bob = send(server.request_as(Some(&bob_token), Method::DELETE, &path)).await.expect(200, "Bob's delete");
-        assert!(by_bob.rows().is_empty(), "{}", by_bob.body);
-        assert_eq!(server.get(&path).await.rows().len(), 1);
-        let by_ann = send(server.request_as(Some(&ann_token), Method::DELETE, &path)).await.expect(200, "Ann's delete");
-        assert_eq!(by_ann.rows().len(), 1);
-        assert!(server.get(&path).await.rows().is_empty());
+            .expect(200, "a profile change");
+        assert_eq!(renamed.row()["lastName"], "Viewer");
+        for caller in ["viewer", "admin"] {
+            let promoted = send(world.server.request_as(world.token(caller).as_deref(), Method::PATCH, &me).json(&json!({ "app_roleId": null, "disabled": true }))).await;
+            assert_eq!(promoted.status, 422, "{caller}: {}", promoted.body);
+        }
     }
 
     /// Users see only their own access log entries; roles are read-only for them.

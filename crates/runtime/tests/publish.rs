@@ -87,7 +87,13 @@ engine_tests! {
         let user = insert(&engine, "users", json!({"email": "ed@example.com", "password": "editor-pw"})).await;
         let user_id = user[0]["id"].as_str().expect("user id").to_owned();
         let (project, pages) = seed(&engine).await;
-        let log = publish(&engine, &Caller::user(user_id.clone()), &project, "dev", "stage").await.expect("publish");
+        insert(
+            &engine,
+            "project_memberships",
+            json!({"projectId": project, "userId": user_id, "access_level": "editor", "is_active": true}),
+        )
+        .await;
+        let log = publish(&engine, &Caller::user(user_id.clone()), &project, "dev", "stage").await.expect("an editor publishes");
         assert_eq!(log["status"], json!("success"), "{log}");
         assert_eq!(log["from_environment"], json!("dev"));
         assert_eq!(log["to_environment"], json!("stage"));
@@ -250,5 +256,91 @@ engine_tests! {
             to: "stage".into(),
         }).await.expect_err("no content");
         assert_eq!(err.kind, ErrorKind::BadRequest);
+    }
+}
+
+/// A project's owner may publish it; the publish log is the engine's record, which no
+/// client may write.
+const OWNED_CONTENT: &str = r#"
+enum Environment { dev stage production }
+enum PublishStatus { queued running success failed }
+
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+model projects {
+  @@allow(read, public)
+  @@allow(update, owner == auth)
+  name   text
+  owner  -> users
+}
+
+model pages {
+  @@environment(environment, scope: project, lineage: source_key)
+  @@allow(read, public)
+  environment  Environment  = dev
+  source_key   text?
+  slug         text
+  project      -> projects
+}
+
+model publish_events {
+  @@publish_log(scope: project, actor: user)
+  @@actors(users)
+  @@allow(read, public)
+  from_environment  Environment
+  to_environment    Environment
+  status            PublishStatus  = queued
+  started_at        timestamptz?
+  finished_at       timestamptz?
+  error_message     text?
+  pages_copied      int?           @copied(pages)
+  project           -> projects?
+  user              -> users?
+}
+"#;
+
+engine_tests! {
+    /// Publishing takes the right to update the scope row, not to write the log: the log
+    /// row of a run is written by the engine and records the caller as its actor, while
+    /// clients still cannot write log rows themselves.
+    async fn publishing_needs_the_scope_and_writes_a_log_clients_cannot_write(db: Database) {
+        let engine = common::engine_with(&db, common::checked("owned.tsr", OWNED_CONTENT)).await;
+        let users = insert(
+            &engine,
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await;
+        let (ann, bob) = (users[0]["id"].clone(), users[1]["id"].clone());
+        let project = insert(&engine, "projects", json!({"name": "Tour", "ownerId": ann})).await;
+        let id = project[0]["id"].clone();
+        insert(&engine, "pages", json!({"projectId": id, "slug": "home"})).await;
+        let as_ann = Caller::user(ann.as_str().expect("id"));
+        let as_bob = Caller::user(bob.as_str().expect("id"));
+
+        let err = publish(&engine, &as_bob, &id, "dev", "stage").await.expect_err("not Bob's");
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        let run = publish(&engine, &as_ann, &id, "dev", "stage").await.expect("Ann publishes");
+        assert_eq!(run["status"], "success", "{run}");
+        assert_eq!(run["pages_copied"], 1, "{run}");
+        assert_eq!((&run["userId"], &run["createdById"], &run["updatedById"]), (&ann, &ann, &ann), "{run}");
+
+        let forged = common::insert_as(
+            &engine,
+            &as_ann,
+            "publish_events",
+            json!({"projectId": id, "from_environment": "dev", "to_environment": "stage", "status": "success"}),
+        )
+        .await
+        .expect_err("no client writes the log");
+        assert_eq!(forged.kind, ErrorKind::Forbidden);
+        assert_eq!(get(&engine, "publish_events", "").await.len(), 1);
     }
 }

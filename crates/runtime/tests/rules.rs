@@ -364,6 +364,25 @@ engine_tests! {
         let kind = refusal(read_as(&engine, &Caller::anonymous(), "pages", "select=title").await);
         assert_eq!(kind, ErrorKind::Unauthorized);
     }
+
+    /// A rule that needs the caller's id admits no anonymous caller also when it tests more
+    /// than the id: `members.some(user == auth && level in [..])` and
+    /// `owner == auth && members.none(..)` refuse them (401) rather than match no row.
+    async fn anonymous_callers_are_refused_rules_that_combine_the_user_with_row_tests(db: Database) {
+        let engine = engine(&db).await;
+        let w = world(&engine).await;
+        let anonymous = Caller::anonymous();
+        let kind = refusal(
+            update_as(&engine, &anonymous, "pages", &format!("id=eq.{}", w.page), json!({"title": "x"})).await,
+        );
+        assert_eq!(kind, ErrorKind::Unauthorized);
+        let kind = refusal(delete_as(&engine, &anonymous, "projects", &format!("id=eq.{}", w.atlas)).await);
+        assert_eq!(kind, ErrorKind::Unauthorized);
+        let kind = refusal(
+            insert_as(&engine, &anonymous, "pages", json!({"title": "x", "projectId": w.atlas})).await,
+        );
+        assert_eq!(kind, ErrorKind::Unauthorized);
+    }
 }
 
 const NEGATIONS: &str = r#"

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod access;
 pub mod rows;
 pub mod server;
 pub mod walk;

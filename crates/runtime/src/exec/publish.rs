@@ -35,13 +35,17 @@ pub(crate) async fn publish(
     plan: &PublishPlan<'_>,
 ) -> Result<Json, RuntimeError> {
     let schema = planner.schema_arc();
+    // The run was authorized on the scope row (read and update); its log row is the
+    // engine's record of it, written whatever the log model's rules let clients do, with
+    // the caller as its actor.
+    let logger = principal.engine_for();
     let key = {
         let mut tx = Tx::read_single(db, schema.clone()).await?;
         let found = scope_row(&mut tx, planner.schema(), plan, false).await;
         finish(tx, found).await?
     };
     let log_key = match &plan.log {
-        Some(log) => Some(start_log(db, planner, principal, log, &key, plan).await?),
+        Some(log) => Some(start_log(db, planner, &logger, log, &key, plan).await?),
         None => None,
     };
     // The copy and the log row's success commit together: a run logged `success` has
@@ -63,7 +67,7 @@ pub(crate) async fn publish(
                             body.insert(c.field.clone(), Json::from(*n));
                         }
                     }
-                    finish_log(&mut tx, planner, principal, log, log_key, body).await
+                    finish_log(&mut tx, planner, &logger, log, log_key, body).await
                 }
                 _ => Ok(serde_json::json!({
                     "from": plan.from,
@@ -88,7 +92,7 @@ pub(crate) async fn publish(
     );
     let recorded = async {
         let mut tx = Tx::write(db, schema.clone()).await?;
-        let result = finish_log(&mut tx, planner, principal, log, log_key, body).await;
+        let result = finish_log(&mut tx, planner, &logger, log, log_key, body).await;
         finish(tx, result).await
     }
     .await;
@@ -134,8 +138,7 @@ fn finished(log: &Log, body: &mut Map<String, Json>) {
     }
 }
 
-/// Inserts the log row of a run as the caller (the log model's rules apply); answers
-/// its key.
+/// Inserts the log row of a run (as the engine, for the caller); answers its key.
 async fn start_log(
     db: &Database,
     planner: &Planner,
@@ -175,7 +178,7 @@ async fn start_log(
         .ok_or_else(|| RuntimeError::internal("the publish log row was not returned"))
 }
 
-/// Finishes the log row of a run as the caller, in `tx`; answers the row.
+/// Finishes the log row of a run (as the engine, for the caller), in `tx`; answers the row.
 async fn finish_log(
     tx: &mut Tx,
     planner: &Planner,

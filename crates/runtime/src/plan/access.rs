@@ -31,22 +31,39 @@ use crate::request::Deleted;
 pub(crate) struct Principal {
     caller: Caller,
     account: Map<String, Json>,
+    /// The user the engine writes for, when it acts on a user's behalf.
+    on_behalf_of: Option<String>,
 }
 
 impl Principal {
     /// `caller` with the account values the rules compare (`auth.tenant`), as stored now.
     pub(crate) fn new(caller: Caller, account: Map<String, Json>) -> Principal {
-        Principal { caller, account }
+        Principal {
+            caller,
+            account,
+            on_behalf_of: None,
+        }
     }
 
-    /// The engine acting on its own (publish logs, identity tables): no rule applies.
+    /// The engine acting on its own (identity tables): no rule applies.
     pub(crate) fn engine() -> Principal {
         Principal::new(Caller::service(), Map::new())
     }
 
+    /// The engine writing what an operation of this caller entails (the log row of a
+    /// publish run): no rule applies, and the caller is recorded as the actor.
+    pub(crate) fn engine_for(&self) -> Principal {
+        Principal {
+            on_behalf_of: self.actor().map(str::to_owned),
+            ..Principal::engine()
+        }
+    }
+
     /// The id written to actor columns (`createdById`): the signed-in user's.
     pub(crate) fn actor(&self) -> Option<&str> {
-        self.caller.user_id()
+        self.on_behalf_of
+            .as_deref()
+            .or_else(|| self.caller.user_id())
     }
 
     pub(crate) fn is_service(&self) -> bool {
@@ -290,9 +307,12 @@ impl<'s> Folder<'s, '_> {
             }))
         };
         let inner = self.fold(target, condition);
-        // An unknown condition holds for no related row (`EXISTS` is never unknown).
+        // An unknown condition holds for no related row (`EXISTS` is never unknown), nor
+        // does one that is unknown wherever it is not false (`user == auth && active` for
+        // an anonymous caller).
         let inner = match inner {
             Folded::Unknown => Folded::Never,
+            Folded::Rows(p) if quantifier == Quantifier::Some && never_true(&p) => Folded::Never,
             other => other,
         };
         match (quantifier, inner) {
@@ -399,6 +419,17 @@ impl<'s> Folder<'s, '_> {
     }
 }
 
+/// Whether `predicate` holds for no row, whatever the row holds: it is unknown (a
+/// comparison with an anonymous caller's id or account) wherever it is not false.
+fn never_true(predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::Unknown => true,
+        Predicate::And(list) => list.iter().any(never_true),
+        Predicate::Or(list) => !list.is_empty() && list.iter().all(never_true),
+        _ => false,
+    }
+}
+
 /// A literal of a rule as JSON.
 fn literal_json(value: &DefaultValue) -> Json {
     match value {
@@ -491,6 +522,9 @@ pub(crate) fn grant<'s>(
         match folder.fold(model, &rule.condition) {
             Folded::Always => return Ok(Some(Grant::AllRows)),
             Folded::Never | Folded::Unknown => {}
+            // A rule that holds for no row admits nobody: an anonymous caller is refused
+            // `owner == auth && shared`, as they are `owner == auth`.
+            Folded::Rows(p) if never_true(&p) => {}
             Folded::Rows(p) => rows.push(p),
         }
     }
