@@ -14,7 +14,7 @@ ensure_wrk() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_http() { # URL
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     curl -fs "$1" >/dev/null 2>&1 && return 0
     sleep 0.2
   done
