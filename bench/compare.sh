@@ -8,7 +8,8 @@
 #
 # Both versions serve the tour builder from fresh databases at the same time (SQLite, and
 # PostgreSQL unless BENCH_PG_URL=skip); each workload then runs against one version and the
-# other in turn, so both see the same machine. BENCH_SECONDS and BENCH_CONNECTIONS as in
+# other in turn, so both see the same machine. Each version serves its own tour builder
+# schema (the workloads use the service key, which no access rule restricts). BENCH_SECONDS and BENCH_CONNECTIONS as in
 # bench/run.sh. The base is built in release mode under target/bench-base/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +61,7 @@ RESULTS=$WORK/compare.tsv
 
 compare_engine() { # ENGINE BASE_URL HEAD_URL
   local engine=$1 base_pid base_port base_project head_pid head_port head_project
-  read -r base_pid base_port base_project < <(start_seeded_server "$BASE_BIN" "$2" "$WORK/base-$engine.log")
+  read -r base_pid base_port base_project < <(start_seeded_server "$BASE_BIN" "$2" "$WORK/base-$engine.log" "$BASE_TREE/$SCHEMA")
   PIDS+=("$base_pid")
   read -r head_pid head_port head_project < <(start_seeded_server "$HEAD_BIN" "$3" "$WORK/head-$engine.log")
   PIDS+=("$head_pid")

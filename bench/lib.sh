@@ -82,10 +82,10 @@ define_workloads() { # PROJECT
 }
 
 # Starts `BINARY serve` on DATABASE_URL, waits for it and seeds it; prints "PID PORT PROJECT".
-start_seeded_server() { # BINARY DATABASE_URL LOG
+start_seeded_server() { # BINARY DATABASE_URL LOG [SCHEMA_FILE]
   local port pid project
   port=$(free_port)
-  TESSERA_SERVICE_KEY=$KEY RUST_LOG=warn "$1" serve "$SCHEMA" --database-url "$2" --listen "127.0.0.1:$port" \
+  TESSERA_SERVICE_KEY=$KEY RUST_LOG=warn "$1" serve "${4:-$SCHEMA}" --database-url "$2" --listen "127.0.0.1:$port" \
     >"$3" 2>&1 &
   pid=$!
   wait_http "http://127.0.0.1:$port/ready"
