@@ -192,7 +192,7 @@ fn scalar_value(schema: &Schema, field: &Field, n: usize) -> Value {
         ScalarType::Timestamp => json!(format!("2024-01-02T03:04:{:02}.000", n % 60)),
         ScalarType::Timestamptz => json!(format!("2024-01-02T03:04:{:02}.000Z", n % 60)),
         ScalarType::Json | ScalarType::Jsonb => json!({ "sample": n }),
-        ScalarType::Bytes => json!("\\x0102"),
+        ScalarType::Bytes => json!(format!("\\x01{n:08x}")),
         ScalarType::Enum(name) => schema
             .enum_by_name(name)
             .and_then(|e| e.values.first())
