@@ -8,8 +8,25 @@ import { createClient } from '@supabase/supabase-js'
 
 const URL = process.env.TESSERA_URL
 const ANON_KEY = process.env.TESSERA_ANON_KEY
-if (!URL || !ANON_KEY) {
-  throw new Error('set TESSERA_URL and TESSERA_ANON_KEY (see crates/server/tests/postgrest_js.rs)')
+const SERVICE_KEY = process.env.TESSERA_KEY
+if (!URL || !ANON_KEY || !SERVICE_KEY) {
+  throw new Error('set TESSERA_URL, TESSERA_ANON_KEY and TESSERA_KEY (see crates/server/tests/postgrest_js.rs)')
+}
+
+// What the administrator does with the service key: grants a permission.
+const asService = async (model, row) => {
+  const response = await fetch(`${URL}/rest/v1/${model}`, {
+    method: 'POST',
+    headers: {
+      apikey: SERVICE_KEY,
+      Authorization: `Bearer ${SERVICE_KEY}`,
+      'Content-Type': 'application/json',
+      Prefer: 'return=representation',
+    },
+    body: JSON.stringify(row),
+  })
+  assert.equal(response.status, 201)
+  return (await response.json())[0]
 }
 
 // Tessera serves no realtime channels; supabase-js still builds its realtime client, which
@@ -46,6 +63,9 @@ test('signUp answers a session and the new user with its profile fields', async 
 })
 
 test('rows written through the signed-in client record the user as creator', async () => {
+  // Creating projects takes the CREATE_PROJECTS permission, granted by the administrator.
+  const permission = await asService('permissions', { name: 'CREATE_PROJECTS' })
+  await asService('usersCustom_permissionsPermissions', { userId: user.id, permissionId: permission.id })
   const { data, error, status } = await supabase
     .from('projects')
     .insert({ name: 'Castle tour', slug: 'castle' })
@@ -104,10 +124,16 @@ test('a wrong password is an AuthApiError with status 400', async () => {
   assert.equal(error.message, 'Invalid login credentials')
 })
 
-test('without a session the anonymous key reads no tour content', async () => {
-  const { error, status } = await client().from('projects').select('slug')
+test('without a session the anonymous key reads no accounts', async () => {
+  const { error, status } = await client().from('users').select('email')
   assert.equal(status, 401)
   assert.equal(error.code, '42501')
+})
+
+test('without a session the anonymous key reads public presentations only', async () => {
+  const { data, error } = await client().from('projects').select('slug, tour_pages_project(slug)')
+  assert.equal(error, null)
+  assert.deepEqual(data, [{ slug: 'castle', tour_pages_project: [] }])
 })
 
 test('signOut ends the session: its refresh token stops working', async () => {

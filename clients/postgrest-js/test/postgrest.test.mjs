@@ -166,7 +166,7 @@ test('errors: malformed filter', async () => {
 
 test('errors: no key is 401', async () => {
   const anonymous = new PostgrestClient(`${URL}/rest/v1`)
-  const r = await anonymous.from('projects').select()
+  const r = await anonymous.from('roles').select()
   assert.equal(r.status, 401)
   assert.ok(r.error.message)
 })

@@ -3,12 +3,28 @@
 
 mod support;
 
+#[path = "access/multitenant.rs"]
+mod access_world;
+
+use access_world::TenantWorld;
+use support::access::{
+    assert_none, assert_readme_shows, check_creates, check_deletes, check_reads, check_updates,
+};
+
 use serde_json::{json, Value};
 use support::walk::assert_every_model_round_trips;
 use support::AppServer;
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "multitenant";
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../apps/multitenant/README.md"
+    ))
+    .expect("the app's README")
+}
 
 fn id(row: &Value) -> &str {
     row["id"].as_str().expect("an id")
@@ -281,5 +297,57 @@ engine_tests! {
         let bad = server.post("/rest/v1/LoginHistory", json!({ "userId": id(&u), "status": "maybe" })).await;
         assert_eq!(bad.status, 422, "{}", bad.body);
         server.create("LoginHistory", json!({ "userId": id(&u), "status": "failed" })).await;
+    }
+
+    /// Each user reads exactly their own rows, as the README's access table says; tenant
+    /// data is closed; the table covers every model.
+    async fn every_read_cell_of_the_access_table_holds(db: Database) {
+        let world = TenantWorld::build(AppServer::start(APP, &db).await).await;
+        let matrix = access_world::matrix();
+        matrix.assert_complete(&world.server);
+        assert_none(check_reads(&world, &matrix).await);
+        assert_readme_shows(&readme(), &matrix);
+    }
+
+    /// No caller but the service creates rows.
+    async fn every_create_cell_of_the_access_table_holds(db: Database) {
+        let world = TenantWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_creates(&world, &access_world::matrix()).await);
+    }
+
+    /// Users change their own profile and notifications only.
+    async fn every_update_cell_of_the_access_table_holds(db: Database) {
+        let world = TenantWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_updates(&world, &access_world::matrix()).await);
+    }
+
+    /// Users remove their own passkeys, OAuth tokens and notifications only.
+    async fn every_delete_cell_of_the_access_table_holds(db: Database) {
+        let world = TenantWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_deletes(&world, &access_world::matrix()).await);
+    }
+
+    /// A user signs up, reads and edits their own profile, and cannot give themselves a
+    /// status, a tenant or a role.
+    async fn a_user_manages_their_own_account_only(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let (token, me) = server.signed_up_with("ann@example.com", json!({ "name": "Ann" })).await;
+        let path = format!("/rest/v1/User?id=eq.{}", id(&me));
+        let renamed = support::send(server.request_as(Some(&token), reqwest::Method::PATCH, &path).json(&json!({ "name": "Ann B." })))
+            .await
+            .expect(200, "a profile change");
+        assert_eq!(renamed.row()["name"], "Ann B.");
+        let promoted = support::send(server.request_as(Some(&token), reqwest::Method::PATCH, &path).json(&json!({ "status": "active", "emailVerified": true }))).await;
+        assert_eq!(promoted.status, 422, "{}", promoted.body);
+        let t = tenant(&server, "acme").await;
+        let joined = support::send(
+            server
+                .request_as(Some(&token), reqwest::Method::POST, "/rest/v1/TenantUser")
+                .json(&json!({ "userId": id(&me), "tenantId": id(&t), "roles": ["admin"] })),
+        )
+        .await;
+        assert_eq!(joined.status, 403, "{}", joined.body);
+        let tenants = support::send(server.request_as(Some(&token), reqwest::Method::GET, "/rest/v1/Tenant")).await;
+        assert_eq!(tenants.status, 403, "{}", tenants.body);
     }
 }

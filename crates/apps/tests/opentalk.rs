@@ -3,12 +3,29 @@
 
 mod support;
 
+#[path = "access/opentalk.rs"]
+mod access_world;
+
+use access_world::TalkWorld;
+use support::access::{
+    assert_none, assert_readme_shows, check_creates, check_deletes, check_reads, check_updates,
+};
+use support::send;
+
 use serde_json::{json, Value};
 use support::walk::assert_every_model_round_trips;
 use support::AppServer;
 use tessera_testkit::{engine_tests, Database};
 
 const APP: &str = "opentalk";
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../apps/opentalk/README.md"
+    ))
+    .expect("the app's README")
+}
 
 fn id(row: &Value) -> &str {
     row["id"].as_str().expect("an id")
@@ -78,6 +95,7 @@ engine_tests! {
         let other = server.create("tenants", json!({ "oidc_tenant_id": "other" })).await;
         let mut elsewhere = user_row(&o, "sub-1");
         elsewhere["tenant_id"] = json!(id(&other));
+        elsewhere["email"] = json!("sub-1@other.example.com");
         server.create("users", elsewhere).await;
     }
 
@@ -307,5 +325,57 @@ engine_tests! {
             .await;
         assert!(target.get("streaming_key").is_none(), "{target}");
         assert_eq!(target["kind"], "custom");
+    }
+
+    /// Each caller reads exactly the rows the README's access table gives them: rooms and
+    /// events of their own, of events they are invited to, and of their groups' members;
+    /// the table covers every model.
+    async fn every_read_cell_of_the_access_table_holds(db: Database) {
+        let world = TalkWorld::build(AppServer::start(APP, &db).await).await;
+        let matrix = access_world::matrix();
+        matrix.assert_complete(&world.server);
+        assert_none(check_reads(&world, &matrix).await);
+        assert_readme_shows(&readme(), &matrix);
+    }
+
+    /// Rows are created by the users they name, in their tenant, where they moderate.
+    async fn every_create_cell_of_the_access_table_holds(db: Database) {
+        let world = TalkWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_creates(&world, &access_world::matrix()).await);
+    }
+
+    /// Only creators and moderators change rooms and events and what belongs to them.
+    async fn every_update_cell_of_the_access_table_holds(db: Database) {
+        let world = TalkWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_updates(&world, &access_world::matrix()).await);
+    }
+
+    /// A delete of fresh rows removes exactly those the access table gives the caller.
+    async fn every_delete_cell_of_the_access_table_holds(db: Database) {
+        let world = TalkWorld::build(AppServer::start(APP, &db).await).await;
+        assert_none(check_deletes(&world, &access_world::matrix()).await);
+    }
+
+    /// Accounts are provisioned with the service key (a sign-up cannot choose a tenant or a
+    /// tariff) and sign in with their email and password.
+    async fn accounts_are_provisioned_and_sign_in_with_a_password(db: Database) {
+        let server = AppServer::start(APP, &db).await;
+        let o = org(&server).await;
+        let refused = server.sign_up(json!({ "email": "ada@example.com", "password": "s3cret-pass" })).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        let mut row = user_row(&o, "ada");
+        row["password"] = json!("s3cret-pass");
+        server.create("users", row).await;
+        let signed_in = send(
+            server
+                .client
+                .post(server.url("/auth/v1/token?grant_type=password"))
+                .json(&json!({ "email": "ada@example.com", "password": "s3cret-pass" })),
+        )
+        .await
+        .expect(200, "sign in");
+        let token = signed_in.body["access_token"].as_str().expect("a token");
+        let me = send(server.request_as(Some(token), reqwest::Method::GET, "/rest/v1/users?select=email")).await;
+        assert_eq!(me.body, json!([{ "email": "ada@example.com" }]));
     }
 }

@@ -192,4 +192,27 @@ engine_tests! {
         let err = read(&engine, "users", "limit=-1").await.expect_err("limit");
         assert_eq!(err.kind, ErrorKind::BadRequest);
     }
+
+    /// A join table whose two sides are both declared is one relationship: each side embeds
+    /// the other by its relation name and by the other model's name.
+    async fn both_declared_sides_of_a_join_table_embed_by_model_name(db: Database) {
+        let schema = checked("tags.tsr", r#"
+model posts {
+  title   text
+  labels  tags[]  @join_table("postTags")
+}
+
+model tags {
+  name      text
+  articles  posts[]  @join_table("postTags")
+}
+"#);
+        let engine = engine_with(&db, schema).await;
+        let posts = insert(&engine, "posts", json!([{"title": "Hello"}])).await;
+        let tags = insert(&engine, "tags", json!([{"name": "news"}])).await;
+        insert(&engine, "postTags", json!([{"postId": posts[0]["id"], "tagId": tags[0]["id"]}])).await;
+        assert_eq!(get(&engine, "posts", "select=title,tags(name)").await, vec![json!({"title": "Hello", "tags": [{"name": "news"}]})]);
+        assert_eq!(get(&engine, "tags", "select=name,posts(title)").await, vec![json!({"name": "news", "posts": [{"title": "Hello"}]})]);
+        assert_eq!(get(&engine, "tags", "select=name,articles(title)").await, vec![json!({"name": "news", "articles": [{"title": "Hello"}]})]);
+    }
 }

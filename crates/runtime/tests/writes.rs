@@ -225,4 +225,14 @@ engine_tests! {
         let err = engine.delete(&ctx(), &tessera_runtime::DeleteRequest { model: "users".into(), ..Default::default() }).await.expect_err("no filter");
         assert_eq!(err.kind, ErrorKind::BadRequest);
     }
+
+    /// An update that sets nothing (`{}` on a model with no update time to maintain) does
+    /// not touch the database, as in PostgREST: it changes no row and answers none.
+    async fn an_update_setting_nothing_changes_nothing(db: Database) {
+        let engine = engine(&db).await;
+        insert(&engine, "permissions", json!({"name": "READ"})).await;
+        let rows = engine.update(&ctx(), &update("permissions", "name=eq.READ", json!({}))).await.expect("no change");
+        assert!(rows.is_empty(), "{rows:?}");
+        assert_eq!(get(&engine, "permissions", "name=eq.READ").await.len(), 1);
+    }
 }

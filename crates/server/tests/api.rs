@@ -54,14 +54,15 @@ engine_tests! {
         assert_eq!(headers["x-request-id"], "abc-123");
     }
 
-    /// Anonymous requests get 401 on models without `@@allow` rules; the key is accepted as
+    /// Anonymous requests get 401 on models no rule opens to them; the key is accepted as
     /// Bearer or apikey; a wrong key is 401.
     async fn the_api_is_closed_without_the_key(db: Database) {
         let server = TestServer::start(&db).await;
-        let (status, headers, body) = send(server.client.get(server.url("/rest/v1/projects"))).await;
+        // Roles are for signed-in users (public presentations are the projects anyone reads).
+        let (status, headers, body) = send(server.client.get(server.url("/rest/v1/roles"))).await;
         assert_eq!(status, 401);
         assert_eq!(codes(&body).0, "42501");
-        assert_eq!(body["message"], "permission denied: anonymous callers may not read projects");
+        assert_eq!(body["message"], "permission denied: anonymous callers may not read roles");
         assert!(headers.contains_key("www-authenticate"));
         let (status, _, body) = send(server.client.get(server.url("/rest/v1/projects")).bearer_auth("wrong")).await;
         assert_eq!((status, codes(&body).0), (401, "PGRST301"));

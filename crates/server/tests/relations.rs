@@ -37,7 +37,7 @@ engine_tests! {
             {"name": "admin", "permissions": [{"name": "CREATE_ASSETS"}, {"name": "READ_USERS"}]},
             {"name": "guest", "permissions": [{"name": "READ_USERS"}]}
         ]));
-        // The other side has no declared relation: it is embedded by the model's name.
+        // The other side declares it as `roles_permissions`; it embeds by the model's name too.
         let (status, _, rows) = send(server.get("/rest/v1/permissions?select=name,roles(name)&order=name&roles.order=name")).await;
         assert_eq!(status, 200, "{rows}");
         assert_eq!(rows, json!([

@@ -345,7 +345,7 @@ impl World for CamWorld {
         self.rows.get(model).cloned().unwrap_or_default()
     }
 
-    fn patch(&self, model: &str) -> Value {
+    fn patch(&self, model: &str, _caller: &str) -> Value {
         match model {
             "users" => json!({ "name": "Changed" }),
             "devices" => json!({ "status": "online" }),

@@ -1033,7 +1033,7 @@ impl World for TourWorld {
         self.rows.get(model).cloned().unwrap_or_default()
     }
 
-    fn patch(&self, model: &str) -> Value {
+    fn patch(&self, model: &str, _caller: &str) -> Value {
         match model {
             "projects" => json!({ "description": "changed" }),
             "pwa_caches" => json!({ "cache_version": "2" }),

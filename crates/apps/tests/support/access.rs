@@ -77,6 +77,26 @@ pub struct Section<L: 'static> {
     pub entries: Vec<Entry<L>>,
 }
 
+/// A section of `models` with one row of cells per kind of caller of `who`, in order.
+pub fn section<L, const N: usize>(
+    who: &[Who],
+    models: &'static [&'static str],
+    rows: [[Cell<L>; 4]; N],
+) -> Section<L> {
+    assert_eq!(who.len(), N, "a row per kind of caller");
+    Section {
+        models,
+        entries: who
+            .iter()
+            .zip(rows)
+            .map(|(who, cells)| Entry {
+                who: who.name,
+                cells,
+            })
+            .collect(),
+    }
+}
+
 /// The whole table of an app.
 pub struct Matrix<L: 'static> {
     pub who: &'static [Who],
@@ -175,8 +195,9 @@ pub trait World {
     /// Every row of `model` (its key, see [`key_of`]) with its label.
     fn rows(&self, model: &str) -> Vec<(String, Self::Label)>;
 
-    /// A change to every row of `model` that moves none of them out of anyone's reach.
-    fn patch(&self, model: &str) -> Value;
+    /// A change `caller` makes to every row of `model`, moving none of them out of anyone's
+    /// reach.
+    fn patch(&self, model: &str, caller: &str) -> Value;
 
     /// Rows `caller` may try to create in `model` (bodies, each made unique by `nonce`).
     fn creatable(
@@ -348,7 +369,7 @@ pub async fn check_updates<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
         let response = send(
             server
                 .request_as(token.as_deref(), Method::PATCH, &path)
-                .json(&world.patch(model_name)),
+                .json(&world.patch(model_name, caller)),
         )
         .await;
         let problem = match cell {

@@ -147,11 +147,23 @@ fn scalar_value(schema: &Schema, field: &Field, n: usize) -> Value {
         ScalarType::Uuid => json!(format!("00000000-0000-4000-8000-{n:012}")),
         ScalarType::Text | ScalarType::Varchar(_) => json!(text_value(field, &rules, n)),
         s if s.is_integer() => {
+            // Different for each `n` (unique keys such as `(document, version)`), within
+            // the field's range.
             let min = rules.iter().find_map(|r| match r {
-                Rule::Min { value } => Some(*value),
+                Rule::Min { value } => Some(value.ceil() as i64),
                 _ => None,
             });
-            json!(min.map_or(1 + n as i64 % 1000, |m| m.ceil() as i64))
+            let max = rules.iter().find_map(|r| match r {
+                Rule::Max { value } => Some(value.floor() as i64),
+                _ => None,
+            });
+            let n = n as i64;
+            json!(match (min, max) {
+                (Some(lo), Some(hi)) => lo + n % (hi - lo + 1),
+                (Some(lo), None) => lo + n % 1000,
+                (None, Some(hi)) => hi - n % 1000,
+                (None, None) => 1 + n % 1000,
+            })
         }
         ScalarType::Decimal(_) | ScalarType::Float => {
             let min = rules.iter().find_map(|r| match r {
@@ -170,12 +182,17 @@ fn scalar_value(schema: &Schema, field: &Field, n: usize) -> Value {
             })
         }
         ScalarType::Bool => json!(true),
-        ScalarType::Date => json!("2024-01-02"),
+        ScalarType::Date => json!(format!(
+            "{:04}-{:02}-{:02}",
+            2024 + n / 336,
+            1 + (n / 28) % 12,
+            1 + n % 28
+        )),
         ScalarType::Time => json!("03:04:05.000"),
         ScalarType::Timestamp => json!(format!("2024-01-02T03:04:{:02}.000", n % 60)),
         ScalarType::Timestamptz => json!(format!("2024-01-02T03:04:{:02}.000Z", n % 60)),
         ScalarType::Json | ScalarType::Jsonb => json!({ "sample": n }),
-        ScalarType::Bytes => json!("\\x0102"),
+        ScalarType::Bytes => json!(format!("\\x01{n:08x}")),
         ScalarType::Enum(name) => schema
             .enum_by_name(name)
             .and_then(|e| e.values.first())

@@ -128,6 +128,11 @@ pub(crate) async fn update(
     mut plan: UpdatePlan<'_>,
 ) -> Result<Vec<Json>, RuntimeError> {
     let model = plan.model;
+    if plan.changes.is_empty() {
+        // Nothing to set (a `{}` body, no update time to maintain): as in PostgREST, the
+        // database is not touched and no row is answered.
+        return answer(tx, schema, model, plan.output, Vec::new()).await;
+    }
     hash_rows(std::slice::from_mut(&mut plan.changes)).await?;
     let renderer = Renderer::new(schema, tx.dialect());
     let keys = if plan.merge.is_empty() {

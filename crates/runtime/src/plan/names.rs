@@ -248,8 +248,31 @@ pub(crate) fn resolve_link<'s>(
     }
     // Inverses of the target's relations that `model` does not declare.
     for rel in &target.relations {
-        let declared = model.relations.iter().any(|r| {
-            matches!(&r.kind, RelationKind::ToMany { target: t, via, .. } if *t == target.name && *via == rel.name)
+        let declared = model.relations.iter().any(|r| match (&r.kind, &rel.kind) {
+            (RelationKind::ToMany { target: t, via, .. }, _) => {
+                *t == target.name && *via == rel.name
+            }
+            // Both sides of one join model declared: `model`'s side is that relationship.
+            (
+                RelationKind::ManyToMany {
+                    target: t,
+                    join_model,
+                    from,
+                    to,
+                },
+                RelationKind::ManyToMany {
+                    join_model: other_join,
+                    from: other_from,
+                    to: other_to,
+                    ..
+                },
+            ) => {
+                *t == target.name
+                    && join_model == other_join
+                    && from == other_to
+                    && to == other_from
+            }
+            _ => false,
         });
         if declared {
             continue;
