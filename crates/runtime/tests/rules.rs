@@ -535,3 +535,45 @@ engine_tests! {
         assert_eq!(rows[0]["tenantId"], json!(acme));
     }
 }
+
+const BOARDS: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+/// Anyone may post on the open boards, about anything but billing.
+model posts {
+  @@allow(create, board in ["public", "ideas"] && !(topic == "billing"))
+  board  text
+  topic  text?
+}
+"#;
+
+engine_tests! {
+    /// A create the row alone decides is judged as the database judges the rule: text
+    /// compares exactly (a "Public" board is not the "public" one), and a comparison with a
+    /// missing value is unknown, which `!` keeps unknown (a post without a topic is not
+    /// known to be off billing). Each refused create stores nothing.
+    async fn a_create_decided_by_the_row_alone_compares_text_exactly_and_null_as_unknown(db: Database) {
+        let engine = engine_with(&db, checked("boards.tsr", BOARDS)).await;
+        let anonymous = Caller::anonymous();
+        for body in [
+            json!({"board": "Public", "topic": "ui"}),
+            json!({"board": "IDEAS", "topic": "ui"}),
+            json!({"board": "public"}),
+            json!({"board": "public", "topic": null}),
+            json!({"board": "ideas", "topic": "billing"}),
+            json!([{"board": "public", "topic": "ui"}, {"board": "public"}]),
+        ] {
+            let kind = refusal(insert_as(&engine, &anonymous, "posts", body.clone()).await);
+            assert_eq!(kind, ErrorKind::Forbidden, "{body}");
+        }
+        insert_as(&engine, &anonymous, "posts", json!({"board": "public", "topic": "ui"}))
+            .await
+            .expect("a post on an open board");
+        let rows = read_as(&engine, &Caller::service(), "posts", "select=board,topic").await.expect("read");
+        assert_eq!(rows, vec![json!({"board": "public", "topic": "ui"})]);
+    }
+}
