@@ -205,6 +205,9 @@ impl<'s> Renderer<'s> {
                 .iter()
                 .fold(Cond::any(), |c, p| c.add(self.predicate(alias, p)))),
             Predicate::Not(p) => self.predicate(alias, p).not(),
+            Predicate::NotTrue(p) => {
+                Expr::expr(self.predicate(alias, p)).binary(BinOper::IsNot, keyword("TRUE"))
+            }
         }
     }
 

@@ -577,3 +577,89 @@ engine_tests! {
         assert_eq!(rows, vec![json!({"board": "public", "topic": "ui"})]);
     }
 }
+
+const SHOWCASE: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+/// A project is shown once every page is published (its authors preview their own
+/// drafts), and deleted once every page is approved.
+model projects {
+  @@allow(read, pages.every(published || author == auth))
+  @@allow(delete, authenticated && pages.every(approved))
+  name   text
+  pages  pages[]
+}
+
+/// `approved` is null while a page waits for review.
+model pages {
+  @@allow(read, public)
+  title      text
+  published  bool   = false
+  approved   bool?
+  author     -> users?
+  project    -> projects  @on_delete(cascade)
+}
+"#;
+
+engine_tests! {
+    /// `every` holds when each related row meets the condition: a row where it is unknown
+    /// (a page waiting for review, a draft with no author, a draft compared with an
+    /// anonymous caller's id) does not meet it, so it is no more shown, or deleted, than a
+    /// row where the condition is false.
+    async fn every_needs_each_related_row_to_meet_the_condition_not_merely_to_not_fail_it(db: Database) {
+        let engine = engine_with(&db, checked("showcase.tsr", SHOWCASE)).await;
+        let service = Caller::service();
+        let users = insert_as(
+            &engine,
+            &service,
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await
+        .expect("users");
+        let (ann, bob) = (Caller::user(id(&users[0])), Caller::user(id(&users[1])));
+        let projects = insert_as(
+            &engine,
+            &service,
+            "projects",
+            json!([{"name": "done"}, {"name": "orphan draft"}, {"name": "ann's draft"}]),
+        )
+        .await
+        .expect("projects");
+        insert_as(
+            &engine,
+            &service,
+            "pages",
+            json!([
+                {"title": "a", "published": true, "approved": true, "projectId": id(&projects[0])},
+                {"title": "b", "approved": null, "projectId": id(&projects[1])},
+                {"title": "c", "authorId": id(&users[0]), "projectId": id(&projects[2])}
+            ]),
+        )
+        .await
+        .expect("pages");
+        let shown = |rows: Vec<Value>| names(&rows, "name");
+        let rows = read_as(&engine, &Caller::anonymous(), "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["done"]);
+        let rows = read_as(&engine, &bob, "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["done"]);
+        let rows = read_as(&engine, &ann, "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["ann's draft", "done"]);
+
+        let waiting = format!("id=eq.{}", id(&projects[1]));
+        let deleted = delete_as(&engine, &ann, "projects", &waiting).await.expect("delete");
+        assert!(deleted.is_empty(), "a page waits for review: {deleted:?}");
+        update_as(&engine, &service, "pages", "title=eq.b", json!({"approved": true}))
+            .await
+            .expect("approved");
+        let deleted = delete_as(&engine, &ann, "projects", &waiting).await.expect("delete");
+        assert_eq!(deleted.len(), 1);
+    }
+}

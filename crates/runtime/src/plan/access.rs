@@ -323,8 +323,10 @@ impl<'s> Folder<'s, '_> {
             (Quantifier::Every, Folded::Never | Folded::Unknown) => {
                 Folded::rows(Predicate::Not(Box::new(reached(Vec::new()))))
             }
+            // No related row where the condition is not true: a row where it is unknown
+            // (a null field, an anonymous caller's id) does not meet it either.
             (Quantifier::Every, Folded::Rows(p)) => Folded::rows(Predicate::Not(Box::new(
-                reached(vec![Predicate::Not(Box::new(p))]),
+                reached(vec![Predicate::NotTrue(Box::new(p))]),
             ))),
         }
     }

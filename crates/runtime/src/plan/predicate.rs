@@ -58,6 +58,9 @@ pub(crate) enum Predicate<'s> {
     And(Vec<Predicate<'s>>),
     Or(Vec<Predicate<'s>>),
     Not(Box<Predicate<'s>>),
+    /// The predicate does not hold: it is false or unknown (`IS NOT TRUE`), where `Not`
+    /// keeps an unknown unknown.
+    NotTrue(Box<Predicate<'s>>),
 }
 
 /// Rows of `model` attached to the outer row through `link`.
@@ -161,6 +164,7 @@ impl<'s> Predicate<'s> {
                 any
             }
             Predicate::Not(p) => p.truth_for(row)?.map(|b| !b),
+            Predicate::NotTrue(p) => Some(p.truth_for(row)? != Some(true)),
             _ => return None,
         })
     }
