@@ -663,3 +663,84 @@ engine_tests! {
         assert_eq!(deleted.len(), 1);
     }
 }
+
+const TEAMS: &str = r#"
+enum Level { owner editor viewer }
+
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+model projects {
+  name     text
+  members  members[]
+}
+
+/// A project's owners manage its members.
+model members {
+  @@allow(read, user == auth)
+  @@allow([create, update], project.members.some(user == auth && level == owner))
+  project  -> projects
+  user     -> users
+  level    Level
+}
+"#;
+
+engine_tests! {
+    /// A write's rows are judged by the rights the caller had before it: a membership the
+    /// caller adds or moves grants nothing to that very write. An editor cannot make
+    /// themself an owner, an owner cannot carry their ownership into another project; an
+    /// owner may still step down, since they were an owner when they asked.
+    async fn a_write_is_judged_by_the_rights_the_caller_had_before_it(db: Database) {
+        let engine = engine_with(&db, checked("teams.tsr", TEAMS)).await;
+        let service = Caller::service();
+        let users = insert_as(
+            &engine,
+            &service,
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await
+        .expect("users");
+        let (ann_id, bob_id) = (id(&users[0]), id(&users[1]));
+        let (ann, bob) = (Caller::user(&ann_id), Caller::user(&bob_id));
+        let projects = insert_as(&engine, &service, "projects", json!([{"name": "mine"}, {"name": "theirs"}]))
+            .await
+            .expect("projects");
+        let (mine, theirs) = (id(&projects[0]), id(&projects[1]));
+        let members = insert_as(
+            &engine,
+            &service,
+            "members",
+            json!([
+                {"projectId": mine, "userId": ann_id, "level": "owner"},
+                {"projectId": mine, "userId": bob_id, "level": "editor"}
+            ]),
+        )
+        .await
+        .expect("members");
+        let kind = refusal(
+            insert_as(&engine, &bob, "members", json!({"projectId": mine, "userId": bob_id, "level": "owner"})).await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden, "an editor makes themself an owner");
+        let kind = refusal(
+            insert_as(&engine, &ann, "members", json!({"projectId": theirs, "userId": ann_id, "level": "owner"})).await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden, "an owner of one project takes another");
+        let own = format!("id=eq.{}", id(&members[0]));
+        let kind = refusal(update_as(&engine, &ann, "members", &own, json!({"projectId": theirs})).await);
+        assert_eq!(kind, ErrorKind::Forbidden, "an owner moves their ownership elsewhere");
+        let rows = read_as(&engine, &service, "members", "select=level&order=level").await.expect("read");
+        assert_eq!(rows, vec![json!({"level": "owner"}), json!({"level": "editor"})], "nothing changed");
+
+        let changed = update_as(&engine, &ann, "members", &own, json!({"level": "editor"}))
+            .await
+            .expect("an owner steps down");
+        assert_eq!(changed[0]["level"], "editor");
+    }
+}

@@ -6,8 +6,10 @@
 //! (`createdBy == auth`, `tenant == auth.tenant`, `members.some(user == auth)`,
 //! `auth.role.permissions.some(name == "READ_USERS")`) becomes a predicate of the statement
 //! that runs the operation: reads, updates, deletes and restores never see other rows, and
-//! creates and updates check their written rows in the same statement, so no row outside the
-//! grant is read or changed. Nothing is decided row by row in memory.
+//! creates and updates check the rows they would write, in the same transaction before
+//! writing them, so no row outside the grant is read or changed. The rights of a write are
+//! those the caller had before it: a membership a write adds or moves grants nothing to
+//! that write. Nothing is decided row by row in memory.
 
 use std::cmp::Ordering;
 
