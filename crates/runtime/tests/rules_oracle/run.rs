@@ -173,21 +173,36 @@ impl Filter {
     }
 }
 
-/// An embedded relation of a read, with what it embeds in turn.
+/// An embedded relation of a read, with what it embeds in turn; `!inner` keeps only the
+/// parents with an embedded row the caller may read.
 #[derive(Debug, Clone)]
 struct Embed {
     relation: &'static str,
+    inner: bool,
     nested: Vec<Embed>,
 }
 
 fn embed(relation: &'static str, nested: Vec<Embed>) -> Embed {
-    Embed { relation, nested }
+    Embed {
+        relation,
+        inner: false,
+        nested,
+    }
+}
+
+fn inner(relation: &'static str, nested: Vec<Embed>) -> Embed {
+    Embed {
+        relation,
+        inner: true,
+        nested,
+    }
 }
 
 fn select(embeds: &[Embed]) -> String {
     let mut s = "*".to_owned();
     for e in embeds {
-        let _ = write!(s, ",{}({})", e.relation, select(&e.nested));
+        let hint = if e.inner { "!inner" } else { "" };
+        let _ = write!(s, ",{}{hint}({})", e.relation, select(&e.nested));
     }
     s
 }
@@ -207,6 +222,7 @@ fn embeds_of(model: Model, pick: u8) -> Vec<Embed> {
             vec![embed("tenant", vec![])],
             vec![embed("user", vec![])],
             vec![embed("tenant", vec![]), embed("user", vec![])],
+            vec![inner("user", vec![])],
         ],
         Model::Projects => vec![
             vec![],
@@ -215,6 +231,8 @@ fn embeds_of(model: Model, pick: u8) -> Vec<Embed> {
             vec![embed("tenant", vec![])],
             vec![embed("pages", vec![]), embed("members", vec![])],
             vec![embed("members", vec![embed("user", vec![])])],
+            vec![inner("pages", vec![])],
+            vec![inner("members", vec![]), embed("tenant", vec![])],
         ],
         Model::ProjectMembers => vec![
             vec![],
@@ -227,6 +245,7 @@ fn embeds_of(model: Model, pick: u8) -> Vec<Embed> {
             vec![embed("project", vec![])],
             vec![embed("lock", vec![])],
             vec![embed("project", vec![embed("members", vec![])])],
+            vec![inner("project", vec![])],
         ],
         Model::Feedback => vec![vec![], vec![embed("tenant", vec![])]],
     };
@@ -903,6 +922,18 @@ impl Case<'_> {
         Json::Object(obj)
     }
 
+    /// Whether the row keeps its place under `!inner` embeds: each has a row the caller
+    /// may read.
+    fn has_inner(&self, rules: &Rules, model: Model, at: usize, embeds: &[Embed]) -> bool {
+        embeds.iter().filter(|e| e.inner).all(|e| {
+            match &self.render(rules, model, at, std::slice::from_ref(e))[e.relation] {
+                Json::Null => false,
+                Json::Array(items) => !items.is_empty(),
+                _ => true,
+            }
+        })
+    }
+
     /// The first refusal among the models a read reaches.
     fn read_refusal(rules: &Rules, model: Model, embeds: &[Embed]) -> Option<Refusal> {
         if let Admit::Refused(r) = rules.admit(model, Op::Read) {
@@ -929,9 +960,15 @@ impl Case<'_> {
             limit,
         } = step;
         let (oracle_caller, engine_caller, who) = self.caller(caller);
+        // One read in eight of a model with soft delete lists its trash: the rows the
+        // caller may read and restore.
+        let trash = model.soft_delete() && filter >= 224;
         let filter = read_filter(&self.w, model, filter, arg);
         let embeds = embeds_of(model, embed);
         let mut pairs = vec![("select".to_owned(), select(&embeds))];
+        if trash {
+            pairs.push(("_deleted".into(), "only".into()));
+        }
         pairs.extend(filter.iter().map(Filter::pair));
         pairs.push(("order".into(), "id.asc".into()));
         if let Some(limit) = limit {
@@ -949,12 +986,32 @@ impl Case<'_> {
         self.stats.embeds += u64::from(!embeds.is_empty());
 
         let rules = Rules::new(&self.w, oracle_caller);
-        let expected = match Self::read_refusal(&rules, model, &embeds) {
+        let refusal = Self::read_refusal(&rules, model, &embeds).or(match trash {
+            true => match rules.admit(model, Op::Update) {
+                Admit::Refused(r) => Some(r),
+                _ => None,
+            },
+            false => None,
+        });
+        let expected = match refusal {
             Some(r) => Outcome::Refused(r.into()),
             None => {
                 let w = &self.w;
+                let visible = |i: usize| match trash {
+                    false => rules.reads(model, i),
+                    true => {
+                        let row = w.row(model, i);
+                        let may = |op| match rules.admit(model, op) {
+                            Admit::All => true,
+                            Admit::Rows => rules.allows(op, i, &row).holds(),
+                            Admit::Refused(_) => false,
+                        };
+                        w.exists(model, i) && !w.live(model, i) && may(Op::Read) && may(Op::Update)
+                    }
+                };
                 let mut rows: Vec<usize> = (0..w.len(model))
-                    .filter(|&i| rules.reads(model, i))
+                    .filter(|&i| visible(i))
+                    .filter(|&i| self.has_inner(&rules, model, i, &embeds))
                     .filter(|&i| {
                         filter
                             .as_ref()
