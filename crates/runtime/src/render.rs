@@ -205,6 +205,9 @@ impl<'s> Renderer<'s> {
                 .iter()
                 .fold(Cond::any(), |c, p| c.add(self.predicate(alias, p)))),
             Predicate::Not(p) => self.predicate(alias, p).not(),
+            Predicate::NotTrue(p) => {
+                Expr::expr(self.predicate(alias, p)).binary(BinOper::IsNot, keyword("TRUE"))
+            }
         }
     }
 
@@ -511,6 +514,78 @@ impl<'s> Renderer<'s> {
             q.and_where(self.predicate(&model.table, p));
         }
         q.returning(self.returning(model, check));
+        q
+    }
+
+    /// The rows `predicates` select as `changes` would leave them, each as its key (as it
+    /// is now) and whether the changed row falls outside `check`. An update checks its rows
+    /// with this before it writes them: the changed values are judged against the database
+    /// as it stands, where the rows the update changes are not changed yet (a `RETURNING`
+    /// clause sees them changed on SQLite, and as they were on PostgreSQL).
+    pub(crate) fn changed_outside(
+        &self,
+        model: &Model,
+        predicates: &[Predicate],
+        changes: &[(&Field, Json)],
+        check: &Predicate,
+    ) -> SelectStatement {
+        let table = self.alias();
+        let mut changed = Query::select();
+        for (i, f) in model.primary_key_fields().enumerate() {
+            changed.expr_as(column(&table, f), Alias::new(format!("__key{i}")));
+        }
+        for f in model.stored_fields() {
+            let value = match changes.iter().find(|(c, _)| c.name == f.name) {
+                Some((c, v)) => self.value(c, v),
+                None => column(&table, f),
+            };
+            changed.expr_as(value, Alias::new(&f.column));
+        }
+        changed.from_as(Alias::new(&model.table), Alias::new(&table));
+        for p in predicates {
+            changed.and_where(self.predicate(&table, p));
+        }
+        let row = self.alias();
+        let mut q = Query::select();
+        for i in 0..model.primary_key.len() {
+            q.column((Alias::new(&row), Alias::new(format!("__key{i}"))));
+        }
+        q.expr(Expr::expr(self.predicate(&row, check)).binary(BinOper::IsNot, keyword("TRUE")));
+        q.from_subquery(changed, Alias::new(&row));
+        q
+    }
+
+    /// For each of `rows` (to be inserted into `model`), whether it falls outside `check`,
+    /// judged before it is written, against the database as it stands: neither the row nor
+    /// the others of the insert are there yet (see [`Renderer::changed_outside`]). Fields a
+    /// row leaves unset are null.
+    pub(crate) fn rows_outside(
+        &self,
+        model: &Model,
+        rows: &[&Row],
+        check: &Predicate,
+    ) -> SelectStatement {
+        let mut values: Option<SelectStatement> = None;
+        for row in rows {
+            let mut one = Query::select();
+            for f in model.stored_fields() {
+                let value = match row.iter().find(|(c, _)| c.name == f.name) {
+                    Some((c, v)) => self.value(c, v),
+                    None => self.value(f, &Json::Null),
+                };
+                one.expr_as(value, Alias::new(&f.column));
+            }
+            match &mut values {
+                None => values = Some(one),
+                Some(first) => {
+                    first.union(sea_query::UnionType::All, one);
+                }
+            }
+        }
+        let row = self.alias();
+        let mut q = Query::select();
+        q.expr(Expr::expr(self.predicate(&row, check)).binary(BinOper::IsNot, keyword("TRUE")));
+        q.from_subquery(values.unwrap_or_else(Query::select), Alias::new(&row));
         q
     }
 

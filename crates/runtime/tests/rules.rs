@@ -535,3 +535,212 @@ engine_tests! {
         assert_eq!(rows[0]["tenantId"], json!(acme));
     }
 }
+
+const BOARDS: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+/// Anyone may post on the open boards, about anything but billing.
+model posts {
+  @@allow(create, board in ["public", "ideas"] && !(topic == "billing"))
+  board  text
+  topic  text?
+}
+"#;
+
+engine_tests! {
+    /// A create the row alone decides is judged as the database judges the rule: text
+    /// compares exactly (a "Public" board is not the "public" one), and a comparison with a
+    /// missing value is unknown, which `!` keeps unknown (a post without a topic is not
+    /// known to be off billing). Each refused create stores nothing.
+    async fn a_create_decided_by_the_row_alone_compares_text_exactly_and_null_as_unknown(db: Database) {
+        let engine = engine_with(&db, checked("boards.tsr", BOARDS)).await;
+        let anonymous = Caller::anonymous();
+        for body in [
+            json!({"board": "Public", "topic": "ui"}),
+            json!({"board": "IDEAS", "topic": "ui"}),
+            json!({"board": "public"}),
+            json!({"board": "public", "topic": null}),
+            json!({"board": "ideas", "topic": "billing"}),
+            json!([{"board": "public", "topic": "ui"}, {"board": "public"}]),
+        ] {
+            let kind = refusal(insert_as(&engine, &anonymous, "posts", body.clone()).await);
+            assert_eq!(kind, ErrorKind::Forbidden, "{body}");
+        }
+        insert_as(&engine, &anonymous, "posts", json!({"board": "public", "topic": "ui"}))
+            .await
+            .expect("a post on an open board");
+        let rows = read_as(&engine, &Caller::service(), "posts", "select=board,topic").await.expect("read");
+        assert_eq!(rows, vec![json!({"board": "public", "topic": "ui"})]);
+    }
+}
+
+const SHOWCASE: &str = r#"
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+/// A project is shown once every page is published (its authors preview their own
+/// drafts), and deleted once every page is approved.
+model projects {
+  @@allow(read, pages.every(published || author == auth))
+  @@allow(delete, authenticated && pages.every(approved))
+  name   text
+  pages  pages[]
+}
+
+/// `approved` is null while a page waits for review.
+model pages {
+  @@allow(read, public)
+  title      text
+  published  bool   = false
+  approved   bool?
+  author     -> users?
+  project    -> projects  @on_delete(cascade)
+}
+"#;
+
+engine_tests! {
+    /// `every` holds when each related row meets the condition: a row where it is unknown
+    /// (a page waiting for review, a draft with no author, a draft compared with an
+    /// anonymous caller's id) does not meet it, so it is no more shown, or deleted, than a
+    /// row where the condition is false.
+    async fn every_needs_each_related_row_to_meet_the_condition_not_merely_to_not_fail_it(db: Database) {
+        let engine = engine_with(&db, checked("showcase.tsr", SHOWCASE)).await;
+        let service = Caller::service();
+        let users = insert_as(
+            &engine,
+            &service,
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await
+        .expect("users");
+        let (ann, bob) = (Caller::user(id(&users[0])), Caller::user(id(&users[1])));
+        let projects = insert_as(
+            &engine,
+            &service,
+            "projects",
+            json!([{"name": "done"}, {"name": "orphan draft"}, {"name": "ann's draft"}]),
+        )
+        .await
+        .expect("projects");
+        insert_as(
+            &engine,
+            &service,
+            "pages",
+            json!([
+                {"title": "a", "published": true, "approved": true, "projectId": id(&projects[0])},
+                {"title": "b", "approved": null, "projectId": id(&projects[1])},
+                {"title": "c", "authorId": id(&users[0]), "projectId": id(&projects[2])}
+            ]),
+        )
+        .await
+        .expect("pages");
+        let shown = |rows: Vec<Value>| names(&rows, "name");
+        let rows = read_as(&engine, &Caller::anonymous(), "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["done"]);
+        let rows = read_as(&engine, &bob, "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["done"]);
+        let rows = read_as(&engine, &ann, "projects", "select=name").await.expect("read");
+        assert_eq!(shown(rows), ["ann's draft", "done"]);
+
+        let waiting = format!("id=eq.{}", id(&projects[1]));
+        let deleted = delete_as(&engine, &ann, "projects", &waiting).await.expect("delete");
+        assert!(deleted.is_empty(), "a page waits for review: {deleted:?}");
+        update_as(&engine, &service, "pages", "title=eq.b", json!({"approved": true}))
+            .await
+            .expect("approved");
+        let deleted = delete_as(&engine, &ann, "projects", &waiting).await.expect("delete");
+        assert_eq!(deleted.len(), 1);
+    }
+}
+
+const TEAMS: &str = r#"
+enum Level { owner editor viewer }
+
+model users {
+  @@auth(email: email, password: password)
+  email     text  @unique
+  password  text  @hash
+}
+
+model projects {
+  name     text
+  members  members[]
+}
+
+/// A project's owners manage its members.
+model members {
+  @@allow(read, user == auth)
+  @@allow([create, update], project.members.some(user == auth && level == owner))
+  project  -> projects
+  user     -> users
+  level    Level
+}
+"#;
+
+engine_tests! {
+    /// A write's rows are judged by the rights the caller had before it: a membership the
+    /// caller adds or moves grants nothing to that very write. An editor cannot make
+    /// themself an owner, an owner cannot carry their ownership into another project; an
+    /// owner may still step down, since they were an owner when they asked.
+    async fn a_write_is_judged_by_the_rights_the_caller_had_before_it(db: Database) {
+        let engine = engine_with(&db, checked("teams.tsr", TEAMS)).await;
+        let service = Caller::service();
+        let users = insert_as(
+            &engine,
+            &service,
+            "users",
+            json!([
+                {"email": "ann@example.com", "password": "ann-password"},
+                {"email": "bob@example.com", "password": "bob-password"}
+            ]),
+        )
+        .await
+        .expect("users");
+        let (ann_id, bob_id) = (id(&users[0]), id(&users[1]));
+        let (ann, bob) = (Caller::user(&ann_id), Caller::user(&bob_id));
+        let projects = insert_as(&engine, &service, "projects", json!([{"name": "mine"}, {"name": "theirs"}]))
+            .await
+            .expect("projects");
+        let (mine, theirs) = (id(&projects[0]), id(&projects[1]));
+        let members = insert_as(
+            &engine,
+            &service,
+            "members",
+            json!([
+                {"projectId": mine, "userId": ann_id, "level": "owner"},
+                {"projectId": mine, "userId": bob_id, "level": "editor"}
+            ]),
+        )
+        .await
+        .expect("members");
+        let kind = refusal(
+            insert_as(&engine, &bob, "members", json!({"projectId": mine, "userId": bob_id, "level": "owner"})).await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden, "an editor makes themself an owner");
+        let kind = refusal(
+            insert_as(&engine, &ann, "members", json!({"projectId": theirs, "userId": ann_id, "level": "owner"})).await,
+        );
+        assert_eq!(kind, ErrorKind::Forbidden, "an owner of one project takes another");
+        let own = format!("id=eq.{}", id(&members[0]));
+        let kind = refusal(update_as(&engine, &ann, "members", &own, json!({"projectId": theirs})).await);
+        assert_eq!(kind, ErrorKind::Forbidden, "an owner moves their ownership elsewhere");
+        let rows = read_as(&engine, &service, "members", "select=level&order=level").await.expect("read");
+        assert_eq!(rows, vec![json!({"level": "owner"}), json!({"level": "editor"})], "nothing changed");
+
+        let changed = update_as(&engine, &ann, "members", &own, json!({"level": "editor"}))
+            .await
+            .expect("an owner steps down");
+        assert_eq!(changed[0]["level"], "editor");
+    }
+}

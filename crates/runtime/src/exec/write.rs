@@ -1,7 +1,8 @@
 //! Writes run, each in one transaction: inserts of many rows in one statement (per shape
 //! of row), updates and deletes as one statement over the rows the plan selects, soft
 //! delete and restore with their cascades, the checks the database cannot make
-//! (polymorphic references, the caller's grant on the rows as written), and the answer.
+//! (polymorphic references, the caller's grant on the rows to be written, judged before
+//! they are), and the answer.
 
 use std::collections::HashSet;
 
@@ -45,6 +46,12 @@ pub(crate) async fn insert(
         refuse_imported(tx, schema, model, field, &plan.rows).await?;
     }
     let renderer = Renderer::new(schema, tx.dialect());
+    if let Some(check) = &plan.check {
+        check_new_rows(tx, schema, model, &plan.rows, check).await?;
+    }
+    // An upsert's rows are known only once written (an existing row merged, or kept): they
+    // are checked again as written.
+    let written_check = plan.check.as_ref().filter(|_| plan.upsert.is_some());
     let mut keys = Vec::with_capacity(plan.rows.len());
     // Rows that write the same fields go in one statement, in the body's order.
     let mut start = 0;
@@ -65,7 +72,7 @@ pub(crate) async fn insert(
             end += 1;
         }
         let rows: Vec<&Row> = plan.rows[start..end].iter().collect();
-        let check = plan.check.as_ref();
+        let check = written_check;
         let q = renderer.insert(model, &rows, plan.upsert.as_ref(), check);
         let written = tx
             .fetch(Some(model), &q, &returned_types(model, check))
@@ -75,6 +82,56 @@ pub(crate) async fn insert(
     }
     check_polymorphic(tx, schema, model, &keys).await?;
     answer(tx, schema, model, plan.output, keys).await
+}
+
+/// Refuses an insert when one of its rows falls outside the caller's grant (`check`),
+/// judged before anything is written: a row's grant comes from the database as it stood,
+/// never from the rows the insert itself adds (a membership the caller grants themself).
+async fn check_new_rows(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    rows: &[Row<'_>],
+    check: &Predicate<'_>,
+) -> Result<(), RuntimeError> {
+    let renderer = Renderer::new(schema, tx.dialect());
+    let per_statement = (MAX_BOUND / model.stored_fields().count().max(1)).max(1);
+    let outside = FieldType {
+        scalar: ScalarType::Bool,
+        array: false,
+    };
+    for chunk in rows.chunks(per_statement) {
+        let chunk: Vec<&Row> = chunk.iter().collect();
+        let q = renderer.rows_outside(model, &chunk, check);
+        let found = tx
+            .fetch(Some(model), &q, std::slice::from_ref(&outside))
+            .await?;
+        if found.iter().any(|r| r.first() == Some(&Json::Bool(true))) {
+            return Err(outside_grant(
+                model,
+                Operation::Create,
+                "the row must belong to the caller".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The keys of the rows `predicates` select, refused when one of them, as `changes` leave
+/// it, falls outside the caller's grant (`check`), judged before anything is written.
+async fn checked_changes(
+    tx: &mut Tx,
+    schema: &Schema,
+    model: &Model,
+    predicates: &[Predicate<'_>],
+    changes: &[(&Field, Json)],
+    check: &Predicate<'_>,
+) -> Result<Vec<Vec<Json>>, RuntimeError> {
+    let q = Renderer::new(schema, tx.dialect()).changed_outside(model, predicates, changes, check);
+    let rows = tx
+        .fetch(Some(model), &q, &returned_types(model, Some(check)))
+        .await?;
+    checked_keys(model, Some(check), rows, Operation::Update)
 }
 
 /// A plain insert of rows whose import hash is stored already (or given twice) is a
@@ -135,15 +192,23 @@ pub(crate) async fn update(
     }
     hash_rows(std::slice::from_mut(&mut plan.changes)).await?;
     let renderer = Renderer::new(schema, tx.dialect());
-    let keys = if plan.merge.is_empty() {
-        let check = plan.check.as_ref();
-        let q = renderer.update(model, &plan.predicates, &plan.changes, check);
-        let written = tx
-            .fetch(Some(model), &q, &returned_types(model, check))
-            .await?;
-        checked_keys(model, check, written, Operation::Update)?
-    } else {
+    let keys = if !plan.merge.is_empty() {
         merge_update(tx, schema, &plan).await?
+    } else if let Some(check) = &plan.check {
+        // The rows are checked as changed, then exactly those are changed.
+        let keys =
+            checked_changes(tx, schema, model, &plan.predicates, &plan.changes, check).await?;
+        let mut written = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(IN_CHUNK) {
+            let mut only = plan.predicates.clone();
+            only.push(Predicate::keys(model, chunk));
+            let q = renderer.update(model, &only, &plan.changes, None);
+            written.extend(tx.fetch(Some(model), &q, &key_types(model)).await?);
+        }
+        written
+    } else {
+        let q = renderer.update(model, &plan.predicates, &plan.changes, None);
+        tx.fetch(Some(model), &q, &key_types(model)).await?
     };
     if plan.polymorphic {
         check_polymorphic(tx, schema, model, &keys).await?;
@@ -183,12 +248,11 @@ async fn merge_update(
             )
             .collect();
         let only = [Predicate::keys(model, std::slice::from_ref(&row))];
-        let check = plan.check.as_ref();
-        let q = renderer.update(model, &only, &changes, check);
-        let written = tx
-            .fetch(Some(model), &q, &returned_types(model, check))
-            .await?;
-        checked_keys(model, check, written, Operation::Update)?;
+        if let Some(check) = &plan.check {
+            checked_changes(tx, schema, model, &only, &changes, check).await?;
+        }
+        let q = renderer.update(model, &only, &changes, None);
+        tx.execute(Some(model), &q).await?;
         keys.push(row);
     }
     Ok(keys)

@@ -6,8 +6,10 @@
 //! (`createdBy == auth`, `tenant == auth.tenant`, `members.some(user == auth)`,
 //! `auth.role.permissions.some(name == "READ_USERS")`) becomes a predicate of the statement
 //! that runs the operation: reads, updates, deletes and restores never see other rows, and
-//! creates and updates check their written rows in the same statement, so no row outside the
-//! grant is read or changed. Nothing is decided row by row in memory.
+//! creates and updates check the rows they would write, in the same transaction before
+//! writing them, so no row outside the grant is read or changed. The rights of a write are
+//! those the caller had before it: a membership a write adds or moves grants nothing to
+//! that write. Nothing is decided row by row in memory.
 
 use std::cmp::Ordering;
 
@@ -323,8 +325,10 @@ impl<'s> Folder<'s, '_> {
             (Quantifier::Every, Folded::Never | Folded::Unknown) => {
                 Folded::rows(Predicate::Not(Box::new(reached(Vec::new()))))
             }
+            // No related row where the condition is not true: a row where it is unknown
+            // (a null field, an anonymous caller's id) does not meet it either.
             (Quantifier::Every, Folded::Rows(p)) => Folded::rows(Predicate::Not(Box::new(
-                reached(vec![Predicate::Not(Box::new(p))]),
+                reached(vec![Predicate::NotTrue(Box::new(p))]),
             ))),
         }
     }

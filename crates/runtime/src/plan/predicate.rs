@@ -3,7 +3,7 @@
 //! embeds all become predicates; the renderer turns them into SQL for either engine.
 
 use serde_json::Value as Json;
-use tessera_schema::ir::{Field, Model};
+use tessera_schema::ir::{Field, Model, ScalarType};
 use tessera_schema::Schema;
 
 use super::names::{filterable_field, Link};
@@ -58,6 +58,9 @@ pub(crate) enum Predicate<'s> {
     And(Vec<Predicate<'s>>),
     Or(Vec<Predicate<'s>>),
     Not(Box<Predicate<'s>>),
+    /// The predicate does not hold: it is false or unknown (`IS NOT TRUE`), where `Not`
+    /// keeps an unknown unknown.
+    NotTrue(Box<Predicate<'s>>),
 }
 
 /// Rows of `model` attached to the outer row through `link`.
@@ -111,48 +114,69 @@ impl<'s> Predicate<'s> {
 
     /// Whether a row given as (field, value) pairs satisfies the predicate, when that can
     /// be told from the row alone; `None` when it needs the database (related rows, JSON
-    /// containment, patterns).
+    /// containment, patterns). The row is judged as the database judges it: a comparison
+    /// with a null is unknown, `!` keeps it unknown, text compares exactly, and only a true
+    /// predicate holds.
     pub(crate) fn holds_for(&self, row: &[(&Field, Json)]) -> Option<bool> {
+        self.truth_for(row).map(|truth| truth == Some(true))
+    }
+
+    /// SQL's truth value of the predicate for the row (`Some(None)`: unknown); `None` when
+    /// it needs the database.
+    fn truth_for(&self, row: &[(&Field, Json)]) -> Option<Option<bool>> {
         let value = |field: &Field| {
             row.iter()
                 .find(|(f, _)| f.name == field.name)
                 .map_or(&Json::Null, |(_, v)| v)
         };
         Some(match self {
-            Predicate::Const(b) => *b,
+            Predicate::Const(b) => Some(*b),
+            Predicate::Unknown => None,
             Predicate::Compare(field, Comparison::Eq, expected) => {
                 let v = value(field);
-                !v.is_null() && same_value(v, expected)
+                (!v.is_null()).then(|| same_value(field, v, expected))
             }
             Predicate::In(field, values) => {
                 let v = value(field);
-                !v.is_null() && values.iter().any(|e| same_value(v, e))
+                (!v.is_null()).then(|| values.iter().any(|e| same_value(field, v, e)))
             }
-            Predicate::IsNull(field) => value(field).is_null(),
+            Predicate::IsNull(field) => Some(value(field).is_null()),
             Predicate::And(list) => {
-                let mut all = true;
+                let mut all = Some(true);
                 for p in list {
-                    all &= p.holds_for(row)?;
+                    all = match (all, p.truth_for(row)?) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    };
                 }
                 all
             }
             Predicate::Or(list) => {
-                let mut any = false;
+                let mut any = Some(false);
                 for p in list {
-                    any |= p.holds_for(row)?;
+                    any = match (any, p.truth_for(row)?) {
+                        (Some(true), _) | (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    };
                 }
                 any
             }
-            Predicate::Not(p) => !p.holds_for(row)?,
+            Predicate::Not(p) => p.truth_for(row)?.map(|b| !b),
+            Predicate::NotTrue(p) => Some(p.truth_for(row)? != Some(true)),
             _ => return None,
         })
     }
 }
 
-/// Canonical values compare as the database would: uuids without regard to case.
-fn same_value(a: &Json, b: &Json) -> bool {
+/// Canonical values of `field` compare as the database compares them: uuids without
+/// regard to case, text exactly.
+fn same_value(field: &Field, a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::String(x), Json::String(y)) => x.eq_ignore_ascii_case(y),
+        (Json::String(x), Json::String(y)) if field.ty.scalar == ScalarType::Uuid => {
+            x.eq_ignore_ascii_case(y)
+        }
         _ => a == b,
     }
 }
@@ -402,5 +426,27 @@ mod tests {
             case_insensitive: false,
         };
         assert_eq!(like.holds_for(&[(n, json!(1))]), None);
+    }
+
+    /// A create's row is judged in memory as the database would judge it: a comparison
+    /// with a null is unknown under `!` too, and text compares exactly.
+    #[test]
+    fn rows_are_judged_in_memory_as_the_database_judges_them() {
+        let schema = schema();
+        let name = schema.models[0].field("name").expect("name");
+        let not_billing = Predicate::Not(Box::new(Predicate::Compare(
+            name,
+            Comparison::Eq,
+            json!("billing"),
+        )));
+        assert_eq!(not_billing.holds_for(&[(name, Json::Null)]), Some(false));
+        assert_eq!(not_billing.holds_for(&[(name, json!("ui"))]), Some(true));
+        let either = Predicate::Or(vec![not_billing, Predicate::Const(true)]);
+        assert_eq!(either.holds_for(&[(name, Json::Null)]), Some(true));
+        let open = Predicate::In(name, vec![json!("public")]);
+        assert_eq!(open.holds_for(&[(name, json!("Public"))]), Some(false));
+        assert_eq!(open.holds_for(&[(name, json!("public"))]), Some(true));
+        let exact = Predicate::Compare(name, Comparison::Eq, json!("public"));
+        assert_eq!(exact.holds_for(&[(name, json!("PUBLIC"))]), Some(false));
     }
 }

@@ -48,8 +48,8 @@ pub(crate) struct InsertPlan<'s> {
     pub(crate) upsert: Option<Upsert<'s>>,
     /// A plain insert of a row whose import hash is stored already is a conflict.
     pub(crate) import_hash: Option<&'s Field>,
-    /// The rows, once written, must meet this (the caller's create grant, where it could
-    /// not be checked before writing).
+    /// The rows must meet this (the caller's create grant, where the row alone does not
+    /// tell), judged by the database before they are written.
     pub(crate) check: Option<Predicate<'s>>,
     pub(crate) output: Output<'s>,
 }
@@ -70,7 +70,8 @@ pub(crate) struct UpdatePlan<'s> {
     pub(crate) changes: Row<'s>,
     /// JSON fields merged into the stored document (RFC 7386) rather than replaced.
     pub(crate) merge: Vec<&'s Field>,
-    /// The rows, once changed, must still meet this (the caller's update grant).
+    /// The rows, as changed, must still meet this (the caller's update grant), judged by
+    /// the database before they are changed.
     pub(crate) check: Option<Predicate<'s>>,
     /// The change touches a polymorphic reference, checked after the write.
     pub(crate) polymorphic: bool,
