@@ -3,31 +3,11 @@
 
 #![no_main]
 
+#[path = "../../crates/runtime/tests/fuzz_checks/query_string.rs"]
+mod fuzz_checks;
+
 use libfuzzer_sys::fuzz_target;
-use tessera_runtime::{
-    parse_read_within, parse_write_query_within, Condition, ErrorKind, QueryLimits, SelectItem,
-};
-
-fn logic_depth(condition: &Condition) -> usize {
-    match condition {
-        Condition::Filter(_) => 0,
-        Condition::Not(inner) => logic_depth(inner),
-        Condition::And(list) | Condition::Or(list) => {
-            1 + list.iter().map(logic_depth).max().unwrap_or(0)
-        }
-    }
-}
-
-fn embed_depth(items: &[SelectItem]) -> usize {
-    items
-        .iter()
-        .map(|item| match item {
-            SelectItem::Embed(embed) => 1 + embed_depth(&embed.select),
-            _ => 0,
-        })
-        .max()
-        .unwrap_or(0)
-}
+use tessera_runtime::QueryLimits;
 
 fuzz_target!(|data: &[u8]| {
     // Small limits, so that inputs the fuzzer finds meet them often.
@@ -41,18 +21,5 @@ fuzz_target!(|data: &[u8]| {
         max_order_terms: 4,
     };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
-    match parse_read_within("items", &pairs, &limits) {
-        Ok(request) => {
-            assert!(embed_depth(&request.select) <= limits.max_embed_depth);
-            assert!(request.filter.len() <= limits.max_conditions);
-            assert!(request.order.len() <= limits.max_order_terms);
-            for condition in &request.filter {
-                assert!(logic_depth(condition) <= limits.max_logic_depth);
-            }
-        }
-        Err(error) => assert_eq!(error.kind, ErrorKind::BadRequest, "{error:?}"),
-    }
-    if let Err(error) = parse_write_query_within(&pairs, &limits) {
-        assert_eq!(error.kind, ErrorKind::BadRequest, "{error:?}");
-    }
+    fuzz_checks::check(&pairs, &limits);
 });

@@ -3,6 +3,7 @@
 
 mod support;
 
+#[macro_use]
 #[path = "access/staff.rs"]
 mod access_world;
 
@@ -352,58 +353,6 @@ engine_tests! {
         assert_eq!(bad.status, 422, "{}", bad.body);
         assert!(bad.errors().iter().any(|(f, _, _)| f == "ownerType"), "{}", bad.body);
     }
-
-    /// Each account reads exactly what its role gives it, as the README's access table
-    /// says; the table covers every model.
-    async fn every_read_cell_of_the_access_table_holds(db: Database) {
-        let world = StaffWorld::build(AppServer::start(APP, &db).await).await;
-        let matrix = matrix();
-        matrix.assert_complete(&world.server);
-        assert_none(check_reads(&world, &matrix).await);
-        assert_readme_shows(&readme(), &matrix);
-    }
-
-    /// Each account creates exactly what its role allows.
-    async fn every_create_cell_of_the_access_table_holds(db: Database) {
-        let world = StaffWorld::build(AppServer::start(APP, &db).await).await;
-        assert_none(check_creates(&world, &matrix()).await);
-    }
-
-    /// Each account updates exactly what its role allows.
-    async fn every_update_cell_of_the_access_table_holds(db: Database) {
-        let world = StaffWorld::build(AppServer::start(APP, &db).await).await;
-        assert_none(check_updates(&world, &matrix()).await);
-    }
-
-    /// Each account deletes exactly what its role allows.
-    async fn every_delete_cell_of_the_access_table_holds(db: Database) {
-        let world = StaffWorld::build(AppServer::start(APP, &db).await).await;
-        assert_none(check_deletes(&world, &matrix()).await);
-    }
-
-    /// A self-service sign-up makes an inactive operator account, which may do nothing
-    /// until the service activates it; then it works as an operator.
-    async fn a_signed_up_account_does_nothing_until_activated(db: Database) {
-        let server = AppServer::start(APP, &db).await;
-        let (token, account) = server.signed_up_with("new@example.com", json!({ "username": "new" })).await;
-        assert_eq!((&account["role"], &account["active"]), (&json!("operator"), &json!(false)));
-        let path = "/rest/v1/Customer";
-        let refused = support::send(server.request_as(Some(&token), reqwest::Method::GET, path)).await;
-        assert_eq!(refused.status, 403, "{}", refused.body);
-        let me = format!("/rest/v1/User?id=eq.{}", account["id"].as_str().expect("an id"));
-        let promote = || {
-            support::send(
-                server
-                    .request_as(Some(&token), reqwest::Method::PATCH, &me)
-                    .json(&json!({ "active": true, "role": "admin" })),
-            )
-        };
-        let refused = promote().await;
-        assert_eq!(refused.status, 403, "an inactive account changes nothing: {}", refused.body);
-        server.patch(&me, json!({ "active": true })).await.expect(200, "the service activates the account");
-        let read = support::send(server.request_as(Some(&token), reqwest::Method::GET, path)).await;
-        assert_eq!(read.status, 200, "{}", read.body);
-        let refused = promote().await;
-        assert_eq!(refused.status, 422, "roles are the service's to give: {}", refused.body);
-    }
 }
+
+staff_access_tests!();

@@ -60,7 +60,34 @@ fn the_readme_test_counts_match_the_test_files() {
         let count = source
             .lines()
             .filter(|l| l.starts_with("    async fn "))
-            .count();
+            .count()
+            + shared_tests(&source);
         assert_eq!(tests, count, "README.md test count of {name}");
     }
+}
+
+/// The tests an app's file gets from the macros of `tests/access/` it invokes
+/// (`staff_access_tests!();`): those written in each macro's body.
+fn shared_tests(source: &str) -> usize {
+    let dir = root().join("crates/apps/tests/access");
+    let shared: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/access")
+        .map(|entry| std::fs::read_to_string(entry.expect("an entry").path()).expect("readable"))
+        .collect();
+    source
+        .lines()
+        .filter_map(|l| l.trim().strip_suffix("!();"))
+        .map(|name| {
+            let definition = format!("macro_rules! {name} {{");
+            let body = shared
+                .iter()
+                .find_map(|text| text.split_once(&definition).map(|(_, body)| body))
+                .unwrap_or_else(|| panic!("no macro `{name}` in tests/access"));
+            // The macro ends at the first line that closes it at the top level.
+            body.lines()
+                .take_while(|l| *l != "}")
+                .filter(|l| l.trim_start().starts_with("async fn "))
+                .count()
+        })
+        .sum()
 }

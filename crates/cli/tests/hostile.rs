@@ -8,11 +8,12 @@
 //! Requests are written on raw TCP sockets, as a client library would refuse to send
 //! some of them. `scripts/reliability.d/hostile.sh` records the figures.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
+use support::{fresh_dir, get, report, send_raw, Server};
 use tessera_testkit::{engine_tests, Database};
 
 const KEY: &str = "hostile-service-key-0123456789abcdef";
@@ -21,111 +22,29 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(1);
 /// The most the server's RSS may grow by over one attack.
 const RSS_GROWTH_KIB: i64 = 64 * 1024;
 
-fn report(line: &str) {
-    println!("{line}");
-    if let Ok(path) = std::env::var("TESSERA_RELIABILITY_REPORT") {
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(file, "{line}");
-        }
-    }
+/// The head of a request carrying the service key, not yet ended by its empty line.
+fn head(port: u16, method: &str, target: &str) -> String {
+    format!(
+        "{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\nauthorization: Bearer {KEY}\r\n"
+    )
 }
 
-/// The `tessera serve` process; killed when dropped.
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
-impl Serve {
-    fn start(database_url: &str) -> Serve {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["serve", "--app", "tour-builder"])
-            .args(["--database-url", database_url])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("TESSERA_SERVICE_KEY", KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tessera serve starts");
-        let serve = Serve { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if serve.get("/ready").0 == 200 {
-                return serve;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("tessera serve did not become ready");
-    }
-
-    fn rss_kib(&self) -> i64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default()
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn head(&self, method: &str, target: &str) -> String {
-        format!(
-            "{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{}\r\nconnection: close\r\nauthorization: Bearer {KEY}\r\n",
-            self.port
-        )
-    }
-
-    fn get(&self, target: &str) -> (u16, String) {
-        self.send(format!("{}\r\n", self.head("GET", target)).into_bytes())
-    }
-
-    /// Writes `request` (on a thread of its own, as the server may answer before reading
-    /// it all) and reads the answer: (status, body).
-    fn send(&self, request: Vec<u8>) -> (u16, String) {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, "connect failed".into());
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-        let writer = stream.try_clone().map(|mut w| {
-            std::thread::spawn(move || {
-                // The server may close once it has answered: a failed write is expected.
-                let _ = w.write_all(&request);
-            })
-        });
-        let mut answer = Vec::new();
-        let _ = stream.read_to_end(&mut answer);
-        if let Ok(writer) = writer {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-            let _ = writer.join();
-        }
-        let text = String::from_utf8_lossy(&answer);
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tessera serve --app tour-builder` on `database_url`, ready.
+fn serve(database_url: &str) -> Server {
+    let dir = fresh_dir("hostile", &database_url.replace(['/', ':', '?', '='], "_"));
+    let words = ["--app", "tour-builder", "--database-url", database_url];
+    let args: Vec<&OsStr> = words.iter().map(OsStr::new).collect();
+    let mut server = Server::spawn_with_env(
+        &args,
+        &dir,
+        &[("TESSERA_SERVICE_KEY", KEY), ("RUST_LOG", "warn")],
+    );
+    assert!(
+        server.wait_ready(),
+        "tessera serve did not become ready:\n{}",
+        server.output()
+    );
+    server
 }
 
 /// One attack: its name and the bytes of its request.
@@ -134,12 +53,12 @@ struct Attack {
     request: Vec<u8>,
 }
 
-fn attacks(serve: &Serve) -> Vec<Attack> {
-    let get = |target: String| format!("{}\r\n", serve.head("GET", &target)).into_bytes();
+fn attacks(port: u16) -> Vec<Attack> {
+    let get = |target: String| format!("{}\r\n", head(port, "GET", &target)).into_bytes();
     let post = |body: Vec<u8>| {
         let mut request = format!(
             "{}content-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            serve.head("POST", "/rest/v1/projects"),
+            head(port, "POST", "/rest/v1/projects"),
             body.len()
         )
         .into_bytes();
@@ -152,14 +71,14 @@ fn attacks(serve: &Serve) -> Vec<Attack> {
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let mut many_headers = serve.head("GET", "/rest/v1/projects");
+    let mut many_headers = head(port, "GET", "/rest/v1/projects");
     for i in 0..10_000 {
         many_headers.push_str(&format!("x-h{i}: v\r\n"));
     }
     many_headers.push_str("\r\n");
     let mut chunked = format!(
         "{}content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
-        serve.head("POST", "/rest/v1/projects")
+        head(port, "POST", "/rest/v1/projects")
     )
     .into_bytes();
     let chunk = vec![b' '; 1024 * 1024];
@@ -236,19 +155,20 @@ engine_tests! {
         let url = db.url().to_owned();
         let engine = db.engine().to_string();
         tokio::task::spawn_blocking(move || {
-            let serve = Serve::start(&url);
+            let server = serve(&url);
+            let port = server.port;
             // Warm up: the first requests allocate the server's pools and caches.
             for _ in 0..3 {
-                assert_eq!(serve.get("/rest/v1/projects").0, 200);
+                assert_eq!(get(port, "/rest/v1/projects", Some(KEY)).0, 200);
             }
             let mut failures = Vec::new();
-            for attack in attacks(&serve) {
-                let before = serve.rss_kib();
+            for attack in attacks(port) {
+                let before = server.rss_kib();
                 let started = Instant::now();
-                let (status, body) = serve.send(attack.request);
+                let (status, body) = send_raw(port, attack.request);
                 let took = started.elapsed();
-                let growth = serve.rss_kib() - before;
-                let (after, _) = serve.get("/rest/v1/projects?limit=1");
+                let growth = server.rss_kib() - before;
+                let (after, _) = get(port, "/rest/v1/projects?limit=1", Some(KEY));
                 let code = serde_json::from_str::<serde_json::Value>(body.trim())
                     .ok()
                     .and_then(|b| b["code"].as_str().map(str::to_owned))

@@ -12,10 +12,13 @@
 //! `scripts/ensure-tools --schemathesis`, run here when it is missing. Without python3 the
 //! test passes after a loud notice; with `CI=true` it fails instead.
 
-use std::io::Write as _;
+mod support;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use support::{report, Server};
 
 const KEY: &str = "schemathesis-service-key-0123456789abcdef";
 /// The checks run on every answer.
@@ -30,19 +33,6 @@ fn param(name: &str, default: &str) -> String {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| default.to_owned())
-}
-
-fn report(line: &str) {
-    println!("{line}");
-    if let Ok(path) = std::env::var("TESSERA_RELIABILITY_REPORT") {
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(file, "{line}");
-        }
-    }
 }
 
 fn workspace_root() -> PathBuf {
@@ -86,45 +76,21 @@ fn schemathesis() -> Option<PathBuf> {
     Some(exe)
 }
 
-/// The `tessera serve` process; killed when dropped.
-struct Serve {
-    child: Child,
-    port: u16,
-}
-
-impl Serve {
-    fn start(app: &str, database_url: &str) -> Serve {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["serve", "--app", app])
-            .args(["--database-url", database_url])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("TESSERA_SERVICE_KEY", KEY)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tessera serve starts");
-        let serve = Serve { child, port };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return serve;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("tessera serve --app {app} did not start");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tessera serve --app APP` on `database_url`, ready.
+fn serve(app: &str, database_url: &str, dir: &Path) -> Server {
+    let words = ["--app", app, "--database-url", database_url];
+    let args: Vec<&OsStr> = words.iter().map(OsStr::new).collect();
+    let mut server = Server::spawn_with_env(
+        &args,
+        dir,
+        &[("TESSERA_SERVICE_KEY", KEY), ("RUST_LOG", "error")],
+    );
+    assert!(
+        server.wait_ready(),
+        "tessera serve --app {app} did not start:\n{}",
+        server.output()
+    );
+    server
 }
 
 /// What one schemathesis run found.
@@ -175,7 +141,7 @@ fn count_of(item: &str) -> u64 {
         .unwrap_or(1)
 }
 
-fn run(exe: &Path, serve: &Serve, caller: &str, examples: &str, dir: &Path) -> Outcome {
+fn run(exe: &Path, serve: &Server, caller: &str, examples: &str, dir: &Path) -> Outcome {
     let har = dir.join("report.har");
     let mut command = Command::new(exe);
     command
@@ -283,7 +249,7 @@ async fn schemathesis_finds_no_server_error_and_no_nonconformance() {
                 Some(db) => db.url().to_owned(),
                 None => sqlite_url(dir.path()),
             };
-            let serve = Serve::start(app, &url);
+            let serve = serve(app, &url, dir.path());
             for caller in callers.split(',').map(str::trim) {
                 let run_dir = dir.path().join(caller);
                 std::fs::create_dir_all(&run_dir).expect("run directory");

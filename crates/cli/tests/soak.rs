@@ -6,13 +6,15 @@
 //! Short by default (`TESSERA_RELIABILITY_SOAK_SECONDS`, 12 s per engine);
 //! `scripts/reliability.d/soak.sh` runs the 30-minute form and records the figures.
 
+mod support;
+
 use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use support::report;
 use tessera_testkit::{engine_tests, Database};
 
 const KEY: &str = "soak-service-key-0123456789abcdef";
@@ -26,19 +28,6 @@ fn param(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
-}
-
-fn report(lines: &str) {
-    println!("{lines}");
-    if let Ok(path) = std::env::var("TESSERA_RELIABILITY_REPORT") {
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(file, "{lines}");
-        }
-    }
 }
 
 fn schema_path() -> PathBuf {

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{checked, engine_with, insert_as, pairs};
+use common::{checked, delete_as, engine_with, id, insert_as, pairs, read_as, update_as};
 use serde_json::{json, Value};
 use tessera_runtime::{
-    parse_read, parse_write_query, Caller, DeleteRequest, Deleted, Engine, ErrorKind,
-    InsertRequest, Resolution, RestoreRequest, RuntimeError, UpdateRequest,
+    parse_read, parse_write_query, Caller, Deleted, Engine, ErrorKind, InsertRequest, Resolution,
+    RestoreRequest, RuntimeError,
 };
 use tessera_testkit::{engine_tests, Database};
 
@@ -50,60 +50,6 @@ model secrets {
 
 async fn engine(db: &Database) -> Engine {
     engine_with(db, checked("access.tsr", SCHEMA)).await
-}
-
-async fn read_as(
-    engine: &Engine,
-    ctx: &Caller,
-    model: &str,
-    query: &str,
-) -> Result<Vec<Value>, RuntimeError> {
-    let req = parse_read(model, &pairs(query))?;
-    Ok(engine.read(ctx, &req).await?.rows)
-}
-
-async fn update_as(
-    engine: &Engine,
-    ctx: &Caller,
-    model: &str,
-    filter: &str,
-    body: Value,
-) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_write_query(&pairs(filter))?.filter;
-    engine
-        .update(
-            ctx,
-            &UpdateRequest {
-                model: model.into(),
-                filter,
-                body,
-                ..UpdateRequest::default()
-            },
-        )
-        .await
-}
-
-async fn delete_as(
-    engine: &Engine,
-    ctx: &Caller,
-    model: &str,
-    filter: &str,
-) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_write_query(&pairs(filter))?.filter;
-    engine
-        .delete(
-            ctx,
-            &DeleteRequest {
-                model: model.into(),
-                filter,
-                ..DeleteRequest::default()
-            },
-        )
-        .await
-}
-
-fn id(row: &Value) -> String {
-    row["id"].as_str().expect("id").to_owned()
 }
 
 /// Two users; Ann wrote a note with a comment.

@@ -4,12 +4,9 @@
 
 mod common;
 
-use common::{checked, engine_with, insert_as, pairs};
+use common::{checked, delete_as, engine_with, id, insert_as, read_as, update_as};
 use serde_json::{json, Value};
-use tessera_runtime::{
-    parse_read, parse_write_query, Caller, DeleteRequest, Engine, ErrorKind, RuntimeError,
-    UpdateRequest,
-};
+use tessera_runtime::{Caller, Engine, ErrorKind, RuntimeError};
 use tessera_testkit::{engine_tests, Database};
 
 const SCHEMA: &str = r#"
@@ -68,58 +65,17 @@ async fn engine(db: &Database) -> Engine {
     engine_with(db, checked("rules.tsr", SCHEMA)).await
 }
 
-async fn read_as(
-    engine: &Engine,
-    caller: &Caller,
-    model: &str,
-    query: &str,
-) -> Result<Vec<Value>, RuntimeError> {
-    let req = parse_read(model, &pairs(query))?;
-    Ok(engine.read(caller, &req).await?.rows)
-}
-
-async fn update_as(
-    engine: &Engine,
-    caller: &Caller,
-    model: &str,
-    filter: &str,
-    body: Value,
-) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_write_query(&pairs(filter))?.filter;
-    engine
-        .update(
-            caller,
-            &UpdateRequest {
-                model: model.into(),
-                filter,
-                body,
-                ..UpdateRequest::default()
-            },
-        )
+/// Accounts named `names` (`NAME@example.com`, password `NAME-password`), made with the
+/// service key; answers their ids, in order.
+async fn accounts(engine: &Engine, names: &[&str]) -> Vec<String> {
+    let body: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"email": format!("{n}@example.com"), "password": format!("{n}-password")}))
+        .collect();
+    let rows = insert_as(engine, &Caller::service(), "users", Value::Array(body))
         .await
-}
-
-async fn delete_as(
-    engine: &Engine,
-    caller: &Caller,
-    model: &str,
-    filter: &str,
-) -> Result<Vec<Value>, RuntimeError> {
-    let filter = parse_write_query(&pairs(filter))?.filter;
-    engine
-        .delete(
-            caller,
-            &DeleteRequest {
-                model: model.into(),
-                filter,
-                ..DeleteRequest::default()
-            },
-        )
-        .await
-}
-
-fn id(row: &Value) -> String {
-    row["id"].as_str().expect("id").to_owned()
+        .expect("accounts");
+    rows.iter().map(id).collect()
 }
 
 fn names(rows: &[Value], field: &str) -> Vec<String> {
@@ -406,24 +362,14 @@ engine_tests! {
     /// a rule written for users never opens rows to anonymous callers by negation.
     async fn negating_a_comparison_with_auth_admits_no_anonymous_caller(db: Database) {
         let engine = engine_with(&db, checked("negations.tsr", NEGATIONS)).await;
-        let users = insert_as(
-            &engine,
-            &Caller::service(),
-            "users",
-            json!([
-                {"email": "ann@example.com", "password": "ann-password"},
-                {"email": "bob@example.com", "password": "bob-password"}
-            ]),
-        )
-        .await
-        .expect("users");
-        insert_as(&engine, &Caller::service(), "gifts", json!({"name": "book", "ownerId": id(&users[0])}))
+        let users = accounts(&engine, &["ann", "bob"]).await;
+        insert_as(&engine, &Caller::service(), "gifts", json!({"name": "book", "ownerId": users[0].clone()}))
             .await
             .expect("gift");
         let kind = refusal(read_as(&engine, &Caller::anonymous(), "gifts", "select=name").await);
         assert_eq!(kind, ErrorKind::Unauthorized);
-        let ann = Caller::user(id(&users[0]));
-        let bob = Caller::user(id(&users[1]));
+        let ann = Caller::user(users[0].clone());
+        let bob = Caller::user(users[1].clone());
         assert!(read_as(&engine, &ann, "gifts", "select=name").await.expect("read").is_empty());
         assert_eq!(read_as(&engine, &bob, "gifts", "select=name").await.expect("read").len(), 1);
         // `!authenticated` is about the caller alone: it admits exactly the anonymous ones.
@@ -467,14 +413,7 @@ engine_tests! {
     async fn a_request_sees_only_the_tenant_it_names_and_only_as_its_member(db: Database) {
         let engine = engine_with(&db, checked("tenants.tsr", TENANTS)).await;
         let service = Caller::service();
-        let users = insert_as(
-            &engine,
-            &service,
-            "users",
-            json!([{"email": "ann@example.com", "password": "ann-password"}]),
-        )
-        .await
-        .expect("users");
+        let users = accounts(&engine, &["ann"]).await;
         let tenants = insert_as(
             &engine,
             &service,
@@ -484,7 +423,7 @@ engine_tests! {
         .await
         .expect("tenants");
         let (acme, globex, initech) = (id(&tenants[0]), id(&tenants[1]), id(&tenants[2]));
-        let ann_id = id(&users[0]);
+        let ann_id = users[0].clone();
         insert_as(
             &engine,
             &service,
@@ -613,18 +552,8 @@ engine_tests! {
     async fn every_needs_each_related_row_to_meet_the_condition_not_merely_to_not_fail_it(db: Database) {
         let engine = engine_with(&db, checked("showcase.tsr", SHOWCASE)).await;
         let service = Caller::service();
-        let users = insert_as(
-            &engine,
-            &service,
-            "users",
-            json!([
-                {"email": "ann@example.com", "password": "ann-password"},
-                {"email": "bob@example.com", "password": "bob-password"}
-            ]),
-        )
-        .await
-        .expect("users");
-        let (ann, bob) = (Caller::user(id(&users[0])), Caller::user(id(&users[1])));
+        let users = accounts(&engine, &["ann", "bob"]).await;
+        let (ann, bob) = (Caller::user(users[0].clone()), Caller::user(users[1].clone()));
         let projects = insert_as(
             &engine,
             &service,
@@ -640,7 +569,7 @@ engine_tests! {
             json!([
                 {"title": "a", "published": true, "approved": true, "projectId": id(&projects[0])},
                 {"title": "b", "approved": null, "projectId": id(&projects[1])},
-                {"title": "c", "authorId": id(&users[0]), "projectId": id(&projects[2])}
+                {"title": "c", "authorId": users[0].clone(), "projectId": id(&projects[2])}
             ]),
         )
         .await
@@ -696,18 +625,8 @@ engine_tests! {
     async fn a_write_is_judged_by_the_rights_the_caller_had_before_it(db: Database) {
         let engine = engine_with(&db, checked("teams.tsr", TEAMS)).await;
         let service = Caller::service();
-        let users = insert_as(
-            &engine,
-            &service,
-            "users",
-            json!([
-                {"email": "ann@example.com", "password": "ann-password"},
-                {"email": "bob@example.com", "password": "bob-password"}
-            ]),
-        )
-        .await
-        .expect("users");
-        let (ann_id, bob_id) = (id(&users[0]), id(&users[1]));
+        let users = accounts(&engine, &["ann", "bob"]).await;
+        let (ann_id, bob_id) = (users[0].clone(), users[1].clone());
         let (ann, bob) = (Caller::user(&ann_id), Caller::user(&bob_id));
         let projects = insert_as(&engine, &service, "projects", json!([{"name": "mine"}, {"name": "theirs"}]))
             .await

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{checked, engine_with, insert_as, pairs};
+use common::{checked, engine_with, id, insert_as, pairs};
 use serde_json::{json, Value};
 use tessera_runtime::{
     parse_read, parse_write_query, Caller, DeleteRequest, Engine, ErrorKind, UpdateRequest,
@@ -46,10 +46,6 @@ async fn read_as(engine: &Engine, ctx: &Caller, model: &str, query: &str) -> Vec
 
 fn filter(query: &str) -> Vec<tessera_runtime::Condition> {
     parse_write_query(&pairs(query)).expect("filter").filter
-}
-
-fn id(row: &Value) -> String {
-    row["id"].as_str().expect("id").to_owned()
 }
 
 /// Two tenants: Acme with Ann (admin) and Amy (member), Globex with Gus; a room each.

@@ -123,18 +123,20 @@ pub fn parse(text: &str) -> Result<BigDecimal, DecimalError> {
 fn read(text: &str) -> Result<BigDecimal, DecimalError> {
     let not_a_number = || DecimalError::NotANumber;
     let bytes = text.as_bytes();
-    let mut i = 0;
-    let negative = match bytes.first() {
+    // An optional `+` or `-` at `i`; whether it was `-`.
+    let sign = |i: &mut usize| match bytes.get(*i) {
         Some(b'-') => {
-            i += 1;
+            *i += 1;
             true
         }
         Some(b'+') => {
-            i += 1;
+            *i += 1;
             false
         }
         _ => false,
     };
+    let mut i = 0;
+    let negative = sign(&mut i);
     let run = |i: &mut usize| {
         let start = *i;
         while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
@@ -155,17 +157,7 @@ fn read(text: &str) -> Result<BigDecimal, DecimalError> {
     let mut exponent: i64 = 0;
     if matches!(bytes.get(i), Some(b'e' | b'E')) {
         i += 1;
-        let negative_exponent = match bytes.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let negative_exponent = sign(&mut i);
         let digits = run(&mut i);
         if digits.is_empty() {
             return Err(not_a_number());

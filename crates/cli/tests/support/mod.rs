@@ -99,6 +99,18 @@ impl Server {
         }
     }
 
+    /// The resident memory of the process, in KiB (from `/proc/PID/status`; 0 where that
+    /// cannot be read).
+    pub fn rss_kib(&self) -> i64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Waits until `/ready` answers 200 (the server listens and its database answers);
     /// false when the process exits first or does not come up in a minute.
     pub fn wait_ready(&mut self) -> bool {
@@ -243,21 +255,64 @@ pub fn request(
     if stream.write_all(head.as_bytes()).is_err() {
         return (0, String::new());
     }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    answer(&response)
+}
+
+/// The status and the body of an HTTP/1.1 answer (status 0: none).
+fn answer(response: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(response);
+    let status = text
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response
+    let body = text
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
 }
 
+/// Writes the raw bytes of `request` (on a thread of its own, as the server may answer
+/// before reading them all) and reads the answer: (status, body).
+pub fn send_raw(port: u16, request: Vec<u8>) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, "connect failed".into());
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let writer = stream.try_clone().map(|mut w| {
+        std::thread::spawn(move || {
+            // The server may close once it has answered: a failed write is expected.
+            let _ = w.write_all(&request);
+        })
+    });
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    if let Ok(writer) = writer {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        let _ = writer.join();
+    }
+    answer(&response)
+}
+
 /// A plain `GET`.
 pub fn get(port: u16, path: &str, key: Option<&str>) -> (u16, String) {
     request(port, "GET", path, key, None)
+}
+
+/// Prints a reliability figure and appends it to the report file the reliability scripts
+/// name in `TESSERA_RELIABILITY_REPORT`.
+pub fn report(lines: &str) {
+    println!("{lines}");
+    if let Ok(path) = std::env::var("TESSERA_RELIABILITY_REPORT") {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{lines}");
+        }
+    }
 }

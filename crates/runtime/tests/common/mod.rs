@@ -5,7 +5,10 @@
 pub mod statements;
 
 use serde_json::{json, Value};
-use tessera_runtime::{Caller, Engine, InsertRequest, ReadRequest};
+use tessera_runtime::{
+    parse_read, parse_write_query, Caller, DeleteRequest, Engine, InsertRequest, ReadRequest,
+    RuntimeError, UpdateRequest,
+};
 use tessera_testkit::Database;
 
 pub const SCHEMA: &str = r#"
@@ -232,4 +235,59 @@ pub async fn seed(engine: &Engine) -> Value {
     )
     .await;
     json!({"ann": ann, "bob": bob, "alpha": alpha, "beta": beta, "about": pages[1]["id"], "cam": devices[0]["id"], "phone": devices[1]["id"]})
+}
+
+/// The rows `caller` reads of `model` with `query` (PostgREST's grammar).
+pub async fn read_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    query: &str,
+) -> Result<Vec<Value>, RuntimeError> {
+    let req = parse_read(model, &pairs(query))?;
+    Ok(engine.read(caller, &req).await?.rows)
+}
+
+pub async fn update_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    filter: &str,
+    body: Value,
+) -> Result<Vec<Value>, RuntimeError> {
+    let filter = parse_write_query(&pairs(filter))?.filter;
+    engine
+        .update(
+            caller,
+            &UpdateRequest {
+                model: model.into(),
+                filter,
+                body,
+                ..UpdateRequest::default()
+            },
+        )
+        .await
+}
+
+pub async fn delete_as(
+    engine: &Engine,
+    caller: &Caller,
+    model: &str,
+    filter: &str,
+) -> Result<Vec<Value>, RuntimeError> {
+    let filter = parse_write_query(&pairs(filter))?.filter;
+    engine
+        .delete(
+            caller,
+            &DeleteRequest {
+                model: model.into(),
+                filter,
+                ..DeleteRequest::default()
+            },
+        )
+        .await
+}
+
+pub fn id(row: &Value) -> String {
+    row["id"].as_str().expect("id").to_owned()
 }

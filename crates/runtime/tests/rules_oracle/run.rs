@@ -444,6 +444,59 @@ fn ids(rows: &[Json]) -> Vec<String> {
         .collect()
 }
 
+/// A record of the oracle's world that is a row of the database once seeded.
+trait Seeded {
+    fn id(&self) -> &str;
+    fn id_mut(&mut self) -> &mut String;
+}
+
+macro_rules! seeded {
+    ($($record:ty),*) => {
+        $(impl Seeded for $record {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn id_mut(&mut self) -> &mut String {
+                &mut self.id
+            }
+        })*
+    };
+}
+
+seeded!(User, TenantMember, Project, ProjectMember, Page, Feedback);
+
+/// Inserts one row per record with the service key (its body from `body`) and gives each
+/// record the id of its row.
+async fn store<R: Seeded>(
+    engine: &Engine,
+    model: &str,
+    records: &mut [R],
+    body: impl Fn(&R) -> Json,
+) {
+    if records.is_empty() {
+        return;
+    }
+    let rows = service_insert(engine, model, records.iter().map(body).collect()).await;
+    for (record, id) in records.iter_mut().zip(ids(&rows)) {
+        *record.id_mut() = id;
+    }
+}
+
+/// Moves the records for which `deleted` holds to the trash, with the service key.
+async fn trash<R: Seeded>(
+    engine: &Engine,
+    model: &str,
+    records: &[R],
+    deleted: impl Fn(&R) -> bool,
+) {
+    let gone: Vec<String> = records
+        .iter()
+        .filter(|r| deleted(r))
+        .map(|r| r.id().to_owned())
+        .collect();
+    service_delete(engine, model, &gone).await;
+}
+
 /// `UPDATE table SET "createdById" = ... WHERE id = ...`: actor columns are written by
 /// the engine for the signed-in user only, so the world's creators are set through SQL.
 async fn set_creator(pool: &tessera_testkit::Pool, table: &str, id: &str, user: &str) {
@@ -514,21 +567,14 @@ impl Case<'_> {
                 home: home.map(|h| h % nt),
             });
         }
-        let body = w
-            .users
-            .iter()
-            .map(|u| {
-                json!({
-                    "email": u.email, "password": PASSWORD, "staff": u.staff,
-                    "roleId": u.role.map(|r| w.roles[r].id.clone()),
-                    "homeId": u.home.map(|t| w.tenants[t].id.clone()),
-                })
+        store(engine, "users", &mut w.users, |u| {
+            json!({
+                "email": u.email, "password": PASSWORD, "staff": u.staff,
+                "roleId": u.role.map(|r| w.roles[r].id.clone()),
+                "homeId": u.home.map(|t| w.tenants[t].id.clone()),
             })
-            .collect();
-        let rows = service_insert(engine, "users", body).await;
-        for (u, id) in w.users.iter_mut().zip(ids(&rows)) {
-            u.id = id;
-        }
+        })
+        .await;
         let nu = w.users.len();
 
         for &(tenant, user, role, deleted) in &spec.tenant_members {
@@ -540,24 +586,11 @@ impl Case<'_> {
                 deleted,
             });
         }
-        let body = w
-            .tenant_members
-            .iter()
-            .map(|m| {
-                json!({"tenantId": w.tenants[m.tenant].id, "userId": w.users[m.user].id, "role": m.role.name()})
-            })
-            .collect();
-        let rows = service_insert(engine, "tenant_members", body).await;
-        for (m, id) in w.tenant_members.iter_mut().zip(ids(&rows)) {
-            m.id = id;
-        }
-        let gone: Vec<String> = w
-            .tenant_members
-            .iter()
-            .filter(|m| m.deleted)
-            .map(|m| m.id.clone())
-            .collect();
-        service_delete(engine, "tenant_members", &gone).await;
+        store(engine, "tenant_members", &mut w.tenant_members, |m| {
+            json!({"tenantId": w.tenants[m.tenant].id, "userId": w.users[m.user].id, "role": m.role.name()})
+        })
+        .await;
+        trash(engine, "tenant_members", &w.tenant_members, |m| m.deleted).await;
 
         for p in &spec.projects {
             w.projects.push(Project {
@@ -571,29 +604,16 @@ impl Case<'_> {
                 deleted: p.deleted,
             });
         }
-        let body = w
-            .projects
-            .iter()
-            .map(|p| {
-                json!({"name": p.name, "private": p.private, "showcase": p.showcase, "tier": p.tier, "tenantId": w.tenants[p.tenant].id})
-            })
-            .collect();
-        let rows = service_insert(engine, "projects", body).await;
-        for (p, id) in w.projects.iter_mut().zip(ids(&rows)) {
-            p.id = id;
-        }
+        store(engine, "projects", &mut w.projects, |p| {
+            json!({"name": p.name, "private": p.private, "showcase": p.showcase, "tier": p.tier, "tenantId": w.tenants[p.tenant].id})
+        })
+        .await;
         for p in &w.projects {
             if let Some(u) = p.created_by {
                 set_creator(pool, "projects", &p.id, &w.users[u].id).await;
             }
         }
-        let gone: Vec<String> = w
-            .projects
-            .iter()
-            .filter(|p| p.deleted)
-            .map(|p| p.id.clone())
-            .collect();
-        service_delete(engine, "projects", &gone).await;
+        trash(engine, "projects", &w.projects, |p| p.deleted).await;
         let np = w.projects.len();
 
         for &(project, user, level, deleted) in &spec.project_members {
@@ -606,26 +626,11 @@ impl Case<'_> {
                 deleted: deleted || w.projects[project % np].deleted,
             });
         }
-        if !w.project_members.is_empty() {
-            let body = w
-                .project_members
-                .iter()
-                .map(|m| {
-                    json!({"projectId": w.projects[m.project].id, "userId": w.users[m.user].id, "level": m.level.name()})
-                })
-                .collect();
-            let rows = service_insert(engine, "project_members", body).await;
-            for (m, id) in w.project_members.iter_mut().zip(ids(&rows)) {
-                m.id = id;
-            }
-        }
-        let gone: Vec<String> = w
-            .project_members
-            .iter()
-            .filter(|m| m.deleted)
-            .map(|m| m.id.clone())
-            .collect();
-        service_delete(engine, "project_members", &gone).await;
+        store(engine, "project_members", &mut w.project_members, |m| {
+            json!({"projectId": w.projects[m.project].id, "userId": w.users[m.user].id, "level": m.level.name()})
+        })
+        .await;
+        trash(engine, "project_members", &w.project_members, |m| m.deleted).await;
 
         for g in &spec.pages {
             w.pages.push(Page {
@@ -639,32 +644,17 @@ impl Case<'_> {
                 deleted: g.deleted || w.projects[g.project % np].deleted,
             });
         }
-        if !w.pages.is_empty() {
-            let body = w
-                .pages
-                .iter()
-                .map(|g| {
-                    json!({"title": g.title, "published": g.published, "approved": g.approved,
-                        "lockId": g.lock.map(|u| w.users[u].id.clone()), "projectId": w.projects[g.project].id})
-                })
-                .collect();
-            let rows = service_insert(engine, "pages", body).await;
-            for (g, id) in w.pages.iter_mut().zip(ids(&rows)) {
-                g.id = id;
-            }
-        }
+        store(engine, "pages", &mut w.pages, |g| {
+            json!({"title": g.title, "published": g.published, "approved": g.approved,
+                "lockId": g.lock.map(|u| w.users[u].id.clone()), "projectId": w.projects[g.project].id})
+        })
+        .await;
         for g in &w.pages {
             if let Some(u) = g.created_by {
                 set_creator(pool, "pages", &g.id, &w.users[u].id).await;
             }
         }
-        let gone: Vec<String> = w
-            .pages
-            .iter()
-            .filter(|g| g.deleted)
-            .map(|g| g.id.clone())
-            .collect();
-        service_delete(engine, "pages", &gone).await;
+        trash(engine, "pages", &w.pages, |g| g.deleted).await;
 
         for &(board, topic, tenant) in &spec.feedback {
             w.feedback.push(Feedback {
@@ -676,19 +666,10 @@ impl Case<'_> {
                 removed: false,
             });
         }
-        if !w.feedback.is_empty() {
-            let body = w
-                .feedback
-                .iter()
-                .map(|f| {
-                    json!({"board": f.board, "topic": f.topic, "body": f.body, "tenantId": w.tenants[f.tenant].id})
-                })
-                .collect();
-            let rows = service_insert(engine, "feedback", body).await;
-            for (f, id) in w.feedback.iter_mut().zip(ids(&rows)) {
-                f.id = id;
-            }
-        }
+        store(engine, "feedback", &mut w.feedback, |f| {
+            json!({"board": f.board, "topic": f.topic, "body": f.body, "tenantId": w.tenants[f.tenant].id})
+        })
+        .await;
     }
 
     /// The caller of a step, for the oracle and for the engine, and in words.
