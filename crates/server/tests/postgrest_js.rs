@@ -9,9 +9,14 @@
 mod common;
 
 use std::process::Command;
+use std::sync::Mutex;
 
 use common::{TestServer, KEY, TOKEN_SECRET};
 use tessera_testkit::{engine_tests, Database};
+
+/// Both engines' runs share `node_modules`: one installing while the other runs the suite
+/// would pull the dependencies out from under it, so the check and the install are serial.
+static INSTALL: Mutex<()> = Mutex::new(());
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -33,12 +38,15 @@ engine_tests! {
             return;
         }
         let suite = common::workspace_root().join("clients/postgrest-js");
-        if !suite.join("node_modules/@supabase/supabase-js").is_dir() {
-            let status = Command::new("bash")
-                .arg(suite.join("setup.sh"))
-                .status()
-                .expect("run clients/postgrest-js/setup.sh");
-            assert!(status.success(), "clients/postgrest-js/setup.sh failed");
+        {
+            let _installing = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !suite.join("node_modules/@supabase/supabase-js/dist").is_dir() {
+                let status = Command::new("bash")
+                    .arg(suite.join("setup.sh"))
+                    .status()
+                    .expect("run clients/postgrest-js/setup.sh");
+                assert!(status.success(), "clients/postgrest-js/setup.sh failed");
+            }
         }
         let server = TestServer::start(&db).await;
         let url = server.url("");

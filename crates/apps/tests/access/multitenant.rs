@@ -205,17 +205,7 @@ impl TenantWorld {
 impl World for TenantWorld {
     type Label = Row;
 
-    fn server(&self) -> &AppServer {
-        &self.server
-    }
-
-    fn token(&self, caller: &str) -> Option<String> {
-        self.tokens.get(caller).cloned()
-    }
-
-    fn rows(&self, model: &str) -> Vec<(String, Row)> {
-        self.rows.get(model).cloned().unwrap_or_default()
-    }
+    crate::world_accessors!();
 
     fn patch(&self, model: &str, _caller: &str) -> Value {
         match model {

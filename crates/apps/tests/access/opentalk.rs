@@ -691,17 +691,7 @@ impl TalkWorld {
 impl World for TalkWorld {
     type Label = Row;
 
-    fn server(&self) -> &AppServer {
-        &self.server
-    }
-
-    fn token(&self, caller: &str) -> Option<String> {
-        self.tokens.get(caller).cloned()
-    }
-
-    fn rows(&self, model: &str) -> Vec<(String, Row)> {
-        self.rows.get(model).cloned().unwrap_or_default()
-    }
+    crate::world_accessors!();
 
     fn patch(&self, model: &str, caller: &str) -> Value {
         let me = self.users.get(caller).unwrap_or(&self.users["carl"]);

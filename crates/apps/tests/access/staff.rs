@@ -260,17 +260,7 @@ impl StaffWorld {
 impl World for StaffWorld {
     type Label = Row;
 
-    fn server(&self) -> &AppServer {
-        &self.server
-    }
-
-    fn token(&self, caller: &str) -> Option<String> {
-        self.tokens.get(caller).cloned()
-    }
-
-    fn rows(&self, model: &str) -> Vec<(String, Row)> {
-        self.rows.get(model).cloned().unwrap_or_default()
-    }
+    crate::world_accessors!();
 
     fn patch(&self, model: &str, _caller: &str) -> Value {
         if model == self.account_model {

@@ -183,6 +183,25 @@ pub fn assert_readme_shows<L>(readme: &str, matrix: &Matrix<L>) {
     );
 }
 
+/// The accessors of a [`World`] that keeps its server in `server`, its callers' tokens in
+/// `tokens` and its rows by model in `rows`; written inside the `impl World` block.
+#[macro_export]
+macro_rules! world_accessors {
+    () => {
+        fn server(&self) -> &AppServer {
+            &self.server
+        }
+
+        fn token(&self, caller: &str) -> Option<String> {
+            self.tokens.get(caller).cloned()
+        }
+
+        fn rows(&self, model: &str) -> Vec<(String, Self::Label)> {
+            self.rows.get(model).cloned().unwrap_or_default()
+        }
+    };
+}
+
 /// The callers and rows of an app, as its test builds them.
 pub trait World {
     type Label: Debug;
