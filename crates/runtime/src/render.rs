@@ -96,6 +96,25 @@ impl<'s> Renderer<'s> {
         self.dialect.read_column(column(alias, field), &field.ty)
     }
 
+    /// `expr` on the rows where `shown` holds, null elsewhere (a field the caller may read
+    /// on some rows only).
+    fn shown(&self, alias: &str, shown: Option<&Predicate>, expr: SimpleExpr) -> SimpleExpr {
+        match shown {
+            None => expr,
+            // A CASE even where the field never shows, so that the column keeps its type.
+            Some(p) => CaseStatement::new()
+                .case(self.predicate(alias, p), expr)
+                .finally(Expr::cust("NULL"))
+                .into(),
+        }
+    }
+
+    /// Column `i` of a level as the caller reads it.
+    fn level_column(&self, alias: &str, level: &Level, i: usize) -> SimpleExpr {
+        let field = level.columns[i];
+        self.shown(alias, level.guard(i), self.read_column(alias, field))
+    }
+
     /// The position of an enum field's value in its enum's declaration, for engines
     /// without enum types (which would otherwise compare enums as text).
     fn enum_ordinal(&self, expr: SimpleExpr, field: &Field) -> Option<SimpleExpr> {
@@ -297,7 +316,7 @@ impl<'s> Renderer<'s> {
             .iter()
             .map(|o| {
                 (
-                    self.sort_key(alias, o.field),
+                    self.shown(alias, o.guard.as_ref(), self.sort_key(alias, o.field)),
                     if o.descending {
                         Order::Desc
                     } else {
@@ -343,8 +362,8 @@ impl<'s> Renderer<'s> {
     /// The rows of a level under `alias`, with `extra` conditions.
     fn level_rows(&self, alias: &str, level: &Level, extra: Option<&Predicate>) -> SelectStatement {
         let mut q = Query::select();
-        for f in &level.columns {
-            q.expr(self.read_column(alias, f));
+        for i in 0..level.columns.len() {
+            q.expr(self.level_column(alias, level, i));
         }
         q.from_as(Alias::new(&level.model.table), Alias::new(alias));
         for p in level.predicates.iter().chain(extra) {
@@ -382,8 +401,11 @@ impl<'s> Renderer<'s> {
         let level = &embed.level;
         let alias = self.alias();
         let mut q = Query::select();
-        for (i, f) in level.columns.iter().enumerate() {
-            q.expr_as(self.read_column(&alias, f), Alias::new(format!("c{i}")));
+        for i in 0..level.columns.len() {
+            q.expr_as(
+                self.level_column(&alias, level, i),
+                Alias::new(format!("c{i}")),
+            );
         }
         q.from_as(Alias::new(&level.model.table), Alias::new(&alias));
         let (link_table, link_key) = self.join_through(&mut q, &alias, &embed.link);

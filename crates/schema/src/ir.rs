@@ -122,6 +122,10 @@ impl Operation {
         Operation::Delete,
     ];
 
+    /// The operations a rule of a single field may name (`@allow` on a field): a field is
+    /// read and written, a row is deleted.
+    pub const OF_FIELDS: [Operation; 3] = [Operation::Read, Operation::Create, Operation::Update];
+
     /// The operation's name as written in the schema.
     pub fn keyword(self) -> &'static str {
         match self {
@@ -502,6 +506,14 @@ pub struct Field {
     /// first whose condition holds wins over `default`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditional_defaults: Vec<ConditionalDefault>,
+    /// Who besides the service key may read, create or update the field (`@allow` on the
+    /// field), within what the model's rules allow; an operation no rule of the field
+    /// names is decided by the model's rules alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<AccessRule>,
+    /// Read and written with the service key only (`@internal`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// `@default_if(field != "local", value)`: on insert, when the field was not given and
@@ -559,6 +571,8 @@ impl Field {
             renamed_from: None,
             implicit: false,
             conditional_defaults: Vec::new(),
+            access: Vec::new(),
+            internal: false,
         }
     }
 

@@ -202,7 +202,12 @@ fn is_behaviour_field(field: &ir::Field) -> bool {
     field.implicit && field.managed.is_some()
 }
 
-fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> Vec<Attribute> {
+fn field_attributes(
+    schema: &ir::Schema,
+    model: &ir::Model,
+    field: &ir::Field,
+    single_key: bool,
+) -> Vec<Attribute> {
     let mut attributes = Vec::new();
     if single_key && model.primary_key == [field.name.clone()] {
         attributes.push(attribute("id", Vec::new()));
@@ -248,6 +253,15 @@ fn field_attributes(model: &ir::Model, field: &ir::Field, single_key: bool) -> V
     if field.readonly {
         attributes.push(attribute("readonly", Vec::new()));
     }
+    if field.internal {
+        attributes.push(attribute("internal", Vec::new()));
+    }
+    attributes.extend(rule_attributes(
+        schema,
+        model,
+        &field.access,
+        &Operation::OF_FIELDS,
+    ));
     match field.managed {
         Some(Managed::CreatedAt) if model.behaviours.created_at.as_deref() == Some(&field.name) => {
             attributes.push(attribute("created_at", Vec::new()))
@@ -467,7 +481,12 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
         ));
     }
     model_attributes.extend(identity_attribute(model));
-    model_attributes.extend(access_attributes(schema, model));
+    model_attributes.extend(rule_attributes(
+        schema,
+        model,
+        &model.access,
+        &Operation::ALL,
+    ));
     members.extend(model_attributes.into_iter().map(Member::Attribute));
     let mut printed_relations = std::collections::HashSet::new();
     for field in &model.fields {
@@ -495,7 +514,7 @@ fn print_model(schema: &ir::Schema, model: &ir::Model) -> ModelDecl {
                 .as_ref()
                 .filter(|_| field.computed.is_none())
                 .map(default_value),
-            attributes: field_attributes(model, field, single_key),
+            attributes: field_attributes(schema, model, field, single_key),
             span: Span::default(),
         }));
     }
@@ -677,6 +696,12 @@ fn print_to_one(
             if !enforced {
                 attributes.push(attribute("unenforced", Vec::new()));
             }
+            attributes.extend(rule_attributes(
+                schema,
+                model,
+                &fk.access,
+                &Operation::OF_FIELDS,
+            ));
             for index in &model.indexes {
                 if is_simple_index(model, index) && !index.unique && index.fields[0].field == *field
                 {
@@ -792,14 +817,19 @@ fn identity_attribute(model: &ir::Model) -> Option<Attribute> {
     Some(attribute("auth", args))
 }
 
-/// One `@@allow(...)` per access rule, in order; `all` for a rule of every operation.
-fn access_attributes(schema: &ir::Schema, model: &ir::Model) -> Vec<Attribute> {
+/// One `@@allow(...)` (or, on a field, `@allow(...)`) per access rule of `model` or one of
+/// its fields, in order; `all` for a rule of every operation in `every`.
+fn rule_attributes(
+    schema: &ir::Schema,
+    model: &ir::Model,
+    rules: &[ir::AccessRule],
+    every: &[Operation],
+) -> Vec<Attribute> {
     let account_model = schema.identity_model().map(|(m, _)| m);
-    model
-        .access
+    rules
         .iter()
         .map(|rule| {
-            let every = Operation::ALL.iter().all(|op| rule.operations.contains(op));
+            let every = every.iter().all(|op| rule.operations.contains(op));
             let operations = match rule.operations.as_slice() {
                 _ if every => Value::Ident(ident("all")),
                 [single] => Value::Ident(ident(single.keyword())),

@@ -119,3 +119,33 @@ fn access_conditions_over_related_rows_and_the_account_round_trip() {
         assert!(printed.contains(expected), "no `{expected}` in:\n{printed}");
     }
 }
+
+#[test]
+fn field_rules_and_internal_fields_round_trip() {
+    let printed = round_trip(
+        r#"model users {
+  @@auth(email: email, password: password)
+  @@allow(read, authenticated)
+  email     text  @unique @allow(read, id == auth || auth.role == "admin")
+  password  text  @hash
+  role      text  = "member" @allow(all, auth.role == "admin")
+  apiToken  text? @internal
+}
+
+model pages {
+  @@allow(all, authenticated)
+  title   text @allow([create, update], author == auth)
+  author  -> users @allow(update, auth.role == "admin")
+}
+"#,
+    );
+    for expected in [
+        "@allow(read, id == auth || auth.role == \"admin\")",
+        "@allow(all, auth.role == \"admin\")",
+        "@internal",
+        "@allow([create, update], author == auth)",
+        "author  -> users  @allow(update, auth.role == \"admin\")",
+    ] {
+        assert!(printed.contains(expected), "no `{expected}` in:\n{printed}");
+    }
+}

@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value as Json};
 use tessera_schema::ir::{
-    Condition, DefaultValue, Field, Model, Operand, Operation, Quantifier, RuleOp,
+    AccessRule, Condition, DefaultValue, Field, Model, Operand, Operation, Quantifier, RuleOp,
 };
 use tessera_schema::Schema;
 use tessera_sql::decimal::compare_text;
@@ -493,7 +493,17 @@ fn known_holds(a: &Json, a_literal: bool, op: RuleOp, b: &Json, b_literal: bool)
 /// The account fields the schema's rules compare, to be read for each signed-in request.
 pub(crate) fn account_fields(schema: &Schema) -> Vec<String> {
     let mut fields: Vec<String> = Vec::new();
-    for rule in schema.models.iter().flat_map(|m| &m.access) {
+    let field_rules = schema
+        .models
+        .iter()
+        .flat_map(|m| &m.fields)
+        .flat_map(|f| &f.access);
+    for rule in schema
+        .models
+        .iter()
+        .flat_map(|m| &m.access)
+        .chain(field_rules)
+    {
         for field in rule.condition.account_fields() {
             if !fields.iter().any(|f| f == field) {
                 fields.push(field.to_owned());
@@ -516,15 +526,31 @@ pub(crate) fn grant<'s>(
         Who::Anonymous => true,
         Who::User(_) => false,
     };
+    let Some(mut rows) = admitted(schema, principal, model, &model.access, operation) else {
+        return Ok(Some(Grant::AllRows));
+    };
+    match rows.len() {
+        0 if anonymous => Err(denied(ErrorKind::Unauthorized, model, operation)),
+        0 => Err(denied(ErrorKind::Forbidden, model, operation)),
+        1 => Ok(Some(Grant::Rows(rows.remove(0)))),
+        _ => Ok(Some(Grant::Rows(Predicate::Or(rows)))),
+    }
+}
+
+/// The rows on which `rules` (of `model` or of one of its fields) let the caller run
+/// `operation`, one predicate per admitting rule; `None` when one admits every row.
+fn admitted<'s>(
+    schema: &'s Schema,
+    principal: &Principal,
+    model: &'s Model,
+    rules: &'s [AccessRule],
+    operation: Operation,
+) -> Option<Vec<Predicate<'s>>> {
     let folder = Folder { schema, principal };
     let mut rows = Vec::new();
-    for rule in model
-        .access
-        .iter()
-        .filter(|r| r.operations.contains(&operation))
-    {
+    for rule in rules.iter().filter(|r| r.operations.contains(&operation)) {
         match folder.fold(model, &rule.condition) {
-            Folded::Always => return Ok(Some(Grant::AllRows)),
+            Folded::Always => return None,
             Folded::Never | Folded::Unknown => {}
             // A rule that holds for no row admits nobody: an anonymous caller is refused
             // `owner == auth && shared`, as they are `owner == auth`.
@@ -532,12 +558,51 @@ pub(crate) fn grant<'s>(
             Folded::Rows(p) => rows.push(p),
         }
     }
-    match rows.len() {
-        0 if anonymous => Err(denied(ErrorKind::Unauthorized, model, operation)),
-        0 => Err(denied(ErrorKind::Forbidden, model, operation)),
-        1 => Ok(Some(Grant::Rows(rows.remove(0)))),
-        _ => Ok(Some(Grant::Rows(Predicate::Or(rows)))),
+    Some(rows)
+}
+
+/// A condition of a request on `model` (the filter of a write or a publish), judged as
+/// the caller sees the rows: fields hidden from them read as null.
+pub(crate) fn visible_condition<'s>(
+    schema: &'s Schema,
+    principal: &Principal,
+    model: &'s Model,
+    condition: &crate::request::Condition,
+) -> Result<Predicate<'s>, RuntimeError> {
+    let guard = |field| field_guard(schema, principal, model, field, Operation::Read);
+    Ok(super::predicate::condition(schema, model, condition)?.guarded(&guard))
+}
+
+/// The rows on which the caller may `operation` (read, create or update) `field`, within
+/// the model's own grant: `None` when the field's rules do not narrow it (the caller is the
+/// service, or no rule of the field names the operation); a false predicate where the
+/// caller may on no row (`@internal`, or no rule admits them).
+pub(crate) fn field_guard<'s>(
+    schema: &'s Schema,
+    principal: &Principal,
+    model: &'s Model,
+    field: &'s Field,
+    operation: Operation,
+) -> Option<Predicate<'s>> {
+    if principal.is_service() {
+        return None;
     }
+    if field.internal {
+        return Some(Predicate::Const(false));
+    }
+    if !field
+        .access
+        .iter()
+        .any(|r| r.operations.contains(&operation))
+    {
+        return None;
+    }
+    let mut rows = admitted(schema, principal, model, &field.access, operation)?;
+    Some(match rows.len() {
+        0 => Predicate::Const(false),
+        1 => rows.remove(0),
+        _ => Predicate::Or(rows),
+    })
 }
 
 /// The rows of `model` the caller may run `operation` on; `None` for every row.
@@ -568,6 +633,30 @@ fn denied(kind: ErrorKind, model: &Model, operation: Operation) -> RuntimeError 
         format!("permission denied: {who} may not {verb} {}", model.name),
     )
     .with_hint(hint)
+}
+
+/// The error of a write setting a field the caller may set on no row.
+pub(crate) fn field_denied(
+    principal: &Principal,
+    model: &Model,
+    field: &Field,
+    operation: Operation,
+) -> RuntimeError {
+    let kind = match principal.caller.who() {
+        Who::Anonymous => ErrorKind::Unauthorized,
+        _ => ErrorKind::Forbidden,
+    };
+    RuntimeError::new(
+        kind,
+        Code::PermissionDenied,
+        format!(
+            "permission denied: this caller may not {} field {}.{}",
+            operation.keyword(),
+            model.name,
+            field.name
+        ),
+    )
+    .with_hint("The field's own @allow rules (or @internal) do not grant it; leave the field out of the body")
 }
 
 /// The error of a write that would leave a row outside the caller's grant.

@@ -170,6 +170,51 @@ impl<'s> Predicate<'s> {
     }
 }
 
+impl<'s> Predicate<'s> {
+    /// The predicate over rows whose fields read as null wherever the caller may not read
+    /// them (`guard` gives, for a field with rules of its own, the rows where its value
+    /// shows): a filter or an order on a hidden value judges the null the caller sees,
+    /// never the value.
+    pub(crate) fn guarded(
+        self,
+        guard: &impl Fn(&'s Field) -> Option<Predicate<'s>>,
+    ) -> Predicate<'s> {
+        let leaf = match self {
+            Predicate::And(list) => {
+                return Predicate::And(list.into_iter().map(|p| p.guarded(guard)).collect())
+            }
+            Predicate::Or(list) => {
+                return Predicate::Or(list.into_iter().map(|p| p.guarded(guard)).collect())
+            }
+            Predicate::Not(p) => return Predicate::Not(Box::new(p.guarded(guard))),
+            Predicate::NotTrue(p) => return Predicate::NotTrue(Box::new(p.guarded(guard))),
+            leaf => leaf,
+        };
+        // What the leaf is on a null value.
+        let (field, if_null) = match &leaf {
+            Predicate::Compare(field, ..)
+            | Predicate::In(field, _)
+            | Predicate::Like { field, .. }
+            | Predicate::Contains(field, _)
+            | Predicate::ContainedIn(field, _) => (*field, Predicate::Unknown),
+            Predicate::IsNull(field) => (*field, Predicate::Const(true)),
+            Predicate::Is(field, _) => (*field, Predicate::Const(false)),
+            _ => return leaf,
+        };
+        let Some(shown) = guard(field) else {
+            return leaf;
+        };
+        match (shown, if_null) {
+            (Predicate::Const(false), if_null) => if_null,
+            (shown, Predicate::Const(false)) => Predicate::And(vec![shown, leaf]),
+            (shown, if_null) => Predicate::Or(vec![
+                Predicate::And(vec![shown.clone(), leaf]),
+                Predicate::And(vec![Predicate::NotTrue(Box::new(shown)), if_null]),
+            ]),
+        }
+    }
+}
+
 /// Canonical values of `field` compare as the database compares them: uuids without
 /// regard to case, text exactly.
 fn same_value(field: &Field, a: &Json, b: &Json) -> bool {

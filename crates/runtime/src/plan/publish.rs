@@ -8,7 +8,7 @@ use tessera_schema::Schema;
 
 use super::access::{self, Principal};
 use super::names::find_model;
-use super::predicate::{self, Comparison, Predicate};
+use super::predicate::{Comparison, Predicate};
 use super::values::coerce;
 use crate::error::{Code, ErrorKind, RuntimeError};
 use crate::request::{Deleted, PublishRequest, ScopeRow};
@@ -72,7 +72,7 @@ pub(crate) fn publish<'s>(
             }
             let conditions = filter
                 .iter()
-                .map(|c| predicate::condition(schema, scope, c))
+                .map(|c| access::visible_condition(schema, principal, scope, c))
                 .collect::<Result<Vec<_>, _>>()?;
             (conditions, None)
         }

@@ -32,6 +32,9 @@ pub(crate) struct Level<'s> {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) embeds: Vec<EmbedPlan<'s>>,
+    /// Columns the caller may read on some rows only (fields with rules of their own), by
+    /// index in [`Level::columns`], with the rows where they show; elsewhere they read null.
+    pub(crate) guards: Vec<(usize, Predicate<'s>)>,
 }
 
 /// A member of each output row.
@@ -51,6 +54,8 @@ pub(crate) enum Out<'s> {
 #[derive(Debug, Clone)]
 pub(crate) struct OrderBy<'s> {
     pub(crate) field: &'s Field,
+    /// The rows where the caller may read the field; elsewhere it sorts as null.
+    pub(crate) guard: Option<Predicate<'s>>,
     pub(crate) descending: bool,
     pub(crate) nulls_first: bool,
 }
@@ -76,7 +81,13 @@ impl<'s> Level<'s> {
             limit: None,
             offset: None,
             embeds: Vec::new(),
+            guards: Vec::new(),
         }
+    }
+
+    /// The rows where column `i` shows; `None` when it shows wherever its row does.
+    pub(crate) fn guard(&self, i: usize) -> Option<&Predicate<'s>> {
+        self.guards.iter().find(|(c, _)| *c == i).map(|(_, p)| p)
     }
 
     /// The index of `field` among the columns read, reading it when it is not yet.
@@ -275,15 +286,26 @@ impl<'s> Builder<'s, '_> {
                 SelectItem::Embed(embed) => self.embed(&mut level, embed)?,
             }
         }
+        let guard = |field: &'s Field| {
+            self.principal.and_then(|principal| {
+                access::field_guard(self.schema, principal, model, field, Operation::Read)
+            })
+        };
+        for (i, field) in level.columns.iter().enumerate() {
+            if let Some(shown) = guard(field) {
+                level.guards.push((i, shown));
+            }
+        }
         for cond in shape.filter {
             level
                 .predicates
-                .push(predicate::condition(self.schema, model, cond)?);
+                .push(predicate::condition(self.schema, model, cond)?.guarded(&guard));
         }
         for term in shape.order {
             let field = filterable_field(model, &term.field)?;
             level.order.push(OrderBy {
                 field,
+                guard: guard(field),
                 descending: term.descending,
                 nulls_first: term.nulls_first.unwrap_or(term.descending),
             });

@@ -122,13 +122,23 @@ pub(crate) fn insert<'s>(
 ) -> Result<InsertPlan<'s>, RuntimeError> {
     read::check_select(schema, model, &req.select)?;
     let create = access::grant(schema, principal, model, Operation::Create)?;
+    let bodies: Vec<&Json> = match &req.body {
+        Json::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let set_checks = field_checks(schema, principal, model, &bodies, Operation::Create)?;
     if req.resolution == Some(Resolution::MergeDuplicates) {
-        if let Some(Grant::Rows(_)) = access::grant(schema, principal, model, Operation::Update)? {
+        // Merging updates rows the caller does not pick: it takes the right to update
+        // every row and every field written.
+        let update_checks = field_checks(schema, principal, model, &bodies, Operation::Update);
+        let narrowed_fields = !matches!(update_checks, Ok(ref checks) if checks.is_empty());
+        let grant = access::grant(schema, principal, model, Operation::Update)?;
+        if narrowed_fields || matches!(grant, Some(Grant::Rows(_))) {
             return Err(RuntimeError::new(
                 ErrorKind::Forbidden,
                 Code::PermissionDenied,
                 format!(
-                    "permission denied: merging duplicates needs the right to update every {} row",
+                    "permission denied: merging duplicates needs the right to update every {} row and every field written",
                     model.name
                 ),
             )
@@ -136,10 +146,6 @@ pub(crate) fn insert<'s>(
         }
     }
     let many = req.body.is_array();
-    let bodies: Vec<&Json> = match &req.body {
-        Json::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
     let preparer = Preparer {
         schema,
         patterns,
@@ -161,7 +167,13 @@ pub(crate) fn insert<'s>(
         return Err(RuntimeError::validation(errors));
     }
     let mut check = None;
-    if let Some(allowed) = create.as_ref().and_then(Grant::rows) {
+    let grant_rows = create.as_ref().and_then(Grant::rows);
+    let why = if set_checks.is_empty() {
+        "the row must belong to the caller"
+    } else {
+        "the row must belong to the caller, who may set its fields with rules of their own"
+    };
+    if let Some(allowed) = all_of(grant_rows.into_iter().chain(set_checks)) {
         for (i, row) in rows.iter().enumerate() {
             match allowed.holds_for(row) {
                 Some(true) => {}
@@ -170,7 +182,7 @@ pub(crate) fn insert<'s>(
                         model,
                         Operation::Create,
                         format!(
-                            "{}the row must belong to the caller",
+                            "{}{why}",
                             if many {
                                 format!("row {i}: ")
                             } else {
@@ -258,7 +270,7 @@ fn filtered<'s>(
     read::check_select(schema, model, select)?;
     let mut predicates = filter
         .iter()
-        .map(|c| predicate::condition(schema, model, c))
+        .map(|c| access::visible_condition(schema, principal, model, c))
         .collect::<Result<Vec<_>, _>>()?;
     predicates.extend(Predicate::live(model, deleted));
     predicates.extend(access::rows(schema, principal, model, operation)?);
@@ -282,7 +294,12 @@ pub(crate) fn update<'s>(
         Deleted::Exclude,
         "UPDATE",
     )?;
-    let check = access::rows(schema, principal, model, Operation::Update)?;
+    let set_checks = field_checks(schema, principal, model, &[&req.body], Operation::Update)?;
+    let check = all_of(
+        access::rows(schema, principal, model, Operation::Update)?
+            .into_iter()
+            .chain(set_checks),
+    );
     let changes = prepare_changes(schema, patterns, principal, model, &req.body, at)?;
     Ok(UpdatePlan {
         model,
@@ -323,6 +340,13 @@ pub(crate) fn update_own_account<'s>(
     })?;
     let mut predicates = vec![Predicate::Compare(key, predicate::Comparison::Eq, id)];
     predicates.extend(Predicate::live(model, Deleted::Exclude));
+    let check = all_of(field_checks(
+        schema,
+        principal,
+        model,
+        &[body],
+        Operation::Update,
+    )?);
     let changes = prepare_changes(schema, patterns, principal, model, body, at)?;
     Ok(UpdatePlan {
         model,
@@ -330,7 +354,7 @@ pub(crate) fn update_own_account<'s>(
         merge: Vec::new(),
         polymorphic: false,
         changes,
-        check: None,
+        check,
         output: output(
             schema,
             principal,
@@ -479,6 +503,52 @@ pub(crate) fn soft_delete_field(model: &Model) -> Option<&Field> {
         .soft_delete
         .as_deref()
         .and_then(|n| model.field(n))
+}
+
+/// What the fields the bodies of a write set ask of its rows beyond the model's grant:
+/// for each field with rules of its own for `operation`, the rows on which the caller may
+/// set it. A bulk write sets the union of its bodies' fields. A field the caller may set
+/// on no row refuses the write at once.
+fn field_checks<'s>(
+    schema: &'s Schema,
+    principal: &Principal,
+    model: &'s Model,
+    bodies: &[&Json],
+    operation: Operation,
+) -> Result<Vec<Predicate<'s>>, RuntimeError> {
+    let mut fields: Vec<&Field> = Vec::new();
+    for key in bodies
+        .iter()
+        .filter_map(|b| b.as_object())
+        .flat_map(|b| b.keys())
+    {
+        if let Some(field) = body_field(model, key) {
+            if !fields.iter().any(|f| f.name == field.name) {
+                fields.push(field);
+            }
+        }
+    }
+    let mut checks = Vec::new();
+    for field in fields {
+        match access::field_guard(schema, principal, model, field, operation) {
+            None => {}
+            Some(Predicate::Const(false)) => {
+                return Err(access::field_denied(principal, model, field, operation))
+            }
+            Some(shown) => checks.push(shown),
+        }
+    }
+    Ok(checks)
+}
+
+/// The conjunction of `predicates`; `None` when there are none.
+fn all_of<'s>(predicates: impl IntoIterator<Item = Predicate<'s>>) -> Option<Predicate<'s>> {
+    let mut predicates: Vec<Predicate<'s>> = predicates.into_iter().collect();
+    match predicates.len() {
+        0 => None,
+        1 => predicates.pop(),
+        _ => Some(Predicate::And(predicates)),
+    }
 }
 
 /// A field of a write body: the field name, a column name, or a to-one relation's name.

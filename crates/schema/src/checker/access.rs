@@ -365,7 +365,7 @@ impl Checker<'_> {
 
     /// A condition whose value does not depend on the caller or the rows (`public || x`,
     /// `!public`) is a mistake: the rest of it is never consulted, or it grants nothing.
-    fn warn_constant_condition(&mut self, attribute: &Attribute, condition: &Condition) {
+    pub(super) fn warn_constant_condition(&mut self, attribute: &Attribute, condition: &Condition) {
         if *condition == Condition::Public {
             return;
         }
@@ -455,7 +455,11 @@ impl Checker<'_> {
     }
 
     /// `read`, `all` or `[read, update]`, in the canonical order of [`Operation::ALL`].
-    fn operations(&mut self, attribute: &Attribute, value: &Value) -> Option<Vec<Operation>> {
+    pub(super) fn operations(
+        &mut self,
+        attribute: &Attribute,
+        value: &Value,
+    ) -> Option<Vec<Operation>> {
         let items = match value {
             Value::Ident(ident) if ident.name == "all" => return Some(Operation::ALL.to_vec()),
             Value::Ident(ident) => return self.operation(ident).map(|op| vec![op]),

@@ -56,6 +56,8 @@ pub(crate) const FIELD_ATTRIBUTES: &[&str] = &[
     "hash",
     "secret",
     "readonly",
+    "allow",
+    "internal",
     "virtual",
     "created_at",
     "updated_at",
@@ -354,6 +356,12 @@ impl<'a> Checker<'a> {
                 self.no_args(attribute);
                 field.readonly = true;
             }
+            "internal" => {
+                self.no_args(attribute);
+                field.internal = true;
+            }
+            // Read with the model's access rules, once every relation is known.
+            "allow" => {}
             "virtual" => field.computed = self.computed(attribute),
             "created_at" | "updated_at" => {
                 self.no_args(attribute);

@@ -12,8 +12,8 @@
 //! 6. inverse sides: to-many and many-to-many ([`relations`]);
 //! 7. indexes and whole-schema rules such as column collisions;
 //! 8. environments and publishing ([`publish`]);
-//! 9. the identity model, access rules ([`access`], conditions over the caller's account in
-//!    [`account`]) and conditional defaults ([`conditional`]), which may name any field or
+//! 9. the identity model, access rules ([`access`], conditions in [`condition`], rules of
+//!    single fields in [`field_access`]) and conditional defaults ([`conditional`]), which may name any field or
 //!    relation of the schema.
 
 mod access;
@@ -21,6 +21,7 @@ mod args;
 pub use model::index_name;
 mod condition;
 mod conditional;
+mod field_access;
 mod fields;
 mod model;
 mod publish;
@@ -71,6 +72,7 @@ pub fn check(file: &SchemaFile) -> (Schema, Vec<Diagnostic>) {
     checker.identities();
     for index in 0..checker.models.len() {
         checker.access_rules(index);
+        checker.field_access_rules(index);
         checker.conditional_defaults(index);
     }
     checker.finish()

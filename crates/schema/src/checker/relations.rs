@@ -14,6 +14,7 @@ const TO_ONE_ATTRIBUTES: &[&str] = &[
     "id",
     "unenforced",
     "index",
+    "allow",
 ];
 const POLYMORPHIC_ATTRIBUTES: &[&str] = &["polymorphic", "index"];
 const TO_MANY_ATTRIBUTES: &[&str] = &["relation", "join_table", "through"];
@@ -247,6 +248,8 @@ impl<'a> Checker<'a> {
                     is_key = true;
                 }
                 "index" => self.no_args(attribute),
+                // Read with the model's access rules, once every relation is known.
+                "allow" => {}
                 other => self.misplaced_attribute(
                     attribute,
                     other,
