@@ -355,3 +355,98 @@ fn committed_tour_builder_docs_match_the_generator() {
         );
     }
 }
+
+const FIELD_RULES: &str = r#"
+model tenants {
+  @@allow(read, authenticated)
+  name         text
+  databaseUrl  text  @internal
+}
+
+model users {
+  @@auth(email: email, password: password)
+  @@allow(read, authenticated)
+  email     text  @unique @allow(read, id == auth)
+  password  text  @hash
+}
+
+model invoices {
+  @@allow(all, tenant == request.tenant)
+  number  text  @allow(update, auth.email == "billing@example.com")
+  tenant  -> tenants
+}
+"#;
+
+fn field_rules() -> Schema {
+    tessera_schema::check_source("fields.tsr", FIELD_RULES)
+        .expect("the example schema checks")
+        .schema
+}
+
+#[test]
+fn openapi_describes_the_rules_of_single_fields() {
+    let doc = openapi(&field_rules());
+    let property = |model: &str, field: &str| {
+        doc["components"]["schemas"][model]["properties"][field]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        property("tenants", "databaseUrl"),
+        "Service key only: other callers read it as null and may not set it."
+    );
+    assert!(
+        property("users", "email")
+            .contains("read by signed-in users, on rows where `id` is theirs (null elsewhere)"),
+        "{}",
+        property("users", "email")
+    );
+    assert!(
+        property("invoices", "number").contains("changed by"),
+        "{}",
+        property("invoices", "number")
+    );
+}
+
+#[test]
+fn openapi_names_the_tenant_header_where_rules_read_it() {
+    let doc = openapi(&field_rules());
+    let names_tenant = |path: &str, method: &str| {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .is_some_and(|params| {
+                params
+                    .iter()
+                    .any(|p| p["$ref"] == "#/components/parameters/tenant")
+            })
+    };
+    for method in ["get", "post", "patch", "delete"] {
+        assert!(
+            names_tenant("/rest/v1/invoices", method),
+            "{method} invoices"
+        );
+        assert!(
+            !names_tenant("/rest/v1/tenants", method),
+            "{method} tenants"
+        );
+    }
+    assert_eq!(
+        doc["components"]["parameters"]["tenant"]["name"],
+        "X-Tenant"
+    );
+}
+
+#[test]
+fn docs_reference_notes_the_rules_of_single_fields() {
+    let files = docs(&field_rules(), "Fields");
+    let text: String = files.iter().map(|f| f.contents.as_str()).collect();
+    assert!(
+        text.contains("Service key only: other callers read it as null"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Within the model's access: changed by"),
+        "{text}"
+    );
+}

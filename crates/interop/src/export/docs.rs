@@ -229,6 +229,7 @@ fn model_section(out: &mut String, schema: &Schema, model: &Model) {
         if field.readonly {
             notes.push("Read-only after insert.".into());
         }
+        notes.extend(super::field_access(schema, model, field));
         for t in &field.transforms {
             notes.push(format!("{t:?}.").to_lowercase());
         }

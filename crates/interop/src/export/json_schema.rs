@@ -25,7 +25,7 @@ pub fn json_schema(schema: &Schema) -> Value {
     for model in &schema.models {
         defs.insert(
             model.name.clone(),
-            row_schema(model, RowShape::Read, "#/$defs/"),
+            row_schema(schema, model, RowShape::Read, "#/$defs/"),
         );
     }
     json!({
@@ -54,7 +54,7 @@ pub(crate) fn writable(field: &Field) -> bool {
     field.is_stored() && field.managed.is_none() && !field.ty.scalar.is_auto_increment()
 }
 
-pub(crate) fn row_schema(model: &Model, shape: RowShape, refs: &str) -> Value {
+pub(crate) fn row_schema(schema: &Schema, model: &Model, shape: RowShape, refs: &str) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in &model.fields {
@@ -66,10 +66,17 @@ pub(crate) fn row_schema(model: &Model, shape: RowShape, refs: &str) -> Value {
         if !include {
             continue;
         }
-        let mut schema = field_schema(field, refs);
-        if shape == RowShape::Read && (field.computed.is_some() || field.managed.is_some()) {
-            if let Value::Object(map) = &mut schema {
+        let mut value = field_schema(field, refs);
+        if let Value::Object(map) = &mut value {
+            if shape == RowShape::Read && (field.computed.is_some() || field.managed.is_some()) {
                 map.insert("readOnly".into(), json!(true));
+            }
+            if let Some(access) = super::field_access(schema, model, field) {
+                let description = match map.get("description").and_then(Value::as_str) {
+                    Some(doc) => format!("{doc} {access}"),
+                    None => access,
+                };
+                map.insert("description".into(), json!(description));
             }
         }
         let needed = match shape {
@@ -82,7 +89,7 @@ pub(crate) fn row_schema(model: &Model, shape: RowShape, refs: &str) -> Value {
         if needed {
             required.push(json!(field.name));
         }
-        properties.insert(field.name.clone(), schema);
+        properties.insert(field.name.clone(), value);
     }
     let mut out = Map::new();
     out.insert("type".into(), json!("object"));

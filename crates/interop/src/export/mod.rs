@@ -8,7 +8,8 @@ pub mod sql;
 pub mod svg;
 
 use tessera_schema::ir::{
-    Condition, DefaultValue, Field, Model, Operand, Operation, RelationKind, RuleOp, Schema,
+    AccessRule, Condition, DefaultValue, Field, Model, Operand, Operation, RelationKind, RuleOp,
+    Schema,
 };
 
 /// The to-one relation (name, target, nullable) whose foreign key is `field`.
@@ -228,13 +229,39 @@ fn literal(value: &DefaultValue) -> String {
 }
 
 pub(crate) fn callers<'m>(schema: &Schema, model: &'m Model, operation: Operation) -> Callers<'m> {
+    rule_callers(schema, model, &model.access, operation)
+}
+
+/// What the rules of a single field say besides the model's: who reads it (elsewhere it
+/// reads as null), who sets it on create and on update; `None` for a field without rules.
+pub(crate) fn field_access(schema: &Schema, model: &Model, field: &Field) -> Option<String> {
+    if field.internal {
+        return Some("Service key only: other callers read it as null and may not set it.".into());
+    }
+    let clauses: Vec<String> = Operation::OF_FIELDS
+        .into_iter()
+        .filter(|op| field.access.iter().any(|r| r.operations.contains(op)))
+        .map(|op| {
+            let who = rule_callers(schema, model, &field.access, op).describe();
+            match op {
+                Operation::Read => format!("read by {who} (null elsewhere)"),
+                Operation::Create => format!("set on create by {who}"),
+                _ => format!("changed by {who}"),
+            }
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| format!("Within the model's access: {}.", clauses.join("; ")))
+}
+
+fn rule_callers<'m>(
+    schema: &Schema,
+    model: &'m Model,
+    rules: &'m [AccessRule],
+    operation: Operation,
+) -> Callers<'m> {
     let mut grants: Vec<Grant> = Vec::new();
     let mut signed_in = false;
-    for rule in model
-        .access
-        .iter()
-        .filter(|r| r.operations.contains(&operation))
-    {
+    for rule in rules.iter().filter(|r| r.operations.contains(&operation)) {
         let equal = |op: &RuleOp| *op == RuleOp::Equal;
         let grant = match &rule.condition {
             Condition::Public => return Callers::Anyone,

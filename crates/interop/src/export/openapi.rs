@@ -6,7 +6,7 @@
 //! account routes under `/auth/v1` (sign-up, sign-in and renewal, the user, sign-out).
 
 use serde_json::{json, Map, Value};
-use tessera_schema::ir::{Field, Identity, Model, Operation, Schema};
+use tessera_schema::ir::{Condition, Field, Identity, Model, Operand, Operation, Schema};
 
 use super::json_schema::{enum_schema, field_schema, row_schema, RowShape};
 use super::{callers, code_list, Callers, Grant};
@@ -22,14 +22,17 @@ pub fn openapi(schema: &Schema) -> Value {
         schemas.insert(e.name.clone(), enum_schema(e));
     }
     for model in &schema.models {
-        schemas.insert(model.name.clone(), row_schema(model, RowShape::Read, REFS));
+        schemas.insert(
+            model.name.clone(),
+            row_schema(schema, model, RowShape::Read, REFS),
+        );
         schemas.insert(
             format!("{}Insert", model.name),
-            row_schema(model, RowShape::Insert, REFS),
+            row_schema(schema, model, RowShape::Insert, REFS),
         );
         schemas.insert(
             format!("{}Update", model.name),
-            row_schema(model, RowShape::Update, REFS),
+            row_schema(schema, model, RowShape::Update, REFS),
         );
         let mut tag = Map::new();
         tag.insert("name".into(), json!(model.name));
@@ -213,6 +216,11 @@ fn common_parameters() -> Value {
             "description": "`return=representation|minimal`, `count=exact`, `resolution=merge-duplicates`.",
             "schema": {"type": "string"}
         },
+        "tenant": {
+            "name": "X-Tenant", "in": "header", "required": false,
+            "description": "The tenant the request is for (an id or a name, as the schema's tenant field holds it), for a user who belongs to several. The access rules decide what it grants: without it, rows kept to a tenant are not reached.",
+            "schema": {"type": "string"}
+        },
         "on_conflict": {
             "name": "on_conflict", "in": "query", "required": false,
             "description": "Columns of the unique constraint an upsert resolves on.",
@@ -260,7 +268,10 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
     let name = &model.name;
     let tag = json!([name]);
     let filters = filters(model);
+    // Rules naming `request.tenant` read the tenant from a header.
+    let tenant = names_request_tenant(model).then(|| param_ref("tenant"));
     let with = |mut params: Vec<Value>| {
+        params.extend(tenant.iter().cloned());
         params.extend(filters.iter().cloned());
         Value::Array(params)
     };
@@ -365,6 +376,13 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
         ));
     }
 
+    let mut insert_params = vec![
+        param_ref("select"),
+        param_ref("prefer"),
+        param_ref("on_conflict"),
+    ];
+    insert_params.extend(tenant.clone());
+
     json!({
         "get": access(json!({
             "tags": tag,
@@ -379,7 +397,7 @@ fn model_path(schema: &Schema, model: &Model) -> Value {
             "operationId": format!("insert_{name}"),
             "summary": format!("Insert `{name}` rows (one object or an array; upsert with `Prefer: resolution=merge-duplicates`)."),
             "description": create_text,
-            "parameters": [param_ref("select"), param_ref("prefer"), param_ref("on_conflict")],
+            "parameters": insert_params,
             "requestBody": {
                 "required": true,
                 "content": {"application/json": {"schema": {"oneOf": [insert.clone(), {"type": "array", "items": insert}]}}}
@@ -448,6 +466,23 @@ fn access(mut operation: Value, callers: &Callers) -> Value {
         }
     }
     operation
+}
+
+/// Whether a rule of the model or of one of its fields names `request.tenant`.
+fn names_request_tenant(model: &Model) -> bool {
+    let field_rules = model.fields.iter().flat_map(|f| &f.access);
+    model.access.iter().chain(field_rules).any(|rule| {
+        let mut named = false;
+        rule.condition.walk(&mut |c| {
+            let operands: Vec<&Operand> = match c {
+                Condition::Compare { left, right, .. } => vec![left, right],
+                Condition::In { operand, .. } => vec![operand],
+                _ => Vec::new(),
+            };
+            named |= operands.contains(&&Operand::RequestTenant);
+        });
+        named
+    })
 }
 
 /// The model a to-one relation `relation` of `model` points at.
