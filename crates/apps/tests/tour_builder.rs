@@ -358,6 +358,22 @@ engine_tests! {
         }
     }
 
+    /// A phone number is personal: project owners read their members' accounts without
+    /// it, the user and holders of READ_USERS with it, and no filter finds it.
+    async fn phone_numbers_show_to_their_user_and_user_readers_only(db: Database) {
+        let world = TourWorld::build(AppServer::start(APP, &db).await).await;
+        let viewer = format!("/rest/v1/users?id=eq.{}", world.users["viewer"]);
+        world.server.patch(&viewer, json!({ "phoneNumber": "+36 1 234 5678" })).await.expect(200, "the service key sets the number");
+        for (caller, shown) in [("viewer", json!("+36 1 234 5678")), ("admin", json!("+36 1 234 5678")), ("custom", json!("+36 1 234 5678")), ("owner", Value::Null)] {
+            let read = send(world.server.request_as(world.token(caller).as_deref(), Method::GET, &format!("{viewer}&select=email,phoneNumber"))).await.expect(200, caller);
+            assert_eq!(read.row()["phoneNumber"], shown, "{caller}: {}", read.body);
+            assert!(!read.row()["email"].is_null(), "{caller} reads the account: {}", read.body);
+        }
+        let probe = "/rest/v1/users?phoneNumber=like.*5678&select=id";
+        let found = send(world.server.request_as(world.token("owner").as_deref(), Method::GET, probe)).await.expect(200, "owner probes");
+        assert!(found.rows().is_empty(), "a hidden number is not matched: {}", found.body);
+    }
+
     /// Users see only their own access log entries; roles are read-only for them.
     async fn access_logs_are_private_to_their_user(db: Database) {
         let server = AppServer::start(APP, &db).await;
