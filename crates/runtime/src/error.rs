@@ -134,6 +134,8 @@ pub enum Code {
     TooManyAttempts,
     /// `user_disabled`: a disabled account.
     UserDisabled,
+    /// `signup_disabled`: the schema's registration policy refuses the sign-up.
+    SignupDisabled,
     /// A SQLSTATE the database answered with (a value it refused, class 22).
     Sqlstate(String),
 }
@@ -176,6 +178,7 @@ impl Code {
             Code::InvalidRefreshToken => "invalid_refresh_token",
             Code::TooManyAttempts => "too_many_attempts",
             Code::UserDisabled => "user_disabled",
+            Code::SignupDisabled => "signup_disabled",
             Code::Sqlstate(code) => code,
         }
     }

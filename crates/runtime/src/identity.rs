@@ -9,7 +9,7 @@
 use sea_query::{Alias, Expr, Query};
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use tessera_schema::ir::{Field, FieldType, Identity, Model, ScalarType, Transform};
+use tessera_schema::ir::{Field, FieldType, Identity, Model, Registration, ScalarType, Transform};
 
 use crate::caller::Caller;
 use crate::db::Tx;
@@ -122,12 +122,53 @@ async fn absent_account_hash() -> Result<&'static str, RuntimeError> {
 /// takes its default. Returns the new account.
 pub(crate) async fn sign_up(runner: &Runner, body: &Json) -> Result<Account, RuntimeError> {
     let (model, identity) = identity(runner)?;
+    if identity.registration == Registration::Closed {
+        return Err(RuntimeError::new(
+            ErrorKind::Forbidden,
+            Code::SignupDisabled,
+            "sign-ups are closed: accounts are created by an administrator",
+        ));
+    }
     let row = own_account_fields(identity, body, "a sign-up")?;
     for required in [&identity.email, &identity.password] {
         if !row.contains_key(required) {
             return Err(RuntimeError::bad_request(
                 Code::InvalidBody,
                 format!("a sign-up needs {required}"),
+            ));
+        }
+    }
+    if let Registration::Invited {
+        model: invitations,
+        field,
+    } = &identity.registration
+    {
+        let email = row[&identity.email].as_str().unwrap_or_default();
+        let email = canonical_email(model, identity, email)?;
+        let req = ReadRequest {
+            model: invitations.clone(),
+            select: vec![SelectItem::Field {
+                name: field.clone(),
+                alias: None,
+            }],
+            filter: vec![Condition::Filter(Filter {
+                field: field.clone(),
+                op: Operator::Eq,
+                value: FilterValue::Text(email),
+            })],
+            limit: Some(1),
+            ..Default::default()
+        };
+        if runner
+            .read(&Principal::engine(), &req)
+            .await?
+            .rows
+            .is_empty()
+        {
+            return Err(RuntimeError::new(
+                ErrorKind::Forbidden,
+                Code::SignupDisabled,
+                "sign-ups need an invitation, and none is addressed to this email",
             ));
         }
     }
@@ -204,13 +245,7 @@ pub(crate) async fn sign_in(
     let email_field = model
         .field(&identity.email)
         .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
-    let mut email = email.to_owned();
-    for t in &email_field.transforms {
-        match t {
-            Transform::Trim => email = email.trim().to_owned(),
-            Transform::Lowercase => email = email.to_lowercase(),
-        }
-    }
+    let email = canonical_email(model, identity, email)?;
     refuse_if_locked_out(runner, &email).await?;
     let found = account_row(
         runner,
@@ -238,6 +273,25 @@ pub(crate) async fn sign_in(
     }
     clear_failed_sign_ins(runner, &email).await?;
     Ok(account)
+}
+
+/// `email` as the account model stores it (after its `@trim`, `@lowercase`).
+fn canonical_email(
+    model: &Model,
+    identity: &Identity,
+    email: &str,
+) -> Result<String, RuntimeError> {
+    let email_field = model
+        .field(&identity.email)
+        .ok_or_else(|| RuntimeError::internal("identity email field missing"))?;
+    let mut email = email.to_owned();
+    for t in &email_field.transforms {
+        match t {
+            Transform::Trim => email = email.trim().to_owned(),
+            Transform::Lowercase => email = email.to_lowercase(),
+        }
+    }
+    Ok(email)
 }
 
 pub(crate) async fn refuse_if_locked_out(runner: &Runner, email: &str) -> Result<(), RuntimeError> {

@@ -436,6 +436,28 @@ pub struct Identity {
     /// Fields besides email and password that a self-service sign-up may set; every
     /// other field takes its default.
     pub signup_fields: Vec<String>,
+    /// Who may create an account through sign-up.
+    #[serde(default, skip_serializing_if = "Registration::is_open")]
+    pub registration: Registration,
+}
+
+/// Who may create an account through a self-service sign-up (`@@auth(registration: ...)`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Registration {
+    /// Anyone.
+    #[default]
+    Open,
+    /// No one: accounts are created with the service key.
+    Closed,
+    /// Only someone whose email a live row of `model` holds in `field`: an invitation.
+    Invited { model: String, field: String },
+}
+
+impl Registration {
+    pub fn is_open(&self) -> bool {
+        *self == Registration::Open
+    }
 }
 
 /// Content scoped by an environment enum (`dev`, `stage`, `production`, in the enum's order)

@@ -814,6 +814,20 @@ fn identity_attribute(model: &ir::Model) -> Option<Attribute> {
         let fields = identity.signup_fields.iter().map(|f| name(f)).collect();
         args.push(named("signup", Value::List(fields, Span::default())));
     }
+    match &identity.registration {
+        ir::Registration::Open => {}
+        ir::Registration::Closed => args.push(named("registration", name("closed"))),
+        ir::Registration::Invited { model, field } => args.push(named(
+            "registration",
+            call(
+                "invited",
+                vec![Value::Path(
+                    vec![ident(model), ident(field)],
+                    Span::default(),
+                )],
+            ),
+        )),
+    }
     Some(attribute("auth", args))
 }
 

@@ -816,6 +816,7 @@ fn auth_marks_the_identity_model() {
             password: "password".into(),
             disabled: Some("disabled".into()),
             signup_fields: vec!["name".into(), "teamId".into()],
+            registration: Registration::Open,
         }
     );
     assert_eq!(

@@ -149,3 +149,18 @@ model pages {
         assert!(printed.contains(expected), "no `{expected}` in:\n{printed}");
     }
 }
+
+#[test]
+fn registration_policies_round_trip() {
+    let invited = round_trip(
+        "model users {\n  @@auth(email: email, password: password, registration: invited(invitations.email))\n  email     text  @unique\n  password  text  @hash\n}\n\nmodel invitations {\n  email  text\n}\n",
+    );
+    assert!(
+        invited.contains("registration: invited(invitations.email)"),
+        "{invited}"
+    );
+    let closed = round_trip(
+        "model users {\n  @@auth(email: email, password: password, registration: closed)\n  email     text  @unique\n  password  text  @hash\n}\n",
+    );
+    assert!(closed.contains("registration: closed"), "{closed}");
+}

@@ -521,6 +521,51 @@ engine_tests! {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// `registration: closed` in the schema refuses every sign-up, whatever the server's
+    /// flag; the service key still creates accounts.
+    async fn a_schema_closed_to_sign_ups_refuses_them(db: Database) {
+        let schema = SCHEMA.replace("signup: [name])", "signup: [name], registration: closed)");
+        let server = TestServer::start_source(&db, &schema, ServerConfig::default()).await;
+        let (status, _, body) = send(anonymous(&server, Method::POST, "/auth/v1/signup").json(
+            &json!({"email": "ada@example.com", "password": PASSWORD}),
+        ))
+        .await;
+        assert_eq!((status, code(&body)), (403, "signup_disabled"), "{body}");
+        assert_eq!(accounts(&server).await, Vec::<Value>::new());
+        let (status, _, body) = send(
+            server
+                .post("/rest/v1/users")
+                .json(&json!({"email": "ada@example.com", "password": PASSWORD})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// `registration: invited(invitations.email)` admits the emails a live invitation
+    /// holds (compared as the account stores them: trimmed and lowercased here), and no
+    /// other; withdrawing the invitation closes it again.
+    async fn an_invite_only_schema_signs_up_invited_emails_only(db: Database) {
+        let schema = format!(
+            "{}\nmodel invitations {{\n  @@soft_delete\n  email  text\n}}\n",
+            SCHEMA.replace("signup: [name])", "signup: [name], registration: invited(invitations.email))")
+        );
+        let server = TestServer::start_source(&db, &schema, ServerConfig::default()).await;
+        let sign_up = |email: &'static str| {
+            send(anonymous(&server, Method::POST, "/auth/v1/signup").json(&json!({"email": email, "password": PASSWORD})))
+        };
+        let (status, _, body) = sign_up("ada@example.com").await;
+        assert_eq!((status, code(&body)), (403, "signup_disabled"), "uninvited: {body}");
+        let (status, _, body) = send(server.post("/rest/v1/invitations").json(&json!([{"email": "ada@example.com"}, {"email": "bob@example.com"}]))).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, _, body) = sign_up(" Ada@Example.com ").await;
+        assert_eq!(status, 200, "invited: {body}");
+        let (status, _, body) = send(server.delete("/rest/v1/invitations?email=eq.bob@example.com")).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, _, body) = sign_up("bob@example.com").await;
+        assert_eq!((status, code(&body)), (403, "signup_disabled"), "withdrawn: {body}");
+        assert_eq!(accounts(&server).await.len(), 1);
+    }
+
     /// The anonymous key reads what anyone may read and is refused elsewhere.
     async fn the_anonymous_key_reads_public_models_only(db: Database) {
         let server = start(&db).await;

@@ -9,7 +9,8 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::*;
 use crate::span::Span;
 
-const AUTH_USAGE: &str = "`@@auth(email: field, password: field)`, optionally with `disabled: field` and `signup: [field, ...]`";
+const AUTH_USAGE: &str = "`@@auth(email: field, password: field)`, optionally with `disabled: field`, `signup: [field, ...]` and `registration: open | closed | invited(Model.field)`";
+const REGISTRATION_USAGE: &str = "`registration: open` (anyone signs up), `registration: closed` (accounts are created with the service key) or `registration: invited(Invitation.email)` (an email some live row of that model holds)";
 const ALLOW_USAGE: &str = "`@@allow(operations, condition)`, e.g. `@@allow(read, public)` or `@@allow([update, delete], createdBy == auth)`";
 
 /// The operation words of `@@allow`, for "did you mean" hints.
@@ -76,7 +77,7 @@ impl Checker<'_> {
     fn identity(&mut self, index: usize, attribute: &Attribute) -> Option<Identity> {
         self.only_named(
             attribute,
-            &["email", "password", "disabled", "signup"],
+            &["email", "password", "disabled", "signup", "registration"],
             AUTH_USAGE,
         );
         if attribute.positional().next().is_some() {
@@ -146,6 +147,10 @@ impl Checker<'_> {
             Some(Some((name, _))) => Some(name),
             Some(None) => return None,
         };
+        let registration = match attribute.named("registration") {
+            None => Some(Registration::Open),
+            Some(arg) => self.registration(&arg.value),
+        };
         if !key_ok || !email_ok || !password_ok {
             return None;
         }
@@ -154,6 +159,70 @@ impl Checker<'_> {
             password: password?,
             disabled,
             signup_fields: signup?,
+            registration: registration?,
+        })
+    }
+
+    /// `open`, `closed` or `invited(Model.field)`, the field a text field of a model.
+    fn registration(&mut self, value: &Value) -> Option<Registration> {
+        let invalid = |checker: &mut Self, message: String, label: &str| {
+            checker.report(
+                Diagnostic::error("E0234", message, value.span())
+                    .with_label(label.to_owned())
+                    .with_help(format!("write {REGISTRATION_USAGE}")),
+            );
+            None
+        };
+        let (name, args) = match value {
+            Value::Ident(ident) if ident.name == "open" => return Some(Registration::Open),
+            Value::Ident(ident) if ident.name == "closed" => return Some(Registration::Closed),
+            Value::Call { name, args, .. } if name.name == "invited" => (name, args),
+            _ => {
+                return invalid(
+                    self,
+                    "unknown registration policy".into(),
+                    "not `open`, `closed` or `invited(...)`",
+                )
+            }
+        };
+        let [Value::Path(path, _)] = args.as_slice() else {
+            return invalid(
+                self,
+                format!("`{}(...)` names one field of a model", name.name),
+                "expected `Model.field`",
+            );
+        };
+        let [model, field] = path.as_slice() else {
+            return invalid(
+                self,
+                format!("`{}(...)` names one field of a model", name.name),
+                "expected `Model.field`",
+            );
+        };
+        let Some(target) = self.models.iter().find(|m| m.model.name == model.name) else {
+            return invalid(
+                self,
+                format!("unknown model `{}` in the registration policy", model.name),
+                "no such model",
+            );
+        };
+        let text = target
+            .model
+            .field(&field.name)
+            .is_some_and(|f| f.is_stored() && f.ty.scalar.is_textual() && !f.ty.array);
+        if !text {
+            return invalid(
+                self,
+                format!(
+                    "`{}.{}` is not a stored text field: it cannot hold the invited email",
+                    model.name, field.name
+                ),
+                "not a text field of the model",
+            );
+        }
+        Some(Registration::Invited {
+            model: model.name.clone(),
+            field: field.name.clone(),
         })
     }
 
