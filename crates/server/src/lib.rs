@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method};
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
