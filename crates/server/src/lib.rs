@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method};
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -74,7 +74,7 @@ pub fn state(engine: tessera_runtime::Engine, keys: Keys, config: ServerConfig) 
     let openapi = tessera_interop::openapi(engine.schema());
     AppState {
         engine,
-        keys,
+        keys: Arc::new(keys),
         config: Arc::new(config),
         metrics: Metrics::global(),
         openapi: Arc::new(openapi),
@@ -102,55 +102,43 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Wraps `router` in the server's layers: request id, tracing span, panic catcher, CORS,
-/// metrics, the request head's limits, load shedding, request timeout and body deadline. The handlers find the
-/// server's [`Load`] as a request extension.
+/// metrics, and the request limits (the request head's bounds, load shedding, request
+/// timeout, body deadline; see [`limits::LimitsLayer`]). The handlers find the server's
+/// [`Load`] as a request extension.
+///
+/// They are one stack added at once: axum wraps each route in every layer added to a
+/// router, and clones what a route wraps for each request, so each added layer costs
+/// every request a copy of the layers under it.
 pub fn with_layers(router: Router, config: &ServerConfig) -> Router {
     let load = Arc::new(Load::new(config));
-    router
-        .layer(axum::middleware::from_fn_with_state(
-            config.body_read_timeout,
-            limits::body_deadline,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            config.request_timeout,
-            limits::time_limit,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            load.clone(),
-            limits::shed_load,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            limits::HeadLimits::new(config),
-            limits::request_head,
-        ))
-        .layer(axum::middleware::from_fn(telemetry::track))
-        .layer(Extension(load))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(
-                    telemetry::REQUEST_ID_HEADER.clone(),
-                    MakeRequestUuid,
-                ))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(telemetry::request_span)
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::new(
-                    telemetry::REQUEST_ID_HEADER.clone(),
-                ))
-                .layer(CatchPanicLayer::custom(
-                    |panic: Box<dyn std::any::Any + Send>| {
-                        let detail = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                            .unwrap_or_else(|| "unknown panic".to_owned());
-                        error::panic_response(detail)
-                    },
-                ))
-                .layer(cors(config)),
-        )
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(
+                telemetry::REQUEST_ID_HEADER.clone(),
+                MakeRequestUuid,
+            ))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(telemetry::request_span)
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(
+                telemetry::REQUEST_ID_HEADER.clone(),
+            ))
+            .layer(CatchPanicLayer::custom(
+                |panic: Box<dyn std::any::Any + Send>| {
+                    let detail = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "unknown panic".to_owned());
+                    error::panic_response(detail)
+                },
+            ))
+            .layer(cors(config))
+            .layer(axum::middleware::from_fn(telemetry::track))
+            .layer(limits::LimitsLayer::new(config, load)),
+    )
 }
 
 fn cors(config: &ServerConfig) -> CorsLayer {

@@ -1,7 +1,9 @@
-//! The layers that keep the server answering under pressure: load shedding beyond a
-//! number of requests at once, the request timeout, and the deadline for a request's
-//! body. (The deadline for a request's headers is the connection's; see `listen.rs`.)
+//! The layer that keeps the server answering under pressure: the bounds of a request's
+//! head, load shedding beyond a number of requests at once, the request timeout, and the
+//! deadline for a request's body. (The deadline for a request's headers is the
+//! connection's; see `listen.rs`.)
 
+use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
@@ -11,12 +13,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
+use tower::{Layer, Service};
 
 use crate::config::ServerConfig;
 use crate::error::ApiError;
@@ -113,21 +115,6 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// Middleware: serves a request when a slot is free (or frees within the queue timeout),
-/// and answers 503 with `Retry-After` otherwise.
-pub async fn shed_load(State(load): State<Arc<Load>>, request: Request, next: Next) -> Response {
-    if EXEMPT.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
-    let Some(permit) = load.slot().await else {
-        load.shed.fetch_add(1, Ordering::Relaxed);
-        return ApiError::Overloaded { limit: load.limit }.into_response();
-    };
-    let response = next.run(request).await;
-    drop(permit);
-    response
-}
-
 /// The bounds on a request's head that the server checks itself (the HTTP parser's own,
 /// looser bounds are set in `listen.rs`).
 #[derive(Debug, Clone, Copy)]
@@ -189,47 +176,128 @@ impl HeadLimits {
     }
 }
 
-/// Middleware: answers 414 for a request target longer than the limit and 431 for too
-/// many or too large headers, before the request takes a slot or reaches a handler.
-pub async fn request_head(
-    State(limits): State<HeadLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match limits.check(&request) {
-        Some(error) => error.into_response(),
-        None => next.run(request).await,
+/// The limits every request is held to, in the order they apply: the request head's
+/// bounds (414, 431), a slot among the requests served at once (503 with `Retry-After`
+/// beyond it; `/health`, `/ready` and `/metrics` are never held back), the request
+/// timeout (504) and the deadline for the body (408). Requests also carry the [`Load`] as
+/// an extension, for the handlers that report it.
+///
+/// One layer rather than a middleware for each limit: a middleware clones the service it
+/// wraps for each request, and under a router that is every layer down to the handler.
+#[derive(Debug, Clone)]
+pub struct LimitsLayer {
+    limits: Arc<Limits>,
+}
+
+#[derive(Debug)]
+struct Limits {
+    head: HeadLimits,
+    load: Arc<Load>,
+    request_timeout: Duration,
+    body_read_timeout: Duration,
+}
+
+impl LimitsLayer {
+    pub fn new(config: &ServerConfig, load: Arc<Load>) -> LimitsLayer {
+        LimitsLayer {
+            limits: Arc::new(Limits {
+                head: HeadLimits::new(config),
+                load,
+                request_timeout: config.request_timeout,
+                body_read_timeout: config.body_read_timeout,
+            }),
+        }
     }
 }
 
-/// Middleware: answers 504 when the request takes longer than `limit`. The handler is
-/// dropped; an operation of the runtime it started runs to its end on its own task, so
-/// a write is committed or rolled back as a whole, never left half-done.
-pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::RequestTimeout { limit }.into_response(),
+impl<S> Layer<S> for LimitsLayer {
+    type Service = Limited<S>;
+
+    fn layer(&self, inner: S) -> Limited<S> {
+        Limited {
+            inner,
+            limits: self.limits.clone(),
+        }
     }
 }
 
-/// Middleware: a request's body must have arrived in full within `limit` of its headers;
+/// A service held to the [`LimitsLayer`]'s limits.
+#[derive(Debug, Clone)]
+pub struct Limited<S> {
+    inner: S,
+    limits: Arc<Limits>,
+}
+
+impl<S> Service<Request> for Limited<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let limits = self.limits.clone();
+        if let Some(error) = limits.head.check(&request) {
+            return Box::pin(std::future::ready(Ok(error.into_response())));
+        }
+        let exempt = EXEMPT.contains(&request.uri().path());
+        request.extensions_mut().insert(limits.load.clone());
+        let request = with_body_deadline(request, limits.body_read_timeout);
+        // The inner future does nothing until it is polled, once the request has its
+        // slot; calling the inner service now spares cloning it.
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let _slot = if exempt {
+                None
+            } else {
+                match limits.load.slot().await {
+                    Some(slot) => Some(slot),
+                    None => {
+                        limits.load.shed.fetch_add(1, Ordering::Relaxed);
+                        return Ok(ApiError::Overloaded {
+                            limit: limits.load.limit,
+                        }
+                        .into_response());
+                    }
+                }
+            };
+            // A handler cut off here is dropped; an operation of the runtime it started
+            // runs to its end on its own task, so a write is committed or rolled back as
+            // a whole, never left half-done.
+            Ok(
+                match tokio::time::timeout(limits.request_timeout, response).await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => ApiError::RequestTimeout {
+                        limit: limits.request_timeout,
+                    }
+                    .into_response(),
+                },
+            )
+        })
+    }
+}
+
+/// `request` with a body that must have arrived in full within `limit` of its headers;
 /// reading it fails with [`BodyTimedOut`] after that (answered 408 by the handlers).
-pub async fn body_deadline(
-    State(limit): State<Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
+fn with_body_deadline(request: Request, limit: Duration) -> Request {
     use http_body::Body as _;
-    let (parts, body) = request.into_parts();
-    if body.is_end_stream() {
-        return next.run(Request::from_parts(parts, body)).await;
+    if request.body().is_end_stream() {
+        return request;
     }
-    let body = Body::new(DeadlineBody {
-        inner: body,
-        deadline: Box::pin(tokio::time::sleep(limit)),
-        limit,
-    });
-    next.run(Request::from_parts(parts, body)).await
+    request.map(|inner| {
+        Body::new(DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        })
+    })
 }
 
 /// The error of a request body that did not arrive in time.
