@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use tessera_schema::ir::{Model, RelationKind};
 
-use crate::support::access::{key_of, section, Cell, Matrix, Phrase, Who, World};
+use crate::support::access::{key_of, section, Cell, Matrix, Phrase, Section, Who, World};
 use crate::support::rows::{creation_order, linked_row};
 use crate::support::AppServer;
 
@@ -159,7 +159,7 @@ fn by_caller(
     models: &'static [&'static str],
     named: [Cell<Row>; 4],
     other: [Cell<Row>; 4],
-) -> crate::support::access::Section<Row> {
+) -> Section<Row> {
     let denied = [Denied; 4];
     section(
         WHO,
