@@ -211,6 +211,12 @@ pub trait World {
     /// The access token of `caller`; `None` for anonymous callers.
     fn token(&self, caller: &str) -> Option<String>;
 
+    /// Headers `caller` sends with every request besides their token (the tenant a
+    /// request is for, say); none by default.
+    fn headers(&self, _caller: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// Every row of `model` (its key, see [`key_of`]) with its label.
     fn rows(&self, model: &str) -> Vec<(String, Self::Label)>;
 
@@ -245,6 +251,20 @@ pub trait World {
             rows
         }
     }
+}
+
+/// A request of `caller`: their token (none for anonymous callers) and their headers.
+fn request_of<W: World>(
+    world: &W,
+    caller: &str,
+    method: Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let token = world.token(caller);
+    world.headers(caller).into_iter().fold(
+        world.server().request_as(token.as_deref(), method, path),
+        |request, (name, value)| request.header(name, value),
+    )
 }
 
 /// The primary key of `row` as one string (values joined by `|`).
@@ -355,7 +375,7 @@ pub async fn check_reads<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Vec<
         let model = server.schema.model(model_name).expect("a model");
         let token = world.token(caller);
         let path = format!("/rest/v1/{model_name}?select={}", select_key(model));
-        let response = send(server.request_as(token.as_deref(), Method::GET, &path)).await;
+        let response = send(request_of(world, caller, Method::GET, &path)).await;
         let problem = match cell {
             Cell::Denied => (response.status != denied_status(&token))
                 .then(|| format!("answered {} {}", response.status, response.body)),
@@ -386,9 +406,7 @@ pub async fn check_updates<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
         let token = world.token(caller);
         let path = format!("/rest/v1/{model_name}?{}", every_row(model));
         let response = send(
-            server
-                .request_as(token.as_deref(), Method::PATCH, &path)
-                .json(&world.patch(model_name, caller)),
+            request_of(world, caller, Method::PATCH, &path).json(&world.patch(model_name, caller)),
         )
         .await;
         let problem = match cell {
@@ -434,13 +452,13 @@ pub async fn check_creates<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
         }
         for (body, label) in candidates {
             let response = send(
-                server
-                    .request_as(
-                        token.as_deref(),
-                        Method::POST,
-                        &format!("/rest/v1/{model_name}"),
-                    )
-                    .json(&body),
+                request_of(
+                    world,
+                    caller,
+                    Method::POST,
+                    &format!("/rest/v1/{model_name}"),
+                )
+                .json(&body),
             )
             .await;
             let allowed = match &cell {
@@ -490,8 +508,7 @@ pub async fn check_deletes<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
         let problem = match cell {
             Cell::Denied => {
                 let path = format!("/rest/v1/{model_name}?{}", every_row(model));
-                let response =
-                    send(server.request_as(token.as_deref(), Method::DELETE, &path)).await;
+                let response = send(request_of(world, caller, Method::DELETE, &path)).await;
                 (response.status != denied_status(&token))
                     .then(|| format!("answered {} {}", response.status, response.body))
             }
@@ -502,8 +519,7 @@ pub async fn check_deletes<W: World>(world: &W, matrix: &Matrix<W::Label>) -> Ve
                 } else {
                     let keys: Vec<String> = candidates.iter().map(|(k, _)| k.clone()).collect();
                     let path = format!("/rest/v1/{model_name}?{}", rows_with_keys(model, &keys));
-                    let response =
-                        send(server.request_as(token.as_deref(), Method::DELETE, &path)).await;
+                    let response = send(request_of(world, caller, Method::DELETE, &path)).await;
                     // What the caller left goes too, so that the next caller's fresh rows
                     // find their unique values free.
                     server
